@@ -1,0 +1,51 @@
+"""What every collector provides: base facts at start, then answers to the rules' requests."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Fact = tuple[str | int, ...]
+FactSet = dict[str, set[Fact]]
+
+#: The request relations the rules derive (rules/wants.dl); a collector answers them.
+WANT_RELATIONS = (
+    "WantPath",
+    "WantContent",
+    "WantDir",
+    "WantArch",
+    "WantRegistryKey",
+    "WantPackages",
+)
+
+
+@dataclass
+class CollectorStats:
+    """How much work reading the image took."""
+
+    guestfs_calls: int = 0
+    seconds: float = 0.0
+    launch_seconds: float = 0.0
+    rounds: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Collector(Protocol):
+    """A source of base facts (docs/facts.md)."""
+
+    def initial_facts(self) -> FactSet:
+        """Devices, partitions, volume managers and filesystems."""
+        ...
+
+    def answer(self, wants: FactSet) -> FactSet:
+        """Fetch, in as few round trips as possible, what the Want… tuples ask for."""
+        ...
+
+    def stats(self) -> CollectorStats: ...
+
+    def close(self) -> None: ...
+
+
+def merge(into: FactSet, more: FactSet) -> FactSet:
+    """Add every tuple of ``more`` to ``into`` and return ``into``."""
+    for name, tuples in more.items():
+        into.setdefault(name, set()).update(tuples)
+    return into

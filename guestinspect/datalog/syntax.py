@@ -1,0 +1,210 @@
+"""The abstract syntax of a Datalog program, every node with its source location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Value = str | int | float
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Wildcard:
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Value
+    loc: Location
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # + - * / % ^ band bor bxor bshl bshr bshru land lor
+    left: Expr
+    right: Expr
+    loc: Location
+
+
+@dataclass(frozen=True)
+class UnOp:
+    op: str  # - bnot lnot
+    arg: Expr
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Call:
+    """A built-in functor (``cat(a, b)``) or a user functor (``@name(a)``)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    user: bool
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    op: str  # count sum min max mean
+    target: Expr | None
+    body: tuple[Literal, ...]
+    loc: Location
+
+
+Expr = Var | Wildcard | Const | BinOp | UnOp | Call | Aggregate
+
+
+# ---- literals ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Atom:
+    relation: str
+    args: tuple[Expr, ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Negation:
+    atom: Atom
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Comparison:
+    op: str  # = != < <= > >=
+    left: Expr
+    right: Expr
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A boolean functor used as a literal: ``contains(a, b)``, ``!match(p, s)``."""
+
+    name: str
+    args: tuple[Expr, ...]
+    negated: bool
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Truth:
+    value: bool
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Disjunction:
+    """``(a ; b)`` inside a body: each alternative is a conjunction."""
+
+    alternatives: tuple[tuple[Literal, ...], ...]
+    loc: Location
+
+
+Literal = Atom | Negation | Comparison | Constraint | Truth | Disjunction
+
+
+# ---- clauses and directives --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    head: Atom
+    body: tuple[Literal, ...]  # a conjunction (disjunctions are split into several rules)
+    loc: Location
+    text: str  # the clause as written
+
+
+@dataclass
+class Column:
+    name: str
+    type: str  # the declared type name
+    loc: Location
+
+
+@dataclass
+class Declaration:
+    name: str
+    columns: list[Column]
+    loc: Location
+
+
+@dataclass
+class FunctorDecl:
+    name: str
+    params: list[Column]
+    result: str
+    loc: Location
+
+
+@dataclass
+class IODirective:
+    kind: str  # input output printsize
+    relation: str
+    options: dict[str, str]
+    loc: Location
+
+
+@dataclass
+class TypeDecl:
+    name: str
+    bases: list[str]  # one for a subtype, several for a union
+    loc: Location
+
+
+@dataclass
+class Module:
+    """Everything parsed from a set of files (includes already followed)."""
+
+    declarations: list[Declaration] = field(default_factory=list)
+    functors: list[FunctorDecl] = field(default_factory=list)
+    types: list[TypeDecl] = field(default_factory=list)
+    io: list[IODirective] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)  # facts are rules with an empty body
+
+
+def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:
+    """Append the variables of an expression (not those local to an aggregate)."""
+    if isinstance(e, Var):
+        out.append(e)
+    elif isinstance(e, BinOp):
+        expr_vars(e.left, out)
+        expr_vars(e.right, out)
+    elif isinstance(e, UnOp):
+        expr_vars(e.arg, out)
+    elif isinstance(e, Call):
+        for a in e.args:
+            expr_vars(a, out)
+    return out
+
+
+def literal_exprs(lit: Literal) -> list[Expr]:
+    if isinstance(lit, Atom):
+        return list(lit.args)
+    if isinstance(lit, Negation):
+        return list(lit.atom.args)
+    if isinstance(lit, Comparison):
+        return [lit.left, lit.right]
+    if isinstance(lit, Constraint):
+        return list(lit.args)
+    return []
