@@ -46,7 +46,7 @@ def open_hive(path: Path) -> tuple[Any, str | None]:
     opened in hivex's lenient mode, or ``(None, message)`` if even that failed."""
     # libhivexmod is used directly: a failed hivex.Hivex() leaves a half object that complains
     # when collected.
-    from hivex import libhivexmod  # type: ignore[attr-defined]
+    from hivex import libhivexmod
 
     message: str | None = None
     for flags in (0, 8):  # 8 = HIVEX_OPEN_UNSAFE: heuristics for damaged hives

@@ -112,7 +112,7 @@ class _Parser:
                 if self.at(":"):
                     self.advance()
                     ty = self.ident("a type name")
-                    cols.append(Column(first.text, ty.text, first.loc))
+                    cols.append(Column(first.text, ty.text, ty.loc))
                 elif names_optional:
                     cols.append(Column(f"arg{len(cols)}", first.text, first.loc))
                 else:
@@ -148,15 +148,19 @@ class _Parser:
         d = self.advance()
         kind = d.text
         if kind == "decl":
-            name = self.ident("a relation name")
+            names = [self.ident("a relation name")]
+            while self.at(","):
+                self.advance()
+                names.append(self.ident("a relation name"))
             cols = self.columns()
-            decl = Declaration(name.text, cols, name.loc)
-            module.declarations.append(decl)
+            for name in names:
+                module.declarations.append(Declaration(name.text, cols, name.loc))
             qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel"}
             while self.tok.kind == "ident" and self.tok.text in qualifiers:
                 q = self.advance()
                 if q.text in ("input", "output", "printsize"):
-                    module.io.append(IODirective(q.text, name.text, {}, q.loc))
+                    for name in names:
+                        module.io.append(IODirective(q.text, name.text, {}, q.loc))
                 elif q.text == "eqrel":
                     raise ParseError(q.loc, "equivalence relations (eqrel) are not supported")
         elif kind in ("input", "output", "printsize", "limitsize"):
@@ -233,7 +237,7 @@ class _Parser:
             if isinstance(arg, Const) and not isinstance(arg.value, str):
                 return Const(-arg.value, t.loc)
             return UnOp("-", arg, t.loc)
-        if t.kind == "ident" and t.text in ("bnot", "lnot") and self.peek().text != "(":
+        if t.kind == "ident" and t.text in ("bnot", "lnot"):
             self.advance()
             return UnOp(t.text, self.unary(), t.loc)
         return self.primary()

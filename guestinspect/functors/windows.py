@@ -1,9 +1,97 @@
-"""Functors and Python relations for the windows rules."""
+"""Decoders for the Windows rules (rules/windows/): registry blobs, version strings, boot.ini.
 
-from collections.abc import Callable
+They only turn bytes and text into columns; every decision is made by the rules.
+"""
+
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from guestinspect.datalog import PyRelation
 
+#: ``MountedDevices`` data of an MBR volume: 4-byte disk signature + 8-byte LE byte offset.
+_MBR_BLOB_BYTES = 12
+#: ``MountedDevices`` data of a GPT volume: this prefix, then the 16-byte partition GUID.
+_GPT_PREFIX = b"DMIO:ID:"
+
+
+def _bytes(hex_text: str) -> bytes | None:
+    try:
+        return bytes.fromhex(hex_text)
+    except ValueError:
+        return None
+
+
+def mounted_device_mbr(hex_text: str) -> Iterator[tuple[str, int]]:
+    """``(disk signature as 8 hex digits in on-disk order, partition start in bytes)``."""
+    blob = _bytes(hex_text)
+    if blob is not None and len(blob) == _MBR_BLOB_BYTES:
+        yield blob[:4].hex(), int.from_bytes(blob[4:], "little")
+
+
+def guid_from_bytes_le(raw: bytes) -> str:
+    """The canonical uppercase text of a GUID stored in Microsoft's mixed-endian layout
+    (first three fields little-endian, the last eight bytes in order)."""
+    text = (
+        raw[3::-1].hex() + "-" + raw[5:3:-1].hex() + "-" + raw[7:5:-1].hex() + "-"
+        + raw[8:10].hex() + "-" + raw[10:16].hex()
+    )
+    return text.upper()
+
+
+def mounted_device_gpt(hex_text: str) -> Iterator[tuple[str]]:
+    """``(partition GUID, canonical uppercase)`` of a ``DMIO:ID:`` blob."""
+    blob = _bytes(hex_text)
+    if blob is not None and len(blob) >= 24 and blob.startswith(_GPT_PREFIX):
+        yield (guid_from_bytes_le(blob[8:24]),)
+
+
+_MAJOR_MINOR = re.compile(r"\s*(\d+)(?:\.(\d+))?")
+
+
+def version_parts(text: str) -> Iterator[tuple[int, int]]:
+    """``(major, minor)`` of a ``CurrentVersion`` string: ``6.1`` gives (6, 1), ``5`` (5, 0)."""
+    m = _MAJOR_MINOR.match(text)
+    if m:
+        yield int(m.group(1)), int(m.group(2) or 0)
+
+
+def decimal(text: str) -> Iterator[tuple[int]]:
+    """The number a string of decimal digits stands for (nothing for anything else)."""
+    stripped = text.strip()
+    if stripped.isascii() and stripped.isdigit():
+        yield (int(stripped),)
+
+
+_BOOT_INI_OS = re.compile(
+    r"(?:multi|scsi)\(\d+\)disk\(\d+\)rdisk\(\d+\)partition\(\d+\)([^=]+)=", re.IGNORECASE
+)
+
+
+def boot_ini_systemroots(text: str) -> Iterator[tuple[int, str]]:
+    """``(ordinal, path)`` of each entry of boot.ini's ``[operating systems]`` section, the
+    path with ``/`` separators (``multi(0)disk(0)rdisk(0)partition(1)\\WINDOWS="..."`` gives
+    ``/WINDOWS``)."""
+    in_section = False
+    n = 0
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            in_section = line.lower() == "[operating systems]"
+            continue
+        m = _BOOT_INI_OS.match(line) if in_section else None
+        if m is None:
+            continue
+        path = m.group(1).strip().replace("\\", "/").rstrip("/")
+        n += 1
+        yield n, path if path.startswith("/") else "/" + path
+
+
 FUNCTORS: dict[str, Callable[..., Any]] = {}
-RELATIONS: dict[str, PyRelation] = {}
+RELATIONS: dict[str, PyRelation] = {
+    "WinMountedDeviceMbr": PyRelation(mounted_device_mbr, "bff"),
+    "WinMountedDeviceGpt": PyRelation(mounted_device_gpt, "bf"),
+    "WinVersionParts": PyRelation(version_parts, "bff"),
+    "WinDecimal": PyRelation(decimal, "bf"),
+    "WinBootIniSystemroot": PyRelation(boot_ini_systemroots, "bff"),
+}

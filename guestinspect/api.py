@@ -1,0 +1,218 @@
+"""The public API: inspect disk images (or a fact snapshot) and get inspection dicts.
+
+>>> import guestinspect
+>>> for os in guestinspect.inspect(["disk.img"]):
+...     print(os["root"], os.get("distro"), os.get("product_name"))
+
+:class:`Inspector` keeps the appliance open between calls (inspect, explain, write facts).
+"""
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from guestinspect.collectors.base import Collector, CollectorStats, FactSet
+from guestinspect.collectors.errors import ImageError
+from guestinspect.collectors.keys import KeySpec
+from guestinspect.datalog import Database, DatalogError, Program
+from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
+from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
+from guestinspect.inspection.results import Inspection, build_inspections
+from guestinspect.reporting.explain import explain_field
+
+PathLike = str | Path
+
+
+def program(rules: Iterable[PathLike] | None = None) -> Program:
+    """The shipped rules plus the user's rule directories or files, statically checked."""
+    user = [Path(r) for r in rules or ()]
+    for path in user:
+        if not path.exists():
+            raise UsageError(f"--rules {path}: no such file or directory")
+    try:
+        return load_program(user)
+    except DatalogError as e:
+        raise RuleError(str(e), e.errors) from e
+
+
+class _NoPackages:
+    """A collector that leaves package databases alone (``applications=False``)."""
+
+    def __init__(self, inner: Collector) -> None:
+        self.inner = inner
+
+    def initial_facts(self) -> FactSet:
+        return self.inner.initial_facts()
+
+    def answer(self, wants: FactSet) -> FactSet:
+        return self.inner.answer({k: v for k, v in wants.items() if k != "WantPackages"})
+
+    def stats(self) -> CollectorStats:
+        return self.inner.stats()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Inspector:
+    """An inspection session over disk images (read-only) or a fact snapshot.
+
+    Use as a context manager; the appliance is launched on first use and shut down on exit::
+
+        with Inspector(["disk.img"]) as insp:
+            oses = insp.inspect()
+            print(insp.explain("distro"))
+            insp.write_facts("facts/mine")
+    """
+
+    def __init__(
+        self,
+        disks: Sequence[PathLike] = (),
+        *,
+        format: str | None = None,
+        keys: Sequence[str] | KeySpec = (),
+        keys_from_stdin: bool = False,
+        stdin: TextIO | None = None,
+        applications: bool = True,
+        rules: Iterable[PathLike] | None = None,
+        facts_dir: PathLike | None = None,
+        progress: bool = False,
+    ) -> None:
+        if facts_dir is not None and disks:
+            raise UsageError("give either disk images or a fact snapshot, not both")
+        if facts_dir is None and not disks:
+            raise UsageError("no disk image given")
+        self.disks = [Path(d) for d in disks]
+        for disk in self.disks:  # before the rules are loaded: fail fast on a typo
+            if not disk.exists():
+                raise ImageError(f"{disk}: no such file")
+        self.format = format
+        self.keys = (
+            keys if isinstance(keys, KeySpec) else KeySpec.parse(keys, keys_from_stdin, stdin)
+        )
+        self.applications = applications
+        self.facts_dir = Path(facts_dir) if facts_dir is not None else None
+        self.progress = progress
+        self.program = program(rules)
+        self._collector: Collector | None = None
+        self._db: Database | None = None
+
+    @classmethod
+    def from_facts(
+        cls,
+        directory: PathLike,
+        *,
+        applications: bool = True,
+        rules: Iterable[PathLike] | None = None,
+    ) -> "Inspector":
+        """A session over a recorded fact snapshot (``facts/<guest>/``): no image, no VM."""
+        return cls(facts_dir=directory, applications=applications, rules=rules)
+
+    def __enter__(self) -> "Inspector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the appliance down (if one was launched)."""
+        if self._collector is not None:
+            self._collector.close()
+            self._collector = None
+
+    # ---- evaluation ----------------------------------------------------------------------
+
+    def _open_collector(self) -> Collector:
+        from guestinspect.collectors.image import ImageCollector  # imports libguestfs
+
+        collector: Collector = ImageCollector(
+            self.disks, format=self.format, keys=self.keys, progress=self.progress
+        )
+        return collector if self.applications else _NoPackages(collector)
+
+    def database(self) -> Database:
+        """The evaluated database (computed once per session)."""
+        if self._db is not None:
+            return self._db
+        if self.facts_dir is not None:
+            self._db = self._run_snapshot(self.facts_dir)
+            return self._db
+        try:
+            self._collector = self._open_collector()
+            self._db = run_collector(self.program, self._collector)
+        except GuestinspectError:
+            raise
+        except DatalogError as e:
+            raise RuleError(str(e), e.errors) from e
+        except RuntimeError as e:  # libguestfs reports its errors as RuntimeError
+            raise ImageError(_one_line(str(e))) from e
+        return self._db
+
+    def _run_snapshot(self, directory: Path) -> Database:
+        if not directory.is_dir():
+            raise FactsError(f"{directory}: not a fact snapshot directory")
+        if not any(directory.glob("*.facts")):
+            raise FactsError(f"{directory}: no .facts files in it")
+        try:
+            return run_snapshot(self.program, directory)
+        except DatalogError as e:
+            raise FactsError(f"{directory}: {e}") from e
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise FactsError(f"{directory}: {_one_line(str(e))}") from e
+
+    # ---- results -------------------------------------------------------------------------
+
+    def inspect(self) -> list[Inspection]:
+        """One inspection dict per operating system found (docs/api.md)."""
+        inspections = build_inspections(self.database())
+        if not self.applications:
+            for os in inspections:
+                os.pop("applications", None)
+        return inspections
+
+    def explain(self, field: str) -> str:
+        """Why each root has the value it has for ``field`` (a derivation tree, as text)."""
+        return explain_field(self.database(), field)
+
+    def write_facts(self, directory: PathLike) -> None:
+        """Record every base fact gathered, as a snapshot :meth:`from_facts` can read."""
+        self.database().write_facts_dir(directory)
+
+    def warnings(self) -> list[str]:
+        """What went wrong without stopping inspection (collector warnings, rule warnings)."""
+        db = self.database()
+        out: list[str] = []
+        if self._collector is not None:
+            out.extend(self._collector.stats().warnings)
+        out.extend(f"{s}: {m}" for s, m in sorted(db.tuples("Warning")))
+        return out
+
+    def stats(self) -> CollectorStats | None:
+        """How much work the collector did (None for a snapshot)."""
+        return self._collector.stats() if self._collector is not None else None
+
+
+def _one_line(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
+def inspect(
+    disks: Sequence[PathLike] = (),
+    *,
+    format: str | None = None,
+    keys: Sequence[str] | KeySpec = (),
+    applications: bool = True,
+    rules: Iterable[PathLike] | None = None,
+    facts_dir: PathLike | None = None,
+) -> list[Inspection]:
+    """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS."""
+    with Inspector(
+        disks,
+        format=format,
+        keys=keys,
+        applications=applications,
+        rules=rules,
+        facts_dir=facts_dir,
+    ) as inspector:
+        return inspector.inspect()

@@ -1,0 +1,261 @@
+"""The ``guestinspect`` command: virt-inspector's options, plus subcommands.
+
+``guestinspect -a DISK [-a DISK…]`` inspects (the default); ``guestinspect datalog``,
+``guestinspect facts`` and ``guestinspect rules check`` are the subcommands. Every error is
+printed as one line (``guestinspect: error: …``), never a traceback.
+"""
+
+import math
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from guestinspect.errors import GuestinspectError, UsageError
+
+PROG = "guestinspect"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"{PROG}: error: {message}", err=True)
+    sys.exit(code)
+
+
+class OneLineErrors(click.Group):
+    """A click group whose errors are one line on stderr: bad usage exits 2, others 1."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help() if e.ctx else str(e))
+            sys.exit(2)
+        except click.ClickException as e:
+            _fail(" ".join(e.format_message().split()), e.exit_code)
+        except click.Abort:
+            _fail("aborted")
+        except GuestinspectError as e:
+            _fail(str(e))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.exit(1)
+
+
+def _xpath(expr: str, xml: bytes) -> str:
+    """Apply an XPath expression to the XML and format the result as virt-inspector does."""
+    from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        doc = etree.fromstring(xml, etree.XMLParser(remove_blank_text=True))
+    except etree.XMLSyntaxError as e:
+        raise UsageError(f"--xpath: unable to parse XML: {e}") from e
+    try:
+        result = doc.xpath(expr)
+    except etree.XPathError as e:
+        raise UsageError(f"--xpath {expr!r}: {e}") from e
+    if isinstance(result, list):
+        parts: list[str] = []
+        for item in result:
+            if isinstance(item, etree._Element):
+                parts.append(etree.tostring(item, pretty_print=True, encoding="unicode"))
+            else:
+                text = str(item)
+                parts.append(text if text.endswith("\n") else text + "\n")
+        return "".join(parts)
+    if isinstance(result, bool):
+        return ("true" if result else "false") + "\n"
+    if isinstance(result, float):
+        if math.isnan(result):
+            return "NaN\n"
+        return (str(int(result)) if result.is_integer() else repr(result)) + "\n"
+    text = str(result)
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
+    """The disk images of a libvirt domain (needs the libvirt Python module)."""
+    try:
+        import libvirt  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as e:
+        raise UsageError(
+            "-d needs the libvirt Python module (python3-libvirt), which is not installed; "
+            "use -a with the disk images instead"
+        ) from e
+    from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        conn = libvirt.openReadOnly(uri)
+        xml = conn.lookupByName(domain).XMLDesc(0)
+    except libvirt.libvirtError as e:
+        raise UsageError(f"-d {domain}: {e}") from e
+    tree = etree.fromstring(xml.encode())
+    files = tree.xpath("/domain/devices/disk[@device='disk']/source/@file | "
+                       "/domain/devices/disk[@device='disk']/source/@dev")
+    if not files:
+        raise UsageError(f"-d {domain}: the domain has no disk images")
+    return [Path(str(f)) for f in files]
+
+
+@click.group(cls=OneLineErrors, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="guestinspect", prog_name=PROG)
+@click.option("-a", "--add", "disks", multiple=True, metavar="DISK",
+              help="Add a disk image (repeat for a guest with several disks).")
+@click.option("--format", "format_", metavar="raw|qcow2|…",
+              help="Format of the disk images (default: detected).")
+@click.option("-d", "--domain", metavar="GUEST", help="Inspect a libvirt guest's disks.")
+@click.option("-c", "--connect", "uri", metavar="URI", help="libvirt URI (with -d).")
+@click.option("--key", "keys", multiple=True, metavar="SELECTOR",
+              help="LUKS key: DEVICE:key:PASSPHRASE or DEVICE:file:FILENAME (DEVICE may be all).")
+@click.option("--keys-from-stdin", is_flag=True, help="Read LUKS passphrases from stdin.")
+@click.option("--echo-keys", is_flag=True, help="Accepted for compatibility (keys are not echoed "
+              "as nothing is read from a terminal).")
+@click.option("--no-applications", is_flag=True, help="Do not list installed applications.")
+@click.option("--no-icon", is_flag=True, help="Do not include the guest's icon (never included).")
+@click.option("--xpath", metavar="EXPR", help="Apply an XPath expression to the XML (read from "
+              "stdin when no disk or snapshot is given) and print the result.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of XML.")
+@click.option("--facts", "facts_dir", type=click.Path(path_type=Path), metavar="DIR",
+              help="Inspect a recorded fact snapshot instead of disk images.")
+@click.option("--facts-out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Also record every fact read as a snapshot in DIR.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
+              help="Add your own .dl rule files (a directory or a file; repeatable).")
+@click.option("--explain", "explain", metavar="FIELD",
+              help="Explain a field (distro, hostname, mountpoints, …) instead of printing XML.")
+@click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")
+@click.option("-x", "trace", is_flag=True, help="Trace libguestfs calls.")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    disks: tuple[str, ...],
+    format_: str | None,
+    domain: str | None,
+    uri: str | None,
+    keys: tuple[str, ...],
+    keys_from_stdin: bool,
+    echo_keys: bool,
+    no_applications: bool,
+    no_icon: bool,
+    xpath: str | None,
+    as_json: bool,
+    facts_dir: Path | None,
+    facts_out: Path | None,
+    rules: tuple[Path, ...],
+    explain: str | None,
+    verbose: bool,
+    trace: bool,
+) -> None:
+    """Inspect virtual machine disk images and print what virt-inspector prints."""
+    if ctx.invoked_subcommand is not None:
+        return
+    images: list[Path] = [Path(d) for d in disks]
+    if uri and not domain:
+        raise UsageError("-c/--connect needs -d/--domain")
+    if domain:
+        images.extend(_libvirt_disks(domain, uri))
+
+    if xpath is not None and not images and facts_dir is None:
+        click.echo(_xpath(xpath, sys.stdin.buffer.read()), nl=False)
+        return
+    if not images and facts_dir is None:
+        raise UsageError("you must specify at least one -a or -d option (or --facts DIR)")
+    if images and facts_dir is not None:
+        raise UsageError("--facts cannot be used with -a or -d")
+    if as_json and xpath is not None:
+        raise UsageError("--json and --xpath cannot be used together")
+    if verbose:
+        os.environ["LIBGUESTFS_DEBUG"] = "1"
+    if trace:
+        os.environ["LIBGUESTFS_TRACE"] = "1"
+
+    from guestinspect.api import Inspector
+    from guestinspect.reporting.json import to_json
+    from guestinspect.reporting.xml import to_xml
+
+    with Inspector(
+        images,
+        format=format_,
+        keys=keys,
+        keys_from_stdin=keys_from_stdin,
+        applications=not no_applications,
+        rules=rules,
+        facts_dir=facts_dir,
+        progress=verbose,
+    ) as inspector:
+        if explain is not None:
+            text = inspector.explain(explain)
+        else:
+            inspections = inspector.inspect()
+            if as_json:
+                text = to_json(inspections)
+            else:
+                text = to_xml(inspections)
+                if xpath is not None:
+                    text = _xpath(xpath, text.encode())
+        if facts_out is not None:
+            inspector.write_facts(facts_out)
+        if verbose:
+            for warning in inspector.warnings():
+                click.echo(f"{PROG}: warning: {warning}", err=True)
+    click.echo(text, nl=False)
+
+
+@cli.group("rules")
+def rules_group() -> None:
+    """Work with rule files."""
+
+
+@rules_group.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--alone", is_flag=True,
+              help="Check the files by themselves, without the shipped rules.")
+def rules_check(files: Sequence[Path], alone: bool) -> None:
+    """Statically check rule FILES (with the shipped rules they build on); nothing is run."""
+    from guestinspect.datalog import check_files
+    from guestinspect.functors import FUNCTORS, RELATIONS
+    from guestinspect.inspection.driver import rules_dir
+
+    for f in files:
+        if not f.is_file():
+            raise UsageError(f"{f}: no such file")
+    paths = list(files) if alone else [rules_dir() / "inspect.dl", *files]
+    errors = check_files(paths, functors=FUNCTORS, relations=RELATIONS)
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        sys.exit(1)
+    click.echo(f"{len(files)} file(s) checked: no errors")
+
+
+def _add_optional_commands() -> None:
+    """``datalog`` and ``facts`` belong to other parts of the project; add them if present."""
+    try:
+        from guestinspect.datalog.cli import datalog
+    except ImportError:
+        pass
+    else:
+        cli.add_command(datalog, "datalog")
+    try:
+        from guestinspect.collectors.cli import facts  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pass
+    else:
+        cli.add_command(facts, "facts")
+
+
+_add_optional_commands()
+
+
+def main() -> None:
+    """The console script."""
+    cli(prog_name=PROG)
+
+
+if __name__ == "__main__":
+    main()

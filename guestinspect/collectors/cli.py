@@ -1,0 +1,51 @@
+"""``guestinspect facts``: inspect disk images and record every base fact as a snapshot."""
+
+from pathlib import Path
+
+import click
+
+from guestinspect.collectors.keys import KeySpec
+
+
+@click.command("facts")
+@click.option("-a", "--add", "disks", multiple=True, required=True, metavar="DISK",
+              type=click.Path(path_type=Path), help="A disk image of the guest (repeatable).")
+@click.option("--format", "fmt", metavar="FMT", default=None,
+              help="Disk format (raw, qcow2, …); probed if not given.")
+@click.option("--key", "keys", multiple=True, metavar="SELECTOR",
+              help="LUKS key: DEVICE:key:PASSPHRASE, DEVICE:file:FILENAME, all:key:PASSPHRASE.")
+@click.option("--keys-from-stdin", is_flag=True,
+              help="Read LUKS passphrases from stdin, one line per locked container.")
+@click.option("-o", "--output", "out", required=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the <Relation>.facts files.")
+@click.option("-v", "--verbose", is_flag=True, help="Print libguestfs call counts and times.")
+def facts(
+    disks: tuple[Path, ...],
+    fmt: str | None,
+    keys: tuple[str, ...],
+    keys_from_stdin: bool,
+    out: Path,
+    verbose: bool,
+) -> None:
+    """Run the inspection over DISKs and write every base fact to DIR (a fact snapshot)."""
+    from guestinspect.collectors.image import ImageCollector  # imports libguestfs
+    from guestinspect.inspection.driver import load_program, run_collector
+
+    spec = KeySpec.parse(keys, keys_from_stdin)
+    program = load_program()
+    collector = ImageCollector(list(disks), format=fmt, keys=spec)
+    try:
+        db = run_collector(program, collector)
+        db.write_facts_dir(out)
+    finally:
+        stats = collector.stats()
+        collector.close()
+    for warning in stats.warnings:
+        click.echo(f"guestinspect: warning: {warning}", err=True)
+    if verbose:
+        click.echo(
+            f"guestinspect: {stats.guestfs_calls} libguestfs calls, {stats.rounds} rounds, "
+            f"{stats.seconds:.1f}s (appliance launch {stats.launch_seconds:.1f}s)",
+            err=True,
+        )

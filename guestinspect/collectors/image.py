@@ -1,0 +1,655 @@
+"""The image collector: base facts from disk images read (read-only) with libguestfs.
+
+Every mountable filesystem is mounted read-only at once under its own directory of the
+appliance (``/fs/0``, ``/fs/1`` …). Guest paths are resolved here, not by the appliance's
+kernel: an absolute symlink inside a guest filesystem means that filesystem's root.
+"""
+
+import posixpath
+import shutil
+import tarfile
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from guestinspect.collectors import packages, registry
+from guestinspect.collectors.appliance import (
+    CountingHandle,
+    call_or,
+    first_line,
+    launch,
+    probe_disk,
+)
+from guestinspect.collectors.base import CollectorStats, Fact, FactSet
+from guestinspect.collectors.errors import ImageError
+from guestinspect.collectors.keys import KeySpec
+
+#: At most this much of a file is read for Content.
+CONTENT_LIMIT = 1024 * 1024
+#: Package databases and hives larger than this are not downloaded.
+DOWNLOAD_LIMIT = 1024 * 1024 * 1024
+#: Symlinks followed while resolving one path before giving up (a loop).
+MAX_SYMLINKS = 40
+#: Filesystem types that are not mounted.
+NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
+
+_KINDS = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
+_READDIR_KINDS = {"r": "file", "d": "dir", "l": "symlink"}
+
+
+@dataclass(frozen=True)
+class Stat:
+    kind: str  # file, dir, symlink, other
+    size: int
+
+
+MISSING = Stat("missing", 0)
+
+
+def _kind(mode: int) -> str:
+    return _KINDS.get(mode & 0o170000, "other")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def _utf8(name: bytes) -> bool:
+    try:
+        name.decode()
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _norm(path: str) -> str:
+    """An absolute normalized path (``..`` in it is kept for the resolver to follow)."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    return "/" + "/".join(parts)
+
+
+def _join(directory: str, name: str) -> str:
+    return posixpath.join(directory, name) if directory != "/" else "/" + name
+
+
+def _lvm_uuid(uuid: str) -> str:
+    """An LVM UUID in LVM's own printed form (``xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx``)."""
+    u = uuid.replace("-", "")
+    if len(u) != 32:
+        return uuid
+    return "-".join(u[a:b] for a, b in ((0, 6), (6, 10), (10, 14), (14, 18), (18, 22),
+                                         (22, 26), (26, 32)))
+
+
+class ImageCollector:
+    """Base facts of one guest's disk images (docs/facts.md), opened read-only."""
+
+    def __init__(
+        self,
+        disks: Sequence[Path | str],
+        format: str | None = None,
+        keys: KeySpec | None = None,
+        progress: bool = True,
+        launch_timeout: float = 600.0,
+    ) -> None:
+        if not disks:
+            raise ImageError("no disk image given")
+        self._disks = [(Path(d), probe_disk(Path(d), format)) for d in disks]
+        self._keys = keys if keys is not None else KeySpec()
+        self._progress = progress
+        self._timeout = launch_timeout
+        self._g: CountingHandle | None = None
+        self._stats = CollectorStats()
+        self._mounts: dict[str, str] = {}  # fs -> mount directory in the appliance
+        self._stat: dict[tuple[str, str], Stat] = {}  # (fs, resolved guest path) -> lstat
+        self._tmp = Path(tempfile.mkdtemp(prefix="guestinspect-"))
+        self._hives: dict[tuple[str, str], Path | str] = {}  # local copy, or an error message
+        self._warned_unmounted: set[str] = set()
+        self._holders: set[str] = set()  # devices that are PVs, md members or empty
+
+    # ---- Collector protocol ----
+
+    def stats(self) -> CollectorStats:
+        if self._g is not None:
+            self._stats.guestfs_calls = self._g.calls
+        return self._stats
+
+    def close(self) -> None:
+        if self._g is not None:
+            try:
+                self._g.umount_all()
+                self._g.shutdown()
+            except RuntimeError:
+                pass
+            self._g.close()
+            self._g = None
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> "ImageCollector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def warn(self, message: str) -> None:
+        self._stats.warnings.append(message)
+
+    def initial_facts(self) -> FactSet:
+        t0 = time.monotonic()
+        if self._g is None:
+            self._g, self._stats.launch_seconds = launch(
+                self._disks, self._progress, self._timeout
+            )
+        facts: FactSet = defaultdict(set)
+        self._disk_facts(facts)
+        self._md_facts(facts)
+        fs_types = self._luks_facts(facts)
+        self._lvm_facts(facts)
+        self._fs_facts(fs_types, facts)
+        self._mount_all(fs_types, facts)
+        self._stats.seconds += time.monotonic() - t0
+        return dict(facts)
+
+    def answer(self, wants: FactSet) -> FactSet:
+        t0 = time.monotonic()
+        facts: FactSet = defaultdict(set)
+        for name in ("WantPath", "WantContent", "WantDir", "WantArch"):
+            self._check_mounted(wants.get(name, ()))
+        self._answer_dirs(wants.get("WantDir", set()), facts)
+        self._answer_paths(wants, facts)
+        self._answer_registry(wants.get("WantRegistryKey", set()), facts)
+        self._answer_packages(wants.get("WantPackages", set()), facts)
+        self._stats.seconds += time.monotonic() - t0
+        return dict(facts)
+
+    @property
+    def g(self) -> Any:
+        if self._g is None:
+            raise RuntimeError("initial_facts() was not called")
+        return self._g
+
+    # ---- block devices ----
+
+    def _disk_facts(self, facts: FactSet) -> None:
+        g = self.g
+        all_parts = set(g.list_partitions())
+        for index, dev in enumerate(g.list_devices()):
+            size = g.blockdev_getsize64(dev)
+            facts["Disk"].add((dev, index, size))
+            if size >= 512:
+                facts["MbrSignature"].add((dev, g.pread_device(dev, 4, 0x1B8).hex()))
+            ptype = call_or(None, g.part_get_parttype, dev)
+            if ptype not in ("msdos", "gpt"):
+                continue
+            facts["PartitionTable"].add((dev, ptype))
+            for p in g.part_list(dev):
+                num = p["part_num"]
+                part = next(
+                    (n for n in (f"{dev}{num}", f"{dev}p{num}") if n in all_parts), None
+                )
+                if part is None:
+                    continue
+                facts["Partition"].add((part, dev, num, p["part_start"], p["part_size"]))
+                if ptype == "msdos":
+                    mbr = call_or(None, g.part_get_mbr_id, dev, num)
+                    if mbr is not None:
+                        facts["PartitionMbrType"].add((part, mbr))
+                    continue
+                for rel, fn in (
+                    ("PartitionGptType", g.part_get_gpt_type),
+                    ("PartitionGptGuid", g.part_get_gpt_guid),
+                    ("PartitionName", g.part_get_name),
+                ):
+                    value = call_or("", fn, dev, num)
+                    if value:
+                        facts[rel].add((part, value.upper() if rel != "PartitionName" else value))
+
+    def _md_facts(self, facts: FactSet) -> None:
+        g = self.g
+        for md in g.list_md_devices():
+            detail = call_or({}, g.md_detail, md)
+            facts["MdArray"].add((md, detail.get("uuid", "")))
+            for member in call_or([], g.md_stat, md):
+                dev = member["mdstat_device"]
+                facts["MdMember"].add((md, dev if dev.startswith("/") else "/dev/" + dev))
+
+    def _luks_facts(self, facts: FactSet) -> dict[str, str]:
+        """Open what LUKS containers the keys open; return the filesystems seen after that."""
+        g = self.g
+        seen: set[str] = set()
+        while True:
+            fs_types: dict[str, str] = g.list_filesystems()
+            # list_filesystems leaves LUKS containers out: look at what it does not list.
+            others = [*g.list_partitions(), *g.lvs(), *g.list_md_devices(), *g.list_devices()]
+            for dev in others:
+                if dev not in fs_types and dev not in seen and dev not in self._holders:
+                    vfs = call_or("", g.vfs_type, dev)
+                    if vfs == "crypto_LUKS":
+                        fs_types[dev] = vfs
+                    elif vfs in ("LVM2_member", "linux_raid_member") or not vfs:
+                        self._holders.add(dev)
+            todo = [d for d, t in fs_types.items() if t == "crypto_LUKS" and d not in seen]
+            if not todo:
+                return fs_types
+            opened = False
+            for dev in todo:
+                seen.add(dev)
+                uuid = call_or("", g.luks_uuid, dev)
+                facts["LuksContainer"].add((dev, uuid))
+                mapname = f"luks-{uuid}" if uuid else f"luks{len(seen)}"
+                tried = False
+                for key in self._keys.candidates(dev, uuid):
+                    tried = True
+                    try:
+                        g.cryptsetup_open(dev, key, mapname, readonly=True)
+                    except RuntimeError:
+                        continue
+                    facts["LuksOpened"].add((dev, f"/dev/mapper/{mapname}"))
+                    opened = True
+                    break
+                else:
+                    reason = "wrong key" if tried else "no key"
+                    facts["LuksLocked"].add((dev, reason))
+                    self.warn(f"{dev}: LUKS container left closed ({reason})")
+            if not opened:
+                return fs_types
+            g.lvm_scan(True)  # LVM inside what was opened: rescan and activate
+
+    def _lvm_facts(self, facts: FactSet) -> None:
+        g = self.g
+        vgs = g.vgs_full()
+        if not vgs:
+            return
+        pvs = {_lvm_uuid(p["pv_uuid"]): p["pv_name"] for p in g.pvs_full()}
+        lvs = {_lvm_uuid(lv["lv_uuid"]): lv["lv_name"] for lv in g.lvs_full()}
+        visible = set(g.lvs())
+        for vg in vgs:
+            name = vg["vg_name"]
+            facts["LvmVg"].add((name, _lvm_uuid(vg["vg_uuid"])))
+            for uuid in map(_lvm_uuid, g.vgpvuuids(name)):
+                if uuid in pvs:
+                    facts["LvmPv"].add((pvs[uuid], name))
+            for uuid in map(_lvm_uuid, g.vglvuuids(name)):
+                lv = f"/dev/{name}/{lvs.get(uuid, '')}"
+                if lv in visible:
+                    facts["LvmLv"].add((lv, name, lvs[uuid], uuid))
+
+    # ---- filesystems ----
+
+    def _fs_facts(self, fs_types: dict[str, str], facts: FactSet) -> None:
+        g = self.g
+        ids: dict[str, dict[str, str]] = {}
+        for fs, vfs in fs_types.items():
+            facts["Filesystem"].add((fs, vfs))
+            if fs.startswith("btrfsvol:") or vfs == "unknown":
+                continue
+            ids[fs] = call_or({}, g.blkid, fs)
+            if vfs == "btrfs":
+                for sub in call_or([], g.btrfs_subvolume_list, fs):
+                    mountable = f"btrfsvol:{fs}/{sub['btrfssubvolume_path']}"
+                    facts["BtrfsSubvolume"].add(
+                        (mountable, fs, sub["btrfssubvolume_path"], sub["btrfssubvolume_id"])
+                    )
+                    ids[mountable] = ids[fs]
+        for fs, info in ids.items():
+            for rel, tag in (("FsUuid", "UUID"), ("FsLabel", "LABEL"), ("FsVersion", "VERSION")):
+                if info.get(tag):
+                    facts[rel].add((fs, info[tag]))
+
+    def _mount_all(self, fs_types: dict[str, str], facts: FactSet) -> None:
+        g = self.g
+        mountable = sorted(fs for fs, vfs in fs_types.items() if vfs not in NOT_MOUNTABLE)
+        if not mountable:
+            return
+        g.mkmountpoint("/fs")
+        dirs = {fs: f"/fs/{i}" for i, fs in enumerate(mountable)}
+        for d in dirs.values():
+            g.mkmountpoint(d)
+        for fs, d in dirs.items():
+            error = self._mount(fs, fs_types[fs], d)
+            if error is None:
+                self._mounts[fs] = d
+                facts["Mounted"].add((fs,))
+            else:
+                facts["MountFailed"].add((fs, error))
+                self.warn(f"{fs}: cannot mount: {error}")
+
+    def _mount(self, fs: str, vfs: str, directory: str) -> str | None:
+        try:
+            self.g.mount_ro(fs, directory)
+            return None
+        except RuntimeError as e:
+            error = first_line(e)
+        # A dirty journal cannot be replayed on a read-only device: mount without it.
+        fallback = {"xfs": "ro,norecovery", "ext3": "ro,noload", "ext4": "ro,noload"}.get(vfs)
+        if fallback:
+            try:
+                self.g.mount_options(fallback, fs, directory)
+                self.warn(f"{fs}: mounted with {fallback} (unclean filesystem)")
+                return None
+            except RuntimeError:
+                pass
+        return error
+
+    # ---- paths ----
+
+    def _check_mounted(self, wants: Iterable[Fact]) -> None:
+        for t in wants:
+            fs = str(t[0])
+            if fs not in self._mounts and fs not in self._warned_unmounted:
+                self._warned_unmounted.add(fs)
+                self.warn(f"{fs}: requested but not mounted")
+
+    def _lstat_many(self, fs: str, paths: Iterable[str]) -> None:
+        """lstat guest paths into the cache, one call per directory.
+
+        The appliance resolves ancestors with its own root, so a miss is only trusted once the
+        parent directory has been resolved inside the guest filesystem."""
+        by_dir: dict[str, list[str]] = defaultdict(list)
+        for p in paths:
+            if (fs, p) not in self._stat and p != "/":
+                by_dir[posixpath.dirname(p)].append(posixpath.basename(p))
+        if (fs, "/") not in self._stat:
+            self._stat[(fs, "/")] = Stat("dir", 0)
+        misses: list[str] = []
+        for d, names in by_dir.items():
+            names = sorted(set(names))
+            try:
+                results = self.g.lstatnslist(self._mounts[fs] + d, names)
+            except RuntimeError:
+                results = [{"st_ino": -1}] * len(names)
+            for name, st in zip(names, results, strict=True):
+                path = _join(d, name)
+                if st["st_ino"] == -1:
+                    misses.append(path)
+                else:
+                    self._stat[(fs, path)] = Stat(_kind(st["st_mode"]), st["st_size"])
+        for path in misses:
+            parent = self._resolve(fs, posixpath.dirname(path))
+            if parent is None or self._get(fs, parent).kind != "dir":
+                self._stat[(fs, path)] = MISSING
+            elif parent == posixpath.dirname(path):
+                self._stat[(fs, path)] = MISSING
+            else:
+                self._stat[(fs, path)] = self._get(fs, _join(parent, posixpath.basename(path)))
+
+    def _get(self, fs: str, path: str) -> Stat:
+        """The lstat of a path whose ancestors are resolved (no symlinks in them)."""
+        if (fs, path) not in self._stat:
+            d, name = posixpath.dirname(path), posixpath.basename(path)
+            try:
+                (st,) = self.g.lstatnslist(self._mounts[fs] + d, [name])
+                s = MISSING if st["st_ino"] == -1 else Stat(_kind(st["st_mode"]), st["st_size"])
+            except (RuntimeError, ValueError):
+                s = MISSING
+            self._stat[(fs, path)] = s
+        return self._stat[(fs, path)]
+
+    def _readlink(self, fs: str, path: str) -> str | None:
+        try:
+            return str(self.g.readlink(self._mounts[fs] + path))
+        except (RuntimeError, UnicodeDecodeError):
+            return None
+
+    def _resolve(self, fs: str, path: str, follow_last: bool = True) -> str | None:
+        """The path inside ``fs`` that ``path`` names, symlinks followed within ``fs``
+        (``..`` stops at its root); None if it does not exist or loops."""
+        todo = [p for p in path.split("/") if p and p != "."]
+        todo.reverse()
+        cur, hops = "/", 0
+        while todo:
+            comp = todo.pop()
+            if comp == "..":
+                cur = posixpath.dirname(cur)
+                continue
+            cand = _join(cur, comp)
+            st = self._get(fs, cand)
+            if st is MISSING:
+                return None
+            if st.kind == "symlink" and (todo or follow_last):
+                hops += 1
+                target = self._readlink(fs, cand)
+                if target is None or hops > MAX_SYMLINKS:
+                    return None
+                if target.startswith("/"):
+                    cur = "/"
+                todo.extend(reversed([p for p in target.split("/") if p and p != "."]))
+                continue
+            if todo and st.kind != "dir":
+                return None
+            cur = cand
+        return cur
+
+    def _entry_facts(self, fs: str, path: str, st: Stat, facts: FactSet) -> None:
+        if st is MISSING:
+            facts["Missing"].add((fs, path))
+            return
+        facts["Entry"].add((fs, path, st.kind))
+        if st.kind == "file":
+            facts["FileSize"].add((fs, path, st.size))
+
+    def _answer_paths(self, wants: FactSet, facts: FactSet) -> None:
+        by_fs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        for name in ("WantPath", "WantContent", "WantArch"):
+            for t in wants.get(name, ()):
+                fs, path = str(t[0]), str(t[1])
+                if fs in self._mounts:
+                    by_fs[fs][name].add(_norm(path))
+        for fs, asked in by_fs.items():
+            every = set().union(*asked.values())
+            self._lstat_many(fs, every)
+            links = []
+            for path in every:
+                st = self._stat[(fs, path)]
+                self._entry_facts(fs, path, st, facts)
+                if st.kind == "symlink":
+                    links.append(path)
+            self._symlink_facts(fs, links, facts)
+            for path in asked.get("WantContent", ()):
+                self._content(fs, path, facts)
+            for path in asked.get("WantArch", ()):
+                self._arch(fs, path, facts)
+
+    def _symlink_facts(self, fs: str, links: Iterable[str], facts: FactSet) -> None:
+        by_dir: dict[str, list[str]] = defaultdict(list)
+        for p in links:
+            by_dir[posixpath.dirname(p)].append(posixpath.basename(p))
+        for d, names in by_dir.items():
+            real = self._resolve(fs, d)
+            if real is None:
+                continue
+            try:
+                targets = self.g.readlinklist(self._mounts[fs] + real, names)
+            except (RuntimeError, UnicodeDecodeError):
+                targets = [self._readlink(fs, _join(real, n)) or "" for n in names]
+            for name, target in zip(names, targets, strict=True):
+                if target:
+                    facts["Symlink"].add((fs, _join(d, name), target))
+
+    def _target(self, fs: str, path: str) -> tuple[str, Stat] | None:
+        """The resolved path and lstat of what ``path`` leads to, symlinks followed."""
+        real = self._resolve(fs, path)
+        return None if real is None else (real, self._get(fs, real))
+
+    def _content(self, fs: str, path: str, facts: FactSet) -> None:
+        found = self._target(fs, path)
+        if found is None or found[1].kind != "file":
+            return
+        real, st = found
+        data = b""
+        if st.size > 0:
+            try:
+                data = self.g.pread(self._mounts[fs] + real, min(st.size, CONTENT_LIMIT), 0)
+            except RuntimeError as e:
+                self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
+                return
+        facts["Content"].add((fs, path, _text(data)))
+        if st.size > CONTENT_LIMIT:
+            facts["ContentTruncated"].add((fs, path))
+
+    def _arch(self, fs: str, path: str, facts: FactSet) -> None:
+        found = self._target(fs, path)
+        if found is None or found[1].kind != "file":
+            facts["Missing"].add((fs, path))
+            return
+        try:
+            arch = self.g.file_architecture(self._mounts[fs] + found[0])
+        except RuntimeError as e:
+            self.warn(f"{fs}:{path}: no architecture: {first_line(e)}")
+            return
+        facts["BinaryArch"].add((fs, path, arch))
+
+    # ---- directories ----
+
+    def _answer_dirs(self, wants: Iterable[Fact], facts: FactSet) -> None:
+        for t in sorted(wants):
+            fs, path = str(t[0]), _norm(str(t[1]))
+            if fs not in self._mounts:
+                continue
+            real = self._resolve(fs, path)
+            if real is None or self._get(fs, real).kind != "dir":
+                facts["Missing"].add((fs, path))
+                continue
+            children = self._list(fs, real)
+            files = [n for n, k in children.items() if k == "file"]
+            links = [n for n, k in children.items() if k == "symlink"]
+            sizes = self.g.lstatnslist(self._mounts[fs] + real, files) if files else []
+            for name, st in zip(files, sizes, strict=True):
+                self._stat[(fs, _join(real, name))] = Stat("file", st["st_size"])
+            for name, kind in children.items():
+                child = _join(path, name)
+                st = self._stat.get((fs, _join(real, name)), Stat(kind, 0))
+                self._stat.setdefault((fs, child), st)
+                self._entry_facts(fs, child, st, facts)
+            self._symlink_facts(fs, [_join(path, n) for n in links], facts)
+            facts["Listed"].add((fs, path))
+
+    def _list(self, fs: str, real: str) -> dict[str, str]:
+        """name -> kind for each child of a resolved directory."""
+        try:
+            return {
+                e["name"]: _READDIR_KINDS.get(e["ftyp"], "other")
+                for e in self.g.readdir(self._mounts[fs] + real)
+                if e["name"] not in (".", "..")
+            }
+        except UnicodeDecodeError:
+            pass  # a name that is not UTF-8: list the raw names, stat the readable ones
+        local = self._tmp / "ls0"
+        self.g.ls0(self._mounts[fs] + real, str(local))
+        raw = [n for n in local.read_bytes().split(b"\0") if n and n not in (b".", b"..")]
+        good = [n.decode() for n in raw if _utf8(n)]
+        stats = self.g.lstatnslist(self._mounts[fs] + real, good) if good else []
+        kinds = {n: _kind(st["st_mode"]) for n, st in zip(good, stats, strict=True)}
+        for n in raw:
+            if not _utf8(n):
+                kinds[_text(n)] = "other"
+                self.warn(f"{fs}:{real}: file name is not UTF-8: {_text(n)!r}")
+        return kinds
+
+    # ---- registry ----
+
+    def _hive(self, fs: str, hive: str) -> Path | str:
+        """A local copy of a hive (downloaded once), or why there is none."""
+        if (fs, hive) not in self._hives:
+            self._hives[(fs, hive)] = self._download_hive(fs, hive)
+        return self._hives[(fs, hive)]
+
+    def _download_hive(self, fs: str, hive: str) -> Path | str:
+        if fs not in self._mounts:
+            return "filesystem not mounted"
+        mnt = self._mounts[fs]
+        try:
+            # Windows paths are case-insensitive; find the name as stored.
+            real = self.g.case_sensitive_path(mnt + _norm(hive))
+        except RuntimeError:
+            return "hive not found"
+        found = self._target(fs, real[len(mnt) :])
+        if found is None:
+            return "hive not found"
+        if found[1].kind != "file" or found[1].size > DOWNLOAD_LIMIT:
+            return "hive is not a regular file of a sensible size"
+        local = self._tmp / f"hive{len(self._hives)}"
+        try:
+            self.g.download(mnt + found[0], str(local))
+        except RuntimeError as e:
+            return f"cannot download hive: {first_line(e)}"
+        return local
+
+    def _answer_registry(self, wants: Iterable[Fact], facts: FactSet) -> None:
+        by_hive: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for t in wants:
+            by_hive[(str(t[0]), str(t[1]))].append(str(t[2]))
+        for (fs, hive), keys in sorted(by_hive.items()):
+            local = self._hive(fs, hive)
+            if isinstance(local, str):
+                facts["HiveError"].add((fs, hive, local))
+                continue
+            for rel, tuples in registry.read_keys(local, fs, hive, keys).items():
+                facts[rel].update(tuples)
+
+    # ---- packages ----
+
+    def _answer_packages(self, wants: Iterable[Fact], facts: FactSet) -> None:
+        for t in sorted(wants):
+            fs, kind, path = (str(c) for c in t[:3])
+            try:
+                records = self._package_records(fs, kind, path)
+            except (RuntimeError, ValueError, OSError, tarfile.TarError) as e:
+                message = first_line(e)
+                facts["PackageDbError"].add((fs, kind, path, message))
+                self.warn(f"{fs}:{path}: {kind} database: {message}")
+                continue
+            for rel, tuples in packages.records_to_facts(fs, kind, records).items():
+                facts[rel].update(tuples)
+
+    def _fetch(self, fs: str, path: str, local: Path) -> bool:
+        """Download a regular file of the guest; False if there is none."""
+        found = self._target(fs, path)
+        if found is None or found[1].kind != "file":
+            return False
+        if found[1].size > DOWNLOAD_LIMIT:
+            raise ValueError(f"{path} is too large ({found[1].size} bytes)")
+        self.g.download(self._mounts[fs] + found[0], str(local))
+        return True
+
+    def _package_records(self, fs: str, kind: str, path: str) -> list[packages.Record]:
+        if fs not in self._mounts:
+            raise ValueError("filesystem not mounted")
+        work = Path(tempfile.mkdtemp(dir=self._tmp))
+        if kind in ("dpkg", "apk"):
+            if not self._fetch(fs, path, work / "db"):
+                raise ValueError(f"{path} not found")
+            data = (work / "db").read_bytes()
+            if kind == "dpkg":
+                return packages.parse_dpkg_status(data)
+            return packages.parse_apk_installed(data)
+        if kind == "rpm":
+            if self._fetch(fs, _join(path, "rpmdb.sqlite"), work / "rpmdb.sqlite"):
+                for extra in ("-wal", "-shm"):
+                    name = "rpmdb.sqlite" + extra
+                    self._fetch(fs, _join(path, name), work / name)
+                return packages.read_rpm_sqlite(work / "rpmdb.sqlite")
+            if self._fetch(fs, _join(path, "Packages"), work / "Packages"):
+                return packages.read_rpm_bdb((work / "Packages").read_bytes())
+            raise ValueError(f"no rpmdb.sqlite or Packages in {path}")
+        if kind == "pacman":
+            real = self._resolve(fs, path)
+            if real is None or self._get(fs, real).kind != "dir":
+                raise ValueError(f"{path} not found")
+            tar = work / "local.tar"
+            self.g.tar_out(self._mounts[fs] + real, str(tar), excludes=["files", "mtree"])
+            with tarfile.open(tar) as tf:
+                members = sorted(
+                    (m for m in tf.getmembers() if m.isfile() and m.name.endswith("/desc")),
+                    key=lambda m: m.name,
+                )
+                return [
+                    packages.parse_pacman_desc(f.read())
+                    for m in members
+                    if (f := tf.extractfile(m)) is not None
+                ]
+        raise ValueError(f"unknown package database kind {kind!r}")

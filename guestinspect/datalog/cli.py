@@ -1,0 +1,98 @@
+"""``guestinspect datalog PROGRAM.dl -F FACTDIR -D OUTDIR``, as Soufflé's command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .database import Database
+from .errors import DatalogError
+from .lexer import LexError, tokenize
+from .program import Program
+
+
+def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
+    """Parse ``Rel(a, "b", 3)``: bare words are symbols, numbers follow the column types."""
+    try:
+        tokens = tokenize(text, "<explain>")
+    except LexError as e:
+        raise click.BadParameter(str(e)) from None
+    if len(tokens) < 3 or tokens[0].kind != "ident" or tokens[1].text != "(":
+        raise click.BadParameter(f"expected Relation(value, ...), got {text!r}")
+    name = tokens[0].text
+    if name not in program.declarations:
+        raise click.BadParameter(f"undeclared relation '{name}'")
+    kinds = program.kinds[name]
+    values: list[object] = []
+    i = 2
+    negative = False
+    while i < len(tokens) and tokens[i].text != ")":
+        t = tokens[i]
+        if t.kind == "punct" and t.text == ",":
+            i += 1
+            continue
+        if t.kind == "punct" and t.text == "-":
+            negative = True
+            i += 1
+            continue
+        col = len(values)
+        kind = kinds[col] if col < len(kinds) else "symbol"
+        if kind == "symbol":
+            values.append(str(t.value))
+        else:
+            v = float(t.text) if kind == "float" else int(t.value)
+            values.append(-v if negative else v)
+        negative = False
+        i += 1
+    if len(values) != len(kinds):
+        raise click.BadParameter(f"relation '{name}' has {len(kinds)} columns, got "
+                                 f"{len(values)} values")
+    return name, tuple(values)
+
+
+@click.command("datalog")
+@click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-F", "--fact-dir", "fact_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Directory of the .facts input files.")
+@click.option("-D", "--output-dir", "output_dir", default=".", show_default=True,
+              help="Directory for the .csv output files ('-' prints them).")
+@click.option("-I", "--include-dir", "include_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where #include looks.")
+@click.option("--explain", "explain", multiple=True, metavar="'Rel(a,\"b\")'",
+              help="Print why a tuple holds (a derivation tree).")
+def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[Path, ...],
+            explain: tuple[str, ...]) -> None:
+    """Evaluate a Datalog PROGRAM (a subset of Soufflé's language)."""
+    try:
+        prog = Program.from_files([program], include_dirs=include_dirs)
+        db = Database(prog)
+        db.load_facts_dir(fact_dir)
+        db.run()
+    except DatalogError as e:
+        for err in e.errors:
+            click.echo(err, err=True)
+        sys.exit(1)
+    if output_dir == "-":
+        for name in prog.output_relations():
+            click.echo(f"---------------\n{name}\n===============")
+            for row in sorted(db.tuples(name)):
+                click.echo("\t".join(str(v) for v in row))
+            click.echo("===============")
+    else:
+        db.write_outputs(output_dir)
+    status = 0
+    for text in explain:
+        name, row = parse_tuple(text, prog)
+        tree = db.explain(name, row)
+        if tree is None:
+            click.echo(f"{text}: not derived", err=True)
+            status = 1
+        else:
+            click.echo(tree.render())
+    sys.exit(status)
+
+
+def main() -> None:
+    datalog(prog_name="python -m guestinspect.datalog")

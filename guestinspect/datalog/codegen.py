@@ -1,0 +1,459 @@
+"""Plan the join order of a rule body and compile it to a Python function.
+
+A compiled rule is nested ``for`` loops over index lookups (``index.get(key, ())``), with
+membership tests for negations and fully bound atoms, written as Python source and ``exec``-ed
+once. Nothing is interpreted per tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import runtime
+from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
+from .relation import Relation
+from .syntax import BinOp, Call, Const, Expr, UnOp, Var, Wildcard, expr_vars
+
+PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^",
+             "bshl": "<<", "bshr": ">>"}
+HELPER_BINOPS = {"/": "_div", "%": "_mod", "^": "_pow", "bshru": "_shru", "land": "_land",
+                 "lor": "_lor", "lxor": "_lxor"}
+PY_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+CALLS = {"strlen": "len", "substr": "_substr", "ord": "_ord", "to_number": "_to_number",
+         "to_unsigned": "_to_number", "to_float": "_to_float", "to_string": "_to_string",
+         "itof": "float", "utof": "float", "ftoi": "_ftoi", "ftou": "_ftoi", "itou": "int",
+         "utoi": "int", "abs": "abs", "min": "min", "max": "max"}
+
+
+# ---- planning ----------------------------------------------------------------------------
+
+
+def _expr_names(e: Expr | None) -> set[str]:
+    return {v.name for v in expr_vars(e, [])}
+
+
+def plan(body: list[Lit], bound: set[str], sizes: Mapping[str, int],
+         modes: Mapping[str, str], first: int | None = None) -> list[Lit]:
+    """Order a body: ``first`` (a delta atom) leads; then filters as soon as their variables
+    are bound, then assignments and aggregates, then the atom with the most bound columns
+    and the fewest tuples."""
+    remaining = list(range(len(body)))
+    order: list[Lit] = []
+    bound = set(bound)
+
+    def take(i: int) -> None:
+        remaining.remove(i)
+        lit = body[i]
+        order.append(lit)
+        bound.update(lit_vars(lit))
+        if isinstance(lit, AggregateLit):
+            bound.add(lit.result)
+
+    if first is not None:
+        take(first)
+    while remaining:
+        chosen: int | None = None
+        for i in remaining:  # filters first
+            lit = body[i]
+            if isinstance(lit, AtomLit) and lit.negated and lit_vars(lit) <= bound:
+                chosen = i
+            elif isinstance(lit, ConstraintLit) and lit_vars(lit) <= bound:
+                chosen = i
+            elif isinstance(lit, CompareLit) and lit_vars(lit) <= bound:
+                chosen = i
+            if chosen is not None:
+                break
+        if chosen is None:
+            for i in remaining:  # assignments and aggregates
+                lit = body[i]
+                if isinstance(lit, CompareLit) and lit.op == "=" and _assignable(lit, bound):
+                    chosen = i
+                elif isinstance(lit, AggregateLit) and lit.outer <= bound:
+                    chosen = i
+                if chosen is not None:
+                    break
+        if chosen is None:
+            best: tuple[int, int, float] | None = None
+            for i in remaining:
+                lit = body[i]
+                if not isinstance(lit, AtomLit) or lit.negated:
+                    continue
+                keys = sum(1 for a in lit.args if isinstance(a, Const) or
+                           (isinstance(a, Var) and a.name in bound))
+                if lit.python:
+                    mode = modes[lit.relation]
+                    if not all(isinstance(a, Const) or (isinstance(a, Var) and a.name in bound)
+                               for a, m in zip(lit.args, mode, strict=False) if m == "b"):
+                        continue
+                    score = (0 if keys == len(lit.args) else 1, 0, 1.0)
+                else:
+                    size = sizes.get(lit.relation, 0)
+                    full = keys == len(lit.args)
+                    score = (0 if full else 1, 0 if keys else 1, size / (1 + 10 * keys))
+                if best is None or score < best:
+                    best = score
+                    chosen = i
+        if chosen is None:  # cannot happen for a checked rule; keep source order
+            chosen = remaining[0]
+        take(chosen)
+    return order
+
+
+def _assignable(lit: CompareLit, bound: set[str]) -> bool:
+    if isinstance(lit.left, Var) and lit.left.name not in bound:
+        return _expr_names(lit.right) <= bound
+    if isinstance(lit.right, Var) and lit.right.name not in bound:
+        return _expr_names(lit.left) <= bound
+    return False
+
+
+# ---- code generation ---------------------------------------------------------------------
+
+
+class Emitter:
+    def __init__(self, rule: NormRule, relations: Mapping[str, Relation],
+                 pyrels: Mapping[str, Callable[..., Any]],
+                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str]) -> None:
+        self.rule = rule
+        self.relations = relations
+        self.pyrels = pyrels
+        self.functors = functors
+        self.modes = modes
+        self.lines: list[str] = []
+        self.prelude: list[str] = []
+        self.env: dict[str, Any] = {}
+        self.names: dict[str, str] = {}
+        self.counter = 0
+        self.helpers: set[str] = set()
+        self.witnesses: list[str] = []  # explain mode: tuple variables of positive atoms
+        self.counting = 0  # > 0 inside an aggregate: every matching tuple counts
+
+    def var(self, name: str) -> str:
+        n = self.names.get(name)
+        if n is None:
+            n = self.names[name] = f"v{len(self.names)}"
+        return n
+
+    def tmp(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    # expressions
+    def expr(self, e: Expr | None) -> str:
+        if isinstance(e, Var):
+            return self.var(e.name)
+        if isinstance(e, Const):
+            return repr(e.value)
+        if isinstance(e, BinOp):
+            left, right = self.expr(e.left), self.expr(e.right)
+            if e.op in PY_BINOPS:
+                return f"({left} {PY_BINOPS[e.op]} {right})"
+            helper = HELPER_BINOPS[e.op]
+            self.helpers.add(helper)
+            return f"{helper}({left}, {right})"
+        if isinstance(e, UnOp):
+            arg = self.expr(e.arg)
+            if e.op == "-":
+                return f"(-{arg})"
+            if e.op == "bnot":
+                return f"(~{arg})"
+            self.helpers.add("_lnot")
+            return f"_lnot({arg})"
+        if isinstance(e, Call):
+            args = [self.expr(a) for a in e.args]
+            if e.user:
+                fname = f"F_{e.name}"
+                self.env[fname] = self.functors[e.name]
+                return f"{fname}({', '.join(args)})"
+            if e.name == "cat":
+                return "(" + " + ".join(args) + ")" if len(args) > 1 else args[0]
+            if e.name == "contains":
+                return f"({args[0]} in {args[1]})"
+            if e.name == "match":
+                self.helpers.add("_match")
+                return f"_match({args[0]}, {args[1]})"
+            fn = CALLS[e.name]
+            if fn.startswith("_"):
+                self.helpers.add(fn)
+            return f"{fn}({', '.join(args)})"
+        raise AssertionError(f"cannot compile expression {e!r}")
+
+    def relation_ref(self, lit: AtomLit) -> str:
+        name = self.tmp("R")
+        if lit.python:
+            self.env[name] = self.pyrels[lit.relation]
+        else:
+            self.env[name] = self.relations[lit.relation]
+        return name
+
+    # literals
+    def body(self, lits: list[Lit], i: int, depth: int, bound: set[str],
+             inner: Callable[[int, set[str]], None], delta: AtomLit | None,
+             explain: bool) -> None:
+        if i == len(lits):
+            inner(depth, bound)
+            return
+        lit = lits[i]
+        bound = set(bound)
+        if isinstance(lit, AtomLit) and lit.python:
+            depth = self.python_atom(lit, depth, bound, explain)
+        elif isinstance(lit, AtomLit):
+            depth = self.atom(lit, depth, bound, lit is delta, explain)
+        elif isinstance(lit, CompareLit):
+            if lit.op == "=" and _assignable(lit, bound):
+                target, value = (lit.left, lit.right) if (
+                    isinstance(lit.left, Var) and lit.left.name not in bound) else (
+                    lit.right, lit.left)
+                assert isinstance(target, Var)
+                self.emit(depth, f"{self.var(target.name)} = {self.expr(value)}")
+                bound.add(target.name)
+            else:
+                op = PY_COMPARE[lit.op]
+                self.emit(depth, f"if {self.expr(lit.left)} {op} {self.expr(lit.right)}:")
+                depth += 1
+        elif isinstance(lit, ConstraintLit):
+            call = self.expr(Call(lit.name, lit.args, False, lit.loc))
+            self.emit(depth, f"if {'not ' if lit.negated else ''}{call}:")
+            depth += 1
+        else:
+            depth = self.aggregate(lit, depth, bound)
+            bound.add(lit.result)
+        self.body(lits, i + 1, depth, bound, inner, delta, explain)
+
+    def atom(self, lit: AtomLit, depth: int, bound: set[str], is_delta: bool,
+             explain: bool) -> int:
+        ref = self.relation_ref(lit)
+        keys: list[int] = []
+        key_exprs: list[str] = []
+        binds: list[tuple[int, str]] = []  # (column, variable)
+        checks: list[tuple[int, str]] = []  # (column, variable bound earlier in this atom)
+        seen: set[str] = set()
+        for col, a in enumerate(lit.args):
+            if isinstance(a, Const) or (isinstance(a, Var) and a.name in bound):
+                keys.append(col)
+                key_exprs.append(self.expr(a))
+            elif isinstance(a, Var):
+                if a.name in seen:
+                    checks.append((col, self.var(a.name)))
+                else:
+                    seen.add(a.name)
+                    binds.append((col, self.var(a.name)))
+        bound.update(seen)
+        arity = len(lit.args)
+        tset = "delta" if is_delta else f"{ref}.tuples"
+        key = key_exprs[0] if len(keys) == 1 else "(" + ", ".join(key_exprs) + ",)"
+        if lit.negated:
+            if len(keys) == arity:
+                full = "(" + "".join(e + ", " for e in key_exprs) + ")"
+                self.emit(depth, f"if {full} not in S_{ref}:")
+                self.prelude.append(f"S_{ref} = {ref}.tuples")
+            elif not keys:
+                self.emit(depth, f"if not S_{ref}:")
+                self.prelude.append(f"S_{ref} = {ref}.tuples")
+            else:
+                self.prelude.append(f"I_{ref} = {ref}.index({tuple(keys)!r})")
+                self.emit(depth, f"if {key} not in I_{ref}:")
+            return depth + 1
+        witness = self.tmp("t")
+        if explain:
+            self.witnesses.append(witness)
+        if not binds and not checks and len(keys) == arity:
+            full = "(" + "".join(e + ", " for e in key_exprs) + ")"
+            self.prelude.append(f"S_{ref} = {tset}")
+            self.emit(depth, f"{witness} = {full}")
+            self.emit(depth, f"if {witness} in S_{ref}:")
+            return depth + 1
+        if not keys or is_delta:
+            source = f"S_{ref}"
+            self.prelude.append(f"S_{ref} = {tset}")
+            filters = [(c, key_exprs[j]) for j, c in enumerate(keys)]
+        else:
+            self.prelude.append(f"I_{ref} = {ref}.index({tuple(keys)!r})")
+            source = f"I_{ref}.get({key}, ())"
+            filters = []
+        if not binds and not checks and not filters and not explain and not self.counting:
+            self.emit(depth, f"if {source}:")  # existence only
+            return depth + 1
+        if explain or checks or filters or arity > 6 or not binds:
+            self.emit(depth, f"for {witness} in {source}:")
+            depth += 1
+            for col, v in binds:
+                self.emit(depth, f"{v} = {witness}[{col}]")
+            conds = [f"{witness}[{c}] == {v}" for c, v in checks + filters]
+        else:
+            target = ["_"] * arity
+            for col, v in binds:
+                target[col] = v
+            self.emit(depth, f"for ({', '.join(target)},) in {source}:")
+            depth += 1
+            conds = []
+        if conds:
+            self.emit(depth, f"if {' and '.join(conds)}:")
+            depth += 1
+        return depth
+
+    def python_atom(self, lit: AtomLit, depth: int, bound: set[str], explain: bool) -> int:
+        ref = self.relation_ref(lit)
+        mode = self.modes[lit.relation]
+        inputs = [self.expr(a) for a, m in zip(lit.args, mode, strict=False) if m == "b"]
+        out = self.tmp("o")
+        parts: list[str] = []
+        conds: list[str] = []
+        binds: list[tuple[str, str]] = []
+        j = 0
+        for a, m in zip(lit.args, mode, strict=False):
+            if m == "b":
+                parts.append(self.expr(a))
+                continue
+            slot = f"{out}[{j}]"
+            j += 1
+            parts.append(slot)
+            if isinstance(a, Const) or (isinstance(a, Var) and a.name in bound):
+                conds.append(f"{slot} == {self.expr(a)}")
+            elif isinstance(a, Var):
+                if any(a.name == n for n, _ in binds):
+                    conds.append(f"{slot} == {self.var(a.name)}")
+                else:
+                    binds.append((a.name, slot))
+        call = f"{ref}({', '.join(inputs)})"
+        if lit.negated:
+            cond = " and ".join(conds) or "True"
+            self.emit(depth, f"if not any({cond} for {out} in {call}):")
+            return depth + 1
+        self.emit(depth, f"for {out} in {call}:")
+        depth += 1
+        for name, slot in binds:
+            self.emit(depth, f"{self.var(name)} = {slot}")
+            bound.add(name)
+        if explain:
+            witness = self.tmp("t")
+            self.witnesses.append(witness)
+            self.emit(depth, f"{witness} = ({''.join(p + ', ' for p in parts)})")
+        if conds:
+            self.emit(depth, f"if {' and '.join(conds)}:")
+            depth += 1
+        return depth
+
+    def aggregate(self, lit: AggregateLit, depth: int, bound: set[str]) -> int:
+        acc = self.tmp("acc")
+        cnt = self.tmp("n")
+        result = self.var(lit.result)
+        op = lit.op
+        if op in ("count", "sum"):
+            self.emit(depth, f"{acc} = 0")
+        elif op == "mean":
+            self.emit(depth, f"{acc} = 0")
+            self.emit(depth, f"{cnt} = 0")
+        else:
+            self.emit(depth, f"{acc} = None")
+        order = plan(lit.body, bound, {n: len(r) for n, r in self.relations.items()},
+                     self.modes)
+
+        def inner(d: int, _bound: set[str]) -> None:
+            if op == "count":
+                self.emit(d, f"{acc} += 1")
+                return
+            value = self.expr(lit.target)
+            if op == "sum":
+                self.emit(d, f"{acc} += {value}")
+            elif op == "mean":
+                self.emit(d, f"{acc} += {value}")
+                self.emit(d, f"{cnt} += 1")
+            else:
+                cmp = "<" if op == "min" else ">"
+                val = self.tmp("x")
+                self.emit(d, f"{val} = {value}")
+                self.emit(d, f"if {acc} is None or {val} {cmp} {acc}:")
+                self.emit(d + 1, f"{acc} = {val}")
+
+        saved = self.witnesses
+        self.witnesses = []
+        self.counting += 1
+        self.body(order, 0, depth, bound, inner, None, False)
+        self.counting -= 1
+        self.witnesses = saved
+        value = acc
+        if op == "mean":
+            self.emit(depth, f"if {cnt}:")
+            depth += 1
+            value = f"{acc} / {cnt}"
+        elif op in ("min", "max"):
+            self.emit(depth, f"if {acc} is not None:")
+            depth += 1
+        if lit.result in bound:  # already bound by an atom placed earlier: compare
+            self.emit(depth, f"if {value} == {result}:")
+            return depth + 1
+        self.emit(depth, f"{result} = {value}")
+        return depth
+
+    def head(self) -> str:
+        args = [self.expr(a) for a in self.rule.head_args]
+        return "(" + "".join(a + ", " for a in args) + ")"
+
+    def finish(self, header: str) -> Callable[..., Any]:
+        lines = [header]
+        for p in dict.fromkeys(self.prelude):
+            lines.append("    " + p)
+        for h in sorted(self.helpers):
+            self.env[h] = runtime.HELPERS[h]
+        lines.extend("    " + ln for ln in self.lines)
+        if len(lines) == 1 or not self.lines:
+            lines.append("    pass")
+        source = "\n".join(lines) + "\n"
+        namespace: dict[str, Any] = dict(self.env)
+        exec(compile(source, f"<rule {self.rule.source.loc}>", "exec"), namespace)
+        fn: Callable[..., Any] = namespace["rule"]
+        fn.__doc__ = source
+        return fn
+
+
+def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
+                 pyrels: Mapping[str, Callable[..., Any]],
+                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
+                 delta: int | None) -> Callable[[set[Any] | None, Callable[[Any], None]], None]:
+    """Compile ``rule`` to ``rule(delta, out_add)``; with ``delta`` set, body literal number
+    ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation."""
+    em = Emitter(rule, relations, pyrels, functors, modes)
+    sizes = {n: len(r) for n, r in relations.items()}
+    order = plan(rule.body, set(), sizes, modes, delta)
+    delta_lit = rule.body[delta] if delta is not None else None
+    assert delta_lit is None or isinstance(delta_lit, AtomLit)
+
+    def inner(depth: int, _bound: set[str]) -> None:
+        em.emit(depth, f"out_add({em.head()})")
+
+    em.body(order, 0, 0, set(), inner, delta_lit, False)
+    return em.finish("def rule(delta, out_add):")
+
+
+def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
+                      pyrels: Mapping[str, Callable[..., Any]],
+                      functors: Mapping[str, Callable[..., Any]],
+                      modes: Mapping[str, str]) -> tuple[Callable[..., Any], list[AtomLit]]:
+    """Compile ``rule(goal)``: yields, for each body instantiation deriving ``goal``, the tuple
+    of positive body tuples (in the order of the returned atoms)."""
+    em = Emitter(rule, relations, pyrels, functors, modes)
+    bound: set[str] = set()
+    for i, a in enumerate(rule.head_args):
+        if isinstance(a, Var) and a.name not in bound:
+            em.emit(0, f"{em.var(a.name)} = goal[{i}]")
+            bound.add(a.name)
+    sizes = {n: len(r) for n, r in relations.items()}
+    order = plan(rule.body, bound, sizes, modes)
+    atoms = [lit for lit in order if isinstance(lit, AtomLit) and not lit.negated]
+
+    def inner(depth: int, _bound: set[str]) -> None:
+        em.emit(depth, f"if {em.head()} == goal:")
+        em.emit(depth + 1, f"yield ({''.join(w + ', ' for w in em.witnesses)})")
+
+    em.body(order, 0, 0, bound, inner, None, True)
+    em.emit(0, "return")
+    em.emit(0, "yield ()")
+    return em.finish("def rule(goal):"), atoms
+
+
+__all__ = ["compile_rule", "compile_explainer", "plan", "Wildcard"]

@@ -1,0 +1,275 @@
+"""Evaluate a program bottom-up, stratum by stratum, with semi-naive iteration."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from .codegen import compile_explainer, compile_rule
+from .errors import DatalogError
+from .explain import Derivation
+from .factfiles import format_rows, read_facts, write_facts
+from .ir import AtomLit, NormRule
+from .program import Program
+from .relation import Relation, Row
+from .stratify import Stratum
+
+RuleFn = Callable[[set[Row] | None, Callable[[Row], None]], None]
+
+
+class Database:
+    """The tuples of one program's relations: add facts, run, read, query, explain."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.relations: dict[str, Relation] = {
+            name: Relation(name, len(cols)) for name, cols in program.declarations.items()
+            if name not in program.modes
+        }
+        self.base: dict[str, set[Row]] = {name: set() for name in self.relations}
+        self.pyfns = {n: r.fn for n, r in program.python_relations.items()
+                      if n in program.modes}
+        self.changed: set[str] = set()  # relations whose base facts changed since last run
+        self.evaluated = False
+        # recursive relations: the tuples each round added, oldest first (for explain)
+        self.rounds: dict[str, list[set[Row]]] = {}
+        self._compiled: dict[tuple[int, int | None], RuleFn] = {}
+        self._explainers: dict[int, tuple[Callable[..., Any], list[AtomLit]]] = {}
+
+    # ---- facts in ------------------------------------------------------------------------
+    def _relation(self, name: str) -> Relation:
+        rel = self.relations.get(name)
+        if rel is None:
+            if name in self.program.modes:
+                raise DatalogError([f"relation '{name}' is computed by Python"])
+            raise DatalogError([f"undeclared relation '{name}'"])
+        return rel
+
+    def add_facts(self, relation: str, rows: Iterable[Iterable[Any]]) -> int:
+        """Add base facts; returns how many were not already in the relation."""
+        rel = self._relation(relation)
+        kinds = self.program.kinds[relation]
+        cols = self.program.declarations[relation]
+        new: set[Row] = set()
+        for r in rows:
+            t = tuple(r)
+            if len(t) != rel.arity:
+                raise DatalogError([f"relation '{relation}' has {rel.arity} columns, but "
+                                    f"the fact {t!r} has {len(t)}"])
+            new.add(t)
+        for i, kind in enumerate(kinds):
+            want: type | tuple[type, ...] = str if kind == "symbol" else (
+                (int, float) if kind == "float" else int)
+            for t in new:
+                if not isinstance(t[i], want):
+                    raise DatalogError([f"relation '{relation}' column '{cols[i][0]}' is "
+                                        f"{'a ' + kind}, but the fact {t!r} has {t[i]!r}"])
+        new -= self.base[relation]
+        if not new:
+            return 0
+        self.base[relation] |= new
+        added = rel.add(new)
+        if added:
+            self.changed.add(relation)
+        return len(added)
+
+    def load_facts_dir(self, directory: str | Path) -> int:
+        """Load every ``.input`` relation from ``<Name>.facts`` (or its ``filename=``)."""
+        total = 0
+        for d in self.program.io["input"]:
+            opts = d.options
+            if opts.get("IO", "file") != "file":
+                continue
+            name = opts.get("filename", f"{d.relation}.facts")
+            path = Path(directory) / name
+            if not path.is_file():
+                continue
+            rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts))
+            total += self.add_facts(d.relation, rows)
+        return total
+
+    # ---- evaluation ----------------------------------------------------------------------
+    def run(self) -> None:
+        """Evaluate; after more ``add_facts``, re-evaluates only the strata that depend on
+        what changed."""
+        changed = set(self.changed)
+        for i, stratum in enumerate(self.program.strata):
+            members = set(stratum.relations)
+            if self.evaluated and not (members & changed or self.program.reads[i] & changed):
+                continue
+            if self.evaluated:
+                for r in stratum.relations:
+                    rel = self.relations[r]
+                    if stratum.rules:
+                        rel.clear()
+                        rel.add_new(set(self.base[r]))
+            self._evaluate(stratum)
+            if stratum.rules:
+                changed |= members
+        self.changed.clear()
+        self.evaluated = True
+
+    def _fn(self, rule: NormRule, delta: int | None) -> RuleFn:
+        key = (rule.index, delta)
+        fn = self._compiled.get(key)
+        if fn is None:
+            p = self.program
+            fn = compile_rule(rule, self.relations, self.pyfns, p.functors, p.modes, delta)
+            self._compiled[key] = fn
+        return fn
+
+    def _call(self, rule: NormRule, delta: int | None, rows: set[Row] | None,
+              out: set[Row]) -> None:
+        try:
+            self._fn(rule, delta)(rows, out.add)
+        except DatalogError:
+            raise
+        except Exception as e:  # a run-time error in a functor, a conversion, ...
+            raise DatalogError([f"{rule.source.loc}: error while evaluating the rule: "
+                                f"{type(e).__name__}: {e}"]) from e
+
+    def _evaluate(self, stratum: Stratum) -> None:
+        if not stratum.rules:
+            return
+        rels = self.relations
+        new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+        for rule in stratum.rules:
+            self._call(rule, None, None, new[rule.head])
+        if not stratum.recursive:
+            for r, rows in new.items():
+                rels[r].add(rows)
+            return
+        rounds = {r: self.rounds.setdefault(r, []) for r in stratum.relations}
+        if self.evaluated:
+            for layers in rounds.values():
+                layers.clear()
+        deltas = {r: rels[r].add(rows) for r, rows in new.items()}
+        plans = [(rule, self.program.recursive_atoms(rule)) for rule in stratum.rules]
+        while any(deltas.values()):
+            for r, d in deltas.items():
+                rounds[r].append(d)
+            new = {r: set() for r in stratum.relations}
+            for rule, positions in plans:
+                for pos in positions:
+                    lit = rule.body[pos]
+                    assert isinstance(lit, AtomLit)
+                    d = deltas[lit.relation]
+                    if d:
+                        self._call(rule, pos, d, new[rule.head])
+            deltas = {r: rels[r].add(rows) for r, rows in new.items()}
+
+    # ---- reading -------------------------------------------------------------------------
+    def tuples(self, relation: str) -> set[Row]:
+        return set(self._relation(relation).tuples)
+
+    def query(self, relation: str, *pattern: Any) -> set[Row]:
+        """Tuples matching ``pattern`` (one value per column; None matches anything)."""
+        rel = self._relation(relation)
+        if len(pattern) != rel.arity:
+            raise DatalogError([f"relation '{relation}' has {rel.arity} columns, but the "
+                                f"query has {len(pattern)}"])
+        cols = tuple(i for i, v in enumerate(pattern) if v is not None)
+        if not cols:
+            return set(rel.tuples)
+        if len(cols) == rel.arity:
+            t = tuple(pattern)
+            return {t} if t in rel.tuples else set()
+        key = pattern[cols[0]] if len(cols) == 1 else tuple(pattern[c] for c in cols)
+        return set(rel.index(cols).get(key, ()))
+
+    def write_outputs(self, directory: str | Path) -> None:
+        """Write every ``.output`` relation as ``<Name>.csv`` (and print ``.printsize``)."""
+        for d in self.program.io["output"]:
+            rows = self.relations[d.relation].tuples
+            opts = d.options
+            if opts.get("IO", "file") == "stdout":
+                sys.stdout.write(f"---------------\n{d.relation}\n===============\n")
+                sys.stdout.write(format_rows(rows, _delimiter(opts)))
+                sys.stdout.write("===============\n")
+                continue
+            path = Path(directory) / opts.get("filename", f"{d.relation}.csv")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_facts(path, rows, _delimiter(opts))
+        for d in self.program.io["printsize"]:
+            sys.stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
+
+    def write_facts_dir(self, directory: str | Path,
+                        relations: Iterable[str] | None = None) -> None:
+        """Write relations (default: every ``.input`` one) as ``<Name>.facts``, sorted."""
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        names = list(relations) if relations is not None else self.program.input_relations()
+        for name in names:
+            write_facts(Path(directory) / f"{name}.facts", self._relation(name).tuples)
+
+    # ---- explanations --------------------------------------------------------------------
+    def explain(self, relation: str, row: Iterable[Any]) -> Derivation | None:
+        """One derivation tree of a known tuple, down to base facts; None if not known."""
+        t = tuple(row)
+        if t not in self._relation(relation).tuples:
+            return None
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20000))
+        try:
+            return self._prove(relation, t, {})
+        finally:
+            sys.setrecursionlimit(limit)
+
+    def _rank(self, relation: str, t: Row) -> int:
+        """The evaluation round that first derived ``t`` (0 for a base fact)."""
+        if t in self.base[relation]:
+            return 0
+        for i, layer in enumerate(self.rounds.get(relation, ())):
+            if t in layer:
+                return i + 1
+        return sys.maxsize
+
+    def _explainer(self, rule: NormRule) -> tuple[Callable[..., Any], list[AtomLit]]:
+        e = self._explainers.get(rule.index)
+        if e is None:
+            p = self.program
+            e = compile_explainer(rule, self.relations, self.pyfns, p.functors, p.modes)
+            self._explainers[rule.index] = e
+        return e
+
+    def _prove(self, relation: str, t: Row, memo: dict[tuple[str, Row], Derivation]
+               ) -> Derivation | None:
+        key = (relation, t)
+        if key in memo:
+            return memo[key]
+        if t in self.base[relation]:
+            d = Derivation(relation, t, None, None, [])
+            memo[key] = d
+            return d
+        stratum = self.program.strata[self.program.stratum_of[relation]]
+        members = set(stratum.relations) if stratum.recursive else set()
+        mine = self._rank(relation, t) if members else 0
+        for rule in self.program.rules_by_head.get(relation, []):
+            fn, atoms = self._explainer(rule)
+            for witnesses in fn(t):
+                if any(a.relation in members and self._rank(a.relation, w) >= mine
+                       for a, w in zip(atoms, witnesses, strict=True)):
+                    continue
+                children: list[Derivation] = []
+                for a, w in zip(atoms, witnesses, strict=True):
+                    if a.python:
+                        children.append(Derivation(a.relation, w, "computed by Python", None))
+                        continue
+                    child = self._prove(a.relation, w, memo)
+                    if child is None:
+                        break
+                    children.append(child)
+                else:
+                    position = {id(lit): i for i, lit in enumerate(rule.body)}
+                    order = sorted(range(len(atoms)), key=lambda k: position[id(atoms[k])])
+                    d = Derivation(relation, t, rule.source.text, str(rule.source.loc),
+                                   [children[k] for k in order])
+                    memo[key] = d
+                    return d
+        return None
+
+
+def _delimiter(opts: dict[str, str]) -> str:
+    d = opts.get("delimiter", "\t")
+    return d.replace("\\t", "\t") if d else "\t"

@@ -1,0 +1,57 @@
+"""Shared appliance launches for the collector tests (one per image per session)."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
+
+from guestinspect.collectors.base import FactSet  # noqa: E402
+from guestinspect.collectors.image import ImageCollector  # noqa: E402
+from guestinspect.collectors.keys import KeySpec  # noqa: E402
+from tests.collectors import scratch  # noqa: E402
+
+
+def _cache() -> Path:
+    default = Path.home() / ".cache" / "guestinspect" / "images"
+    return Path(os.environ.get("GUESTINSPECT_IMAGE_CACHE", default))
+
+
+@pytest.fixture(scope="session")
+def scratch_image() -> Path:
+    """The collectors' own scratch guest (tests/collectors/scratch.py), built once, cached."""
+    dest = _cache() / "collectors-scratch-1.img"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return scratch.build(dest)
+
+
+@pytest.fixture(scope="session")
+def scratch_collector(scratch_image: Path) -> Iterator[tuple[ImageCollector, FactSet]]:
+    c = ImageCollector([scratch_image], keys=KeySpec.parse([f"all:key:{scratch.LUKS_KEY}"]),
+                       progress=False)
+    try:
+        yield c, c.initial_facts()
+    finally:
+        c.close()
+
+
+@pytest.fixture(scope="session")
+def debian_collector() -> Iterator[tuple[ImageCollector, FactSet]]:
+    images = pytest.importorskip("tests.images")
+    path = images.image("debian")
+    c = ImageCollector([path], progress=False)
+    try:
+        yield c, c.initial_facts()
+    finally:
+        c.close()
+
+
+@pytest.fixture()
+def qemu_img() -> str:
+    exe = shutil.which("qemu-img")
+    if exe is None:
+        pytest.skip("qemu-img not installed")
+    return exe

@@ -1,0 +1,303 @@
+"""Evaluation: recursion, negation, aggregates, functors, arithmetic, Python extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from guestinspect.datalog import Database, DatalogError, Program, PyRelation
+
+
+def run(text: str, facts: dict[str, list[tuple[Any, ...]]] | None = None,
+        **kw: Any) -> Database:
+    db = Database(Program.from_text(text, filename="t.dl", **kw))
+    for name, rows in (facts or {}).items():
+        db.add_facts(name, rows)
+    db.run()
+    return db
+
+
+GRAPH = """
+.decl Edge(x: number, y: number)
+.input Edge
+.decl Path(x: number, y: number)
+.output Path
+Path(x, y) :- Edge(x, y).
+Path(x, z) :- Path(x, y), Edge(y, z).
+"""
+
+
+def closure(edges: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    result = set(edges)
+    while True:
+        more = {(a, d) for (a, b) in result for (c, d) in edges if b == c} - result
+        if not more:
+            return result
+        result |= more
+
+
+def test_transitive_closure_of_a_chain_and_a_cycle() -> None:
+    edges = {(i, i + 1) for i in range(30)} | {(30, 10)}
+    db = run(GRAPH, {"Edge": sorted(edges)})
+    assert db.tuples("Path") == closure(edges)
+    assert (25, 12) in db.tuples("Path") and (12, 3) not in db.tuples("Path")
+
+
+def test_mutual_recursion() -> None:
+    db = run("""
+    .decl N(x: number)
+    .decl Even(x: number)
+    .decl Odd(x: number)
+    Even(0).
+    Odd(y) :- Even(x), N(y), y = x + 1.
+    Even(y) :- Odd(x), N(y), y = x + 1.
+    """, {"N": [(i,) for i in range(11)]})
+    assert db.tuples("Even") == {(i,) for i in range(0, 11, 2)}
+    assert db.tuples("Odd") == {(i,) for i in range(1, 11, 2)}
+
+
+def test_stratified_negation() -> None:
+    db = run(GRAPH + """
+    .decl Node(x: number)
+    Node(x) :- Edge(x, _) ; Edge(_, x).
+    .decl Unreachable(x: number, y: number)
+    Unreachable(x, y) :- Node(x), Node(y), !Path(x, y).
+    """, {"Edge": [(1, 2), (2, 3)]})
+    assert db.tuples("Unreachable") == {(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)}
+
+
+def test_negation_with_wildcard_and_constant() -> None:
+    db = run("""
+    .decl F(fs: symbol, path: symbol)
+    .decl Root(fs: symbol)
+    .decl Hurd(fs: symbol)
+    Hurd(fs) :- F(fs, "/servers").
+    Root(fs) :- F(fs, "/etc/fstab"), !Hurd(fs), !F(fs, "/boot.ini").
+    .decl Empty(fs: symbol)
+    Empty(fs) :- F(fs, _), !F(fs, "/etc/fstab").
+    """, {"F": [("a", "/etc/fstab"), ("b", "/etc/fstab"), ("b", "/servers"), ("c", "/x"),
+                ("d", "/etc/fstab"), ("d", "/boot.ini")]})
+    assert db.tuples("Root") == {("a",)}
+    assert db.tuples("Empty") == {("c",)}
+
+
+def test_disjunction_in_body() -> None:
+    db = run("""
+    .decl A(x: number)
+    .decl B(x: number)
+    A(x) :- B(x), (x < 2 ; x > 8), x != 0.
+    """, {"B": [(i,) for i in range(10)]})
+    assert db.tuples("A") == {(1,), (9,)}
+
+
+def test_aggregates() -> None:
+    db = run("""
+    .decl Size(fs: symbol, path: symbol, n: number)
+    .decl Stats(fs: symbol, c: number, s: number, lo: number, hi: number)
+    Stats(fs, c, s, lo, hi) :- Size(fs, _, _),
+        c = count : { Size(fs, _, _) }, s = sum n : { Size(fs, _, n) },
+        lo = min n : { Size(fs, _, n) }, hi = max n : Size(fs, _, n).
+    .decl Avg(x: float)
+    Avg(m) :- m = mean n : { Size(_, _, n) }.
+    .decl Total(n: number)
+    Total(n) :- n = count : { Size(_, _, _) }.
+    .decl None(n: number)
+    None(n) :- n = min x : { Size("zzz", _, x) }.
+    .decl Zero(n: number)
+    Zero(n) :- n = count : { Size("zzz", _, _) }.
+    """, {"Size": [("a", "/x", 3), ("a", "/y", 3), ("a", "/z", 10), ("b", "/x", 1)]})
+    assert db.tuples("Stats") == {("a", 3, 16, 3, 10), ("b", 1, 1, 1, 1)}
+    assert db.tuples("Avg") == {(17 / 4,)}
+    assert db.tuples("Total") == {(4,)}
+    assert db.tuples("None") == set()
+    assert db.tuples("Zero") == {(0,)}
+
+
+def test_aggregate_value_compared_with_bound_column() -> None:
+    db = run("""
+    .decl V(k: symbol, n: number)
+    .decl Best(k: symbol)
+    Best(k) :- V(k, n), n = max m : { V(_, m) }.
+    """, {"V": [("a", 1), ("b", 7), ("c", 7)]})
+    assert db.tuples("Best") == {("b",), ("c",)}
+
+
+def test_string_functors() -> None:
+    db = run(r"""
+    .decl S(s: symbol)
+    .decl Out(k: symbol, v: symbol)
+    .decl N(k: symbol, n: number)
+    Out("cat", cat(s, "-", s)) :- S(s).
+    Out("substr", substr(s, 1, 3)) :- S(s).
+    Out("to_string", to_string(strlen(s) * 2)) :- S(s).
+    N("strlen", strlen(s)) :- S(s).
+    N("ord", ord(s)) :- S(s).
+    N("to_number", to_number("42") + 1) :- S(_).
+    N("min", min(3, 1, 2)) :- S(_).
+    N("max", max(3, 1, 2)) :- S(_).
+    .decl M(s: symbol)
+    M(s) :- S(s), contains("bc", s).
+    .decl R(s: symbol)
+    R(s) :- S(s), match("a.c.*", s).
+    .decl NotR(s: symbol)
+    NotR(s) :- S(s), !match("b.*", s), !contains("x", s).
+    .decl E(s: symbol)
+    E("tab\there \"q\" back\\slash").
+    """, {"S": [("abcde",)]})
+    assert db.tuples("Out") == {("cat", "abcde-abcde"), ("substr", "bcd"), ("to_string", "10")}
+    assert db.tuples("N") == {("strlen", 5), ("ord", 97), ("to_number", 43), ("min", 1),
+                              ("max", 3)}
+    assert db.tuples("M") == {("abcde",)} and db.tuples("R") == {("abcde",)}
+    assert db.tuples("NotR") == {("abcde",)}
+    assert db.tuples("E") == {('tab\there "q" back\\slash',)}
+
+
+def test_match_is_a_full_match() -> None:
+    db = run("""
+    .decl S(s: symbol)
+    .decl R(s: symbol)
+    R(s) :- S(s), match("b+", s).
+    """, {"S": [("bbb",), ("abbb",), ("bbbc",)]})
+    assert db.tuples("R") == {("bbb",)}
+
+
+def test_arithmetic_and_bitwise() -> None:
+    db = run("""
+    .decl X(a: number, b: number)
+    .decl R(k: symbol, v: number)
+    R("add", a + b * 2) :- X(a, b).
+    R("div", a / b) :- X(a, b).
+    R("negdiv", (0 - a) / b) :- X(a, b).
+    R("mod", a % b) :- X(a, b).
+    R("pow", b ^ 3) :- X(_, b).
+    R("band", a band 6) :- X(a, _).
+    R("bor", a bor 8) :- X(a, _).
+    R("bxor", a bxor 1) :- X(a, _).
+    R("shl", a bshl 2) :- X(a, _).
+    R("shr", a bshr 1) :- X(a, _).
+    R("land", a land 0) :- X(a, _).
+    R("lor", a lor 0) :- X(a, _).
+    R("neg", -a) :- X(a, _).
+    R("hex", 0x1F) :- X(_, _).
+    .decl F(x: float)
+    F(x / 2.0) :- X(a, _), x = itof(a).
+    """, {"X": [(7, 2)]})
+    assert dict(db.tuples("R")) == {
+        "add": 11, "div": 3, "negdiv": -3, "mod": 1, "pow": 8, "band": 6, "bor": 15,
+        "bxor": 6, "shl": 28, "shr": 3, "land": 0, "lor": 1, "neg": -7, "hex": 31}
+    assert db.tuples("F") == {(3.5,)}
+
+
+def test_user_functor() -> None:
+    db = run("""
+    .functor lower(s: symbol): symbol
+    .functor weight(s: symbol, n: number): number
+    .decl S(s: symbol)
+    .decl L(s: symbol, n: number)
+    L(@lower(s), @weight(s, 10)) :- S(s).
+    """, {"S": [("ABC",), ("Xy",)]},
+        functors={"lower": str.lower, "weight": lambda s, n: len(s) * n})
+    assert db.tuples("L") == {("abc", 30), ("xy", 20)}
+
+
+def lines(text: str) -> Iterator[tuple[int, str]]:
+    for i, line in enumerate(text.split("\n")):
+        yield i + 1, line
+
+
+def key_values(text: str) -> Iterator[tuple[str, str]]:
+    for line in text.split("\n"):
+        if "=" in line:
+            k, v = line.split("=", 1)
+            yield k.strip(), v.strip().strip('"')
+
+
+def test_python_relations() -> None:
+    db = run("""
+    .decl Content(path: symbol, text: symbol)
+    .decl Lines(text: symbol, n: number, line: symbol)
+    .decl KeyValue(text: symbol, key: symbol, value: symbol)
+    .decl OsRelease(key: symbol, value: symbol)
+    OsRelease(k, v) :- Content("/etc/os-release", t), KeyValue(t, k, v).
+    .decl Second(path: symbol, line: symbol)
+    Second(p, l) :- Content(p, t), Lines(t, 2, l).
+    .decl NoId(path: symbol)
+    NoId(p) :- Content(p, t), !KeyValue(t, "ID", _).
+    """, {"Content": [("/etc/os-release", 'ID=fedora\nVERSION_ID="39"'),
+                      ("/etc/hostname", "box\nsecond")]},
+        relations={"Lines": PyRelation(lines, "bff"),
+                   "KeyValue": PyRelation(key_values, "bff")})
+    assert db.tuples("OsRelease") == {("ID", "fedora"), ("VERSION_ID", "39")}
+    assert db.tuples("Second") == {("/etc/os-release", 'VERSION_ID="39"'),
+                                   ("/etc/hostname", "second")}
+    assert db.tuples("NoId") == {("/etc/hostname",)}
+    with pytest.raises(DatalogError, match="computed by Python"):
+        db.tuples("Lines")
+
+
+def test_incremental_add_and_run() -> None:
+    db = run(GRAPH + """
+    .decl Node(x: number)
+    Node(x) :- Edge(x, _) ; Edge(_, x).
+    .decl Sink(x: number)
+    Sink(x) :- Node(x), !Edge(x, _).
+    .decl Count(n: number)
+    Count(n) :- n = count : { Path(_, _) }.
+    """, {"Edge": [(1, 2), (2, 3)]})
+    assert db.tuples("Sink") == {(3,)} and db.tuples("Count") == {(3,)}
+    assert db.add_facts("Edge", [(3, 4), (1, 2)]) == 1
+    db.run()
+    assert db.tuples("Path") == closure({(1, 2), (2, 3), (3, 4)})
+    assert db.tuples("Sink") == {(4,)} and db.tuples("Count") == {(6,)}
+    assert db.add_facts("Edge", [(4, 1)]) == 1
+    db.run()
+    assert db.tuples("Sink") == set() and db.tuples("Count") == {(16,)}
+    assert db.add_facts("Edge", []) == 0
+
+
+def test_query_with_wildcards() -> None:
+    db = run(GRAPH, {"Edge": [(1, 2), (2, 3), (1, 5)]})
+    assert db.query("Path", 1, None) == {(1, 2), (1, 3), (1, 5)}
+    assert db.query("Path", None, 3) == {(1, 3), (2, 3)}
+    assert db.query("Path", 2, 3) == {(2, 3)}
+    assert db.query("Path", None, None) == db.tuples("Path")
+
+
+def test_add_facts_checks_types_and_arity() -> None:
+    db = Database(Program.from_text(GRAPH))
+    with pytest.raises(DatalogError, match="has 2 columns"):
+        db.add_facts("Edge", [(1,)])
+    with pytest.raises(DatalogError, match="column 'y' is a number"):
+        db.add_facts("Edge", [(1, "2")])
+    with pytest.raises(DatalogError, match="undeclared relation 'Nope'"):
+        db.add_facts("Nope", [])
+
+
+def test_runtime_error_names_the_rule() -> None:
+    db = Database(Program.from_text(".decl A(x: number)\n.decl B(x: number)\n"
+                                    "B(10 / x) :- A(x).\n", filename="t.dl"))
+    db.add_facts("A", [(0,)])
+    with pytest.raises(DatalogError, match=r"^t.dl:3:1: error while evaluating the rule"):
+        db.run()
+
+
+def test_program_facts_and_nullary_relations() -> None:
+    db = run("""
+    .decl A(x: symbol, n: number)
+    A("x", 1 + 2).
+    A("y", 0), A("z", 0).
+    .decl Yes()
+    Yes() :- A("x", 3).
+    .decl No()
+    No() :- A("x", 4).
+    """)
+    assert db.tuples("A") == {("x", 3), ("y", 0), ("z", 0)}
+    assert db.tuples("Yes") == {()} and db.tuples("No") == set()
+
+
+def test_declarations_and_inputs_are_enumerable() -> None:
+    p = Program.from_text(GRAPH)
+    assert p.declarations["Edge"] == (("x", "number"), ("y", "number"))
+    assert p.input_relations() == ["Edge"] and p.output_relations() == ["Path"]

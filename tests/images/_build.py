@@ -1,0 +1,255 @@
+"""Cache, staleness, locking and batched building of the phony guest images.
+
+An image is cached as `<cache>/<name>-<hash>[-<disk>].img`, where the hash covers the builder
+sources, the shared data they read and the host binary they copy.  A guest is built under an
+exclusive lock file (`<cache>/<name>.lock`), into temporary files that are renamed into place
+only when the whole guest succeeded.  Several guests share one appliance launch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from tests.images import content
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+#: Guests built per appliance launch at most (each adds one or more disks to it).
+BATCH_SIZE = 10
+
+
+@dataclass
+class Ctx:
+    """What a builder works with: the launched handle and the devices of its own disks."""
+
+    g: Any  # guestfs.GuestFS
+    disks: list[str]  # e.g. ["/dev/sdc"]; the guest will see them as /dev/sda, /dev/sdb, ...
+    workdir: Path  # host scratch directory for files to upload
+    name: str
+
+    def part(self, n: int, disk: int = 0) -> str:
+        return f"{self.disks[disk]}{n}"
+
+    def write(self, path: str, text: str | bytes) -> None:
+        self.g.write(path, text.encode() if isinstance(text, str) else text)
+
+    def mkdirs(self, *paths: str) -> None:
+        for path in paths:
+            self.g.mkdir_p(path)
+
+    def upload(self, local: Path, remote: str, mode: int | None = None) -> None:
+        self.g.upload(str(local), remote)
+        if mode is not None:
+            self.g.chmod(mode, remote)
+
+    def elf(self, remote: str) -> None:
+        """Put the host's x86_64 ELF executable at `remote`."""
+        self.upload(content.host_x86_64_elf(), remote, 0o755)
+
+
+Builder = Callable[[Ctx], None]
+
+
+@dataclass(frozen=True)
+class Guest:
+    name: str
+    description: str
+    disk_sizes: tuple[int, ...]
+    builder: Builder | None  # None: the disks stay blank, no appliance needed
+    data_files: tuple[str, ...] = field(default=())
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("GUESTINSPECT_IMAGE_CACHE")
+    path = Path(env) if env else Path.home() / ".cache" / "guestinspect" / "images"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _source_files() -> list[Path]:
+    here = Path(__file__).resolve().parent
+    return sorted(
+        p for p in here.glob("*.py") if not p.name.startswith("test_") and p.name != "__main__.py"
+    )
+
+
+def guest_hash(guest: Guest) -> str:
+    h = hashlib.sha256()
+    h.update(guest.name.encode() + b"\0")
+    for path in _source_files():
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in guest.data_files:
+        h.update(name.encode() + b"\0" + content.data_file(name).read_bytes())
+    if guest.builder is not None:
+        h.update(content.host_x86_64_elf().read_bytes())
+    return h.hexdigest()[:12]
+
+
+def disk_paths(guest: Guest) -> list[Path]:
+    stem = f"{guest.name}-{guest_hash(guest)}"
+    if len(guest.disk_sizes) == 1:
+        return [cache_dir() / f"{stem}.img"]
+    return [cache_dir() / f"{stem}-{i + 1}.img" for i in range(len(guest.disk_sizes))]
+
+
+def is_fresh(guest: Guest) -> bool:
+    return all(p.is_file() for p in disk_paths(guest))
+
+
+def _log(msg: str) -> None:
+    if os.environ.get("GUESTINSPECT_IMAGES_QUIET") != "1":
+        print(f"[images] {msg}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _lock(guest: Guest, blocking: bool) -> Iterator[IO[str] | None]:
+    f = (cache_dir() / f"{guest.name}.lock").open("a")
+    try:
+        flags = fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(f, flags)
+        except BlockingIOError:
+            yield None
+            return
+        try:
+            yield f
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+    finally:
+        f.close()
+
+
+def _remove_stale(guest: Guest, keep: list[Path]) -> None:
+    for old in cache_dir().glob(f"{guest.name}-*.img"):
+        rest = old.name[len(guest.name) + 1 :]
+        # Only files of this guest: "<12 hex>.img" or "<12 hex>-<n>.img".
+        if old not in keep and len(rest) >= 12 and all(c in "0123456789abcdef" for c in rest[:12]):
+            if rest[12:] == ".img" or rest[12:13] == "-" and rest[13:-4].isdigit():
+                old.unlink(missing_ok=True)
+
+
+def _tmp_paths(guest: Guest) -> list[Path]:
+    return [p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in disk_paths(guest)]
+
+
+def _create_disks(guest: Guest) -> list[Path]:
+    tmps = _tmp_paths(guest)
+    for tmp, size in zip(tmps, guest.disk_sizes, strict=True):
+        with tmp.open("wb") as f:
+            f.truncate(size)  # sparse
+    return tmps
+
+
+def _commit(guest: Guest, tmps: list[Path]) -> None:
+    finals = disk_paths(guest)
+    for tmp, final in zip(tmps, finals, strict=True):
+        os.replace(tmp, final)
+    _remove_stale(guest, finals)
+
+
+def _discard(tmps: list[Path]) -> None:
+    for tmp in tmps:
+        tmp.unlink(missing_ok=True)
+
+
+def _run_batch(batch: list[Guest], workdir: Path) -> dict[str, str]:
+    """Build the guests of one appliance launch; return {name: error} for those that failed."""
+    import guestfs
+
+    os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
+    errors: dict[str, str] = {}
+    tmps = {guest.name: _create_disks(guest) for guest in batch}
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    devices: dict[str, list[str]] = {}
+    g = guestfs.GuestFS(python_return_dict=True)
+    try:
+        for guest in batch:
+            devices[guest.name] = []
+            for tmp in tmps[guest.name]:
+                g.add_drive(str(tmp), format="raw", cachemode="unsafe")
+                devices[guest.name].append(f"/dev/sd{next(letters)}")
+        start = time.monotonic()
+        g.launch()
+        _log(f"appliance launched in {time.monotonic() - start:.1f}s for {len(batch)} guest(s)")
+        for guest in batch:
+            assert guest.builder is not None
+            start = time.monotonic()
+            try:
+                g.umount_all()
+                ctx = Ctx(g, devices[guest.name], workdir, guest.name)
+                g.lvm_set_filter(ctx.disks)  # hide the other guests' volume groups
+                guest.builder(ctx)
+                g.umount_all()
+                g.sync()
+                _log(f"built {guest.name} in {time.monotonic() - start:.1f}s")
+            except Exception as e:  # noqa: BLE001 - report per guest, go on with the others
+                errors[guest.name] = f"{type(e).__name__}: {e}"
+                _log(f"FAILED {guest.name}: {errors[guest.name]}")
+        g.shutdown()
+    except Exception as e:  # noqa: BLE001
+        for guest in batch:
+            errors.setdefault(guest.name, f"appliance: {type(e).__name__}: {e}")
+    finally:
+        g.close()
+    for guest in batch:
+        if guest.name in errors:
+            _discard(tmps[guest.name])
+        else:
+            _commit(guest, tmps[guest.name])
+    return errors
+
+
+def _build_locked(guests: list[Guest], workdir: Path) -> dict[str, str]:
+    """Build guests whose locks this process holds; return {name: error} of the failures."""
+    errors: dict[str, str] = {}
+    for guest in [g for g in guests if g.builder is None]:
+        _commit(guest, _create_disks(guest))
+        _log(f"built {guest.name} (blank)")
+    launched = [g for g in guests if g.builder is not None]
+    for i in range(0, len(launched), BATCH_SIZE):
+        errors.update(_run_batch(launched[i : i + BATCH_SIZE], workdir))
+    return errors
+
+
+def build(guests: list[Guest], force: bool = False) -> None:
+    """Build every guest that is missing or stale (all of them with `force`)."""
+    import tempfile
+
+    todo = [g for g in guests if force or not is_fresh(g)]
+    if not todo:
+        return
+    errors: dict[str, str] = {}
+    deferred: list[Guest] = []
+    with tempfile.TemporaryDirectory(prefix="guestinspect-images-") as tmp:
+        workdir = Path(tmp)
+        with contextlib.ExitStack() as stack:
+            mine: list[Guest] = []
+            for guest in todo:
+                held = stack.enter_context(_lock(guest, blocking=False))
+                if held is None:
+                    deferred.append(guest)  # another process is building it: wait below
+                elif force or not is_fresh(guest):
+                    mine.append(guest)
+            errors.update(_build_locked(mine, workdir))
+        for guest in deferred:
+            with _lock(guest, blocking=True):
+                if not is_fresh(guest):
+                    errors.update(_build_locked([guest], workdir))
+    if errors:
+        raise BuildError(
+            "could not build: " + "; ".join(f"{name}: {msg}" for name, msg in errors.items())
+        )
