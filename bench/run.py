@@ -263,7 +263,8 @@ def _print_md(table: list[list[str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="smaller sizes (same as --size quick)")
-    ap.add_argument("--size", choices=sorted(workloads.SIZES), default="full")
+    ap.add_argument("--size", choices=sorted(workloads.SIZES),
+                    help="full (default), quick (= --quick) or tiny")
     ap.add_argument("--engines", default=",".join(ENGINES),
                     help="comma-separated subset of " + ",".join(ENGINES))
     ap.add_argument("--only", default="", help="comma-separated workload names")
@@ -277,12 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child_main(*args.child)
         return 0
-    size = "quick" if args.quick else args.size
+    size = args.size or ("quick" if args.quick else "full")
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(engines) - set(ENGINES)
     if unknown:
         ap.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
     only = {w for w in args.only.split(",") if w}
+    load0 = os.getloadavg()
     ok = True
     rows: list[tuple[str, str, int | None, dict[str, dict[str, Any]]]] = []
     raw: dict[str, Any] = {}
@@ -320,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
         counts = {r["count"] for r in good.values()}
         rows.append((w.name, spec.notes, counts.pop() if len(counts) == 1 else None, res))
         raw[w.name] = {"notes": spec.notes, "results": res}
+    print(f"machine: {os.cpu_count()} CPUs, load average at start {load0[0]:.1f},"
+          f" at end {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}; size {size}")
     print_tables(rows, engines)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1))

@@ -59,7 +59,9 @@ def same_generation(n: int) -> Spec:
         facts={"par": par},
         rules=[
             Rule(Lit("sg", (X, Y)), (Lit("par", (X, P)), Lit("par", (Y, P)))),
-            Rule(Lit("sg", (X, Y)), (Lit("par", (X, A)), Lit("sg", (A, B)), Lit("par", (Y, B)))),
+            # recursive atom first: pyDatalog (top-down, tabled) then makes one subgoal, not one
+            # per parent, which is ~10x faster for it; bottom-up engines do not care
+            Rule(Lit("sg", (X, Y)), (Lit("sg", (A, B)), Lit("par", (X, A)), Lit("par", (Y, B)))),
         ],
         outputs=["sg"],
         notes=f"binary tree of {n} nodes",
@@ -188,7 +190,7 @@ FULL: list[Workload] = [
     Workload("tc-random", lambda: tc_random(1500, 1700)),
     Workload("tc-tree", lambda: tc_tree(16383)),
     Workload("same-gen", lambda: same_generation(1023)),
-    Workload("negation", lambda: negation(300, 330)),
+    Workload("negation", lambda: negation(200, 220)),
     Workload("inspection", lambda: inspection(50_000)),
 ]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import packages, registry
+from guestinspect.collectors import binaries, packages, registry
 from guestinspect.collectors.appliance import (
     CountingHandle,
     call_or,
@@ -379,6 +379,8 @@ class ImageCollector:
 
     def _get(self, fs: str, path: str) -> Stat:
         """The lstat of a path whose ancestors are resolved (no symlinks in them)."""
+        if path == "/":
+            return self._stat.setdefault((fs, "/"), Stat("dir", 0))
         if (fs, path) not in self._stat:
             d, name = posixpath.dirname(path), posixpath.basename(path)
             try:
@@ -497,7 +499,10 @@ class ImageCollector:
             facts["Missing"].add((fs, path))
             return
         try:
-            arch = self.g.file_architecture(self._mounts[fs] + found[0])
+            header = self.g.pread(self._mounts[fs] + found[0], binaries.HEADER_BYTES, 0)
+            arch = binaries.binary_arch(header) or self.g.file_architecture(
+                self._mounts[fs] + found[0]
+            )
         except RuntimeError as e:
             self.warn(f"{fs}:{path}: no architecture: {first_line(e)}")
             return

@@ -7,8 +7,8 @@ recursive: transitive closure left/right/non-linear, mutual recursion), ``p2``/`
 optionally a negated atom over a lower stratum and a comparison. A brute-force evaluator
 (``bench/lang.py``) breaks ties when the two engines disagree.
 
-pyDatalog runs in a worker process: on some mutually recursive programs it never returns (see
-``PYDATALOG_HANG`` below); such examples are dropped after a timeout.
+pyDatalog runs in a worker process: on right-linear recursion over cycles it never returns (see
+``PYDATALOG_HANG`` below); when it times out, the brute-force evaluator is the oracle instead.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ pytest.importorskip("pyDatalog.pyDatalog")
 datalog = pytest.importorskip("guestinspect.datalog")
 
 WORKER = Path(__file__).with_name("pydatalog_worker.py")
-PYDATALOG_TIMEOUT = 3.0  # seconds; pyDatalog answers these tiny programs in milliseconds
+PYDATALOG_TIMEOUT = 0.5  # seconds; pyDatalog answers these tiny programs in milliseconds
 
 DOMAIN = range(6)
 EDB = {"e": 2, "f": 2, "u": 1}
@@ -151,6 +151,7 @@ class PyDatalogWorker:
         if not ready:
             self.timeouts += 1
             self.close()
+            self._start()  # the next worker imports pyDatalog while the caller goes on
             return None
         reply = json.loads(proc.stdout.readline())
         if "error" in reply:
@@ -172,13 +173,15 @@ SETTINGS: dict[str, Any] = {
 }
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(max_examples=60, **SETTINGS)
 @given(spec=programs())
 def test_same_answers_as_pydatalog(spec: Spec, pydatalog: PyDatalogWorker) -> None:
-    theirs = pydatalog.run(spec)
-    assume(theirs is not None)  # pyDatalog looped (a known pyDatalog bug): no verdict
-    assert theirs is not None
     ours = run_ours(spec)
+    theirs = pydatalog.run(spec)
+    if theirs is None:
+        # pyDatalog looped (PYDATALOG_HANG): the brute-force evaluator is the oracle instead
+        assert ours == lang.naive_eval(spec), lang.to_souffle(spec)
+        return
     if ours != theirs:
         reference = lang.naive_eval(spec)
         diff = {rel: {"ours-only": sorted(ours[rel] - theirs[rel]),
@@ -189,7 +192,7 @@ def test_same_answers_as_pydatalog(spec: Spec, pydatalog: PyDatalogWorker) -> No
         pytest.fail(f"program:\n{lang.to_souffle(spec)}\nfacts: {spec.facts}\ndiff: {diff}")
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=25, **SETTINGS)
 @given(spec=programs())
 def test_pydatalog_harness_matches_reference(spec: Spec, pydatalog: PyDatalogWorker) -> None:
     """Guards the harness itself: pyDatalog, as we drive it, agrees with brute force."""
@@ -198,13 +201,15 @@ def test_pydatalog_harness_matches_reference(spec: Spec, pydatalog: PyDatalogWor
     assert theirs == lang.naive_eval(spec)
 
 
-# A program pyDatalog 0.17 does not finish (> 60 s, CPU-bound in its compiled resolver, no
-# signal gets through), on e = {(0,0) (0,1) (0,2) (2,1) (2,3) (4,2) (4,4) (5,2)} and
-# f = {(0,4) (1,1) (3,0) (3,1) (4,2) (5,0) (5,1) (5,5)}, where the answer has a few dozen tuples.
+# pyDatalog (0.17, SLG resolution) never returns, CPU-bound in its compiled resolver where no
+# signal gets through, on right-linear recursion over a cycle, e.g. the transitive closure of
+# 0 -> 2 -> 4 -> 0 (left-linear recursion is fine). Random programs hit this or similar loops in
+# about one example out of six, so pyDatalog runs in a worker process with a timeout.
 PYDATALOG_HANG = """
-p0(A, B) <= e(A, B)
-p1(A, C) <= p0(A, B) & f(B, C)
-p0(A, C) <= p1(A, B) & e(B, C)
-p0(C, D) <= e(C, B) & e(D, A) & p1(B, D)
-p1(A, C) <= e(A, A) & p0(B, C)
++f(0, 2)
++f(2, 4)
++f(4, 0)
+p(A, B) <= f(A, B)
+p(A, C) <= f(A, B) & p(B, C)
+ask p(X, Y)
 """

@@ -36,6 +36,21 @@ class Ctx:
     disks: list[str]  # e.g. ["/dev/sdc"]; the guest will see them as /dev/sda, /dev/sdb, ...
     workdir: Path  # host scratch directory for files to upload
     name: str
+    luks: list[str] = field(default_factory=list)  # mapper names opened, to close at the end
+
+    def luks_open(self, dev: str, key: str, mapname: str) -> str:
+        """Open a LUKS container; it is closed again once the guest is built."""
+        self.g.cryptsetup_open(dev, key, mapname)
+        self.luks.append(mapname)
+        return f"/dev/mapper/{mapname}"
+
+    def cleanup(self) -> None:
+        """Unmount, deactivate this guest's VGs and close its LUKS mappings (for the next guest)."""
+        self.g.umount_all()
+        self.g.vg_activate_all(False)
+        for mapname in reversed(self.luks):
+            self.g.cryptsetup_close(f"/dev/mapper/{mapname}")
+        self.luks.clear()
 
     def part(self, n: int, disk: int = 0) -> str:
         return f"{self.disks[disk]}{n}"
@@ -188,17 +203,18 @@ def _run_batch(batch: list[Guest], workdir: Path) -> dict[str, str]:
         for guest in batch:
             assert guest.builder is not None
             start = time.monotonic()
+            ctx = Ctx(g, devices[guest.name], workdir, guest.name)
             try:
-                g.umount_all()
-                ctx = Ctx(g, devices[guest.name], workdir, guest.name)
                 g.lvm_set_filter(ctx.disks)  # hide the other guests' volume groups
                 guest.builder(ctx)
-                g.umount_all()
+                ctx.cleanup()
                 g.sync()
                 _log(f"built {guest.name} in {time.monotonic() - start:.1f}s")
             except Exception as e:  # noqa: BLE001 - report per guest, go on with the others
                 errors[guest.name] = f"{type(e).__name__}: {e}"
                 _log(f"FAILED {guest.name}: {errors[guest.name]}")
+                with contextlib.suppress(Exception):
+                    ctx.cleanup()
         g.shutdown()
     except Exception as e:  # noqa: BLE001
         for guest in batch:

@@ -46,6 +46,18 @@ def _ext(ctx: Ctx, dev: str, vfs: str, fs_uuid: str | None = None, label: str = 
         ctx.g.set_uuid(dev, fs_uuid)
 
 
+def _ntfs(ctx: Ctx, dev: str, serial: str) -> None:
+    """mkfs NTFS, then set its volume serial (what blkid prints as UUID) to `serial`.
+
+    The serial is the little-endian 64-bit number at offset 0x48 of the boot sector; mkntfs
+    keeps a backup boot sector in the last sector of the partition, patched the same way.
+    """
+    ctx.g.mkfs("ntfs", dev)
+    data = int(serial, 16).to_bytes(8, "little")
+    ctx.g.pwrite_device(dev, data, 0x48)
+    ctx.g.pwrite_device(dev, data, ctx.g.blockdev_getsize64(dev) - SECTOR + 0x48)
+
+
 def _grub(ctx: Ctx) -> None:
     ctx.mkdirs("/boot/grub")
     ctx.g.touch("/boot/grub/grub.conf")
@@ -218,7 +230,7 @@ def _fedora_files(ctx: Ctx, bootdev: str, fstab: str, mdadm_conf: str = "") -> N
     g.touch("/usr/share/zoneinfo/Europe/London")
     ctx.write("/etc/shadow", "root::15440:0:99999:7:::\n")
     g.chmod(0, "/etc/shadow")
-    label = "system_u:object_r:shadow_t:s0\0"
+    label = "system_u:object_r:shadow_t:s0"  # the bindings take no NUL, so none is stored
     g.lsetxattr("security.selinux", label, len(label), "/etc/shadow")
     ctx.write("/etc/fstab", fstab)
     ctx.write("/etc/motd", "Welcome to Fedora release 14 (Phony)\n")
@@ -270,9 +282,7 @@ def build_fedora_lvm_on_luks(ctx: Ctx) -> None:
     g = ctx.g
     _two_partitions(ctx, FEDORA_SIZE)
     g.luks_format(ctx.part(2), "FEDORA", 0)
-    mapped = f"luks-{ctx.name}"
-    g.cryptsetup_open(ctx.part(2), "FEDORA", mapped)
-    _fedora_lvm_root(ctx, f"/dev/mapper/{mapped}")
+    _fedora_lvm_root(ctx, ctx.luks_open(ctx.part(2), "FEDORA", f"luks-{ctx.name}"))
     _fedora_files(ctx, ctx.part(1), FEDORA_FSTAB)
 
 
@@ -294,9 +304,8 @@ def build_fedora_luks_on_lvm(ctx: Ctx) -> None:
         g.lvcreate(lv, "Volume-Group", mb)
     for lv, _, key, label, blocksize in volumes:
         dev = f"/dev/Volume-Group/{lv}"
-        mapped = f"/dev/mapper/{ctx.name}-{label}"
         g.luks_format(dev, key, 0)
-        g.cryptsetup_open(dev, key, mapped.rsplit("/", 1)[1])
+        mapped = ctx.luks_open(dev, key, f"{ctx.name}-{label}")
         g.mkfs("ext2", mapped, blocksize=blocksize, label=label)
     root = f"/dev/mapper/{ctx.name}-ROOT"
     g.set_uuid(root, UUID_ROOT)
@@ -365,8 +374,8 @@ def build_windows(ctx: Ctx) -> None:
     _two_partitions(ctx, 512 * MiB)
     # Disk signature; the SYSTEM hive maps C: to (signature, offset of partition 2).
     g.pwrite_device(ctx.disks[0], WINDOWS_DISK_SIGNATURE, 0x1B8)
-    g.mkfs("ntfs", ctx.part(1))
-    g.mkfs("ntfs", ctx.part(2))
+    _ntfs(ctx, ctx.part(1), "5A5B6C6D7E7F8091")
+    _ntfs(ctx, ctx.part(2), "091A29CC586B609C")  # the serial in expected-windows.img.xml
     g.mount(ctx.part(2), "/")
     _windows_files(ctx, content.system_hive(_scratch(ctx)))
 
@@ -389,7 +398,7 @@ def build_windows_gpt(ctx: Ctx) -> None:
         g.part_set_name(dev, n, name)
     g.part_set_gpt_guid(dev, 3, WINDOWS_GPT_C_GUID)
     g.mkfs("vfat", ctx.part(1))
-    g.mkfs("ntfs", ctx.part(3))
+    _ntfs(ctx, ctx.part(3), "1C2D3E4F5A6B7C8D")
     g.mount(ctx.part(1), "/")
     ctx.mkdirs("/EFI/Microsoft/Boot", "/EFI/Boot")
     g.umount("/")
@@ -424,7 +433,7 @@ def build_multiboot(ctx: Ctx) -> None:
     g = ctx.g
     _two_partitions(ctx, 512 * MiB)
     g.pwrite_device(ctx.disks[0], MULTIBOOT_DISK_SIGNATURE, 0x1B8)
-    g.mkfs("ntfs", ctx.part(1))
+    _ntfs(ctx, ctx.part(1), "0B1C2D3E4F5A6B7C")
     _ext(ctx, ctx.part(2), "ext4", MULTIBOOT_LINUX_UUID)
     g.mount(ctx.part(1), "/")
     mounted_c = content.mbr_mounted_device(MULTIBOOT_DISK_SIGNATURE, 64 * SECTOR)

@@ -181,7 +181,8 @@ def _identity(name: str, variant: str, build: str, extra_values: dict[str, hives
     return {CURRENT_VERSION: values | extra_values}
 
 
-IDENTITIES = {
+Identity = tuple[str, str, str, dict[str, hives.RegValue], str, str, dict[str, str]]
+IDENTITIES: dict[str, Identity] = {
     # name: (registry ProductName, InstallationType, build, extra values,
     #        expected product name, osinfo, expected extras)
     "win10": ("Windows 10 Pro", "Client", "19045",
