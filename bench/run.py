@@ -14,10 +14,12 @@ workload (fixed seeds), prepares the engine's input outside the timer, then time
 * ``read``: turning the answers into Python sets of tuples (for clingo: ``Model.symbols`` and
   converting each ``Symbol``).
 
-The reported time is ``load + eval``; ``read`` is shown separately. Memory is the peak resident
-set size of the child (``ru_maxrss`` from ``os.wait4`` on that child), which includes the
-interpreter, the engine's import and the generated input; it counts memory allocated in C
-(clingo, pyDatalog's Cython parts), which ``tracemalloc`` would miss.
+The reported time is ``load + eval``; ``read`` is shown separately. With ``--repeat N`` each
+engine runs up to N times per workload (fewer once it has spent 20 s) and the fastest run counts.
+
+Memory is the peak resident set size of the child (``ru_maxrss`` from ``os.wait4`` on that
+child), which includes the interpreter, the engine's import and the generated input; it counts
+memory allocated in C (clingo, pyDatalog's Cython parts), which ``tracemalloc`` would miss.
 """
 
 from __future__ import annotations
@@ -177,6 +179,13 @@ def spawn(engine: str, size: str, workload: str, timeout: float) -> dict[str, An
     return res
 
 
+REPEAT_BUDGET = 20.0  # seconds: an engine slower than this per workload is not run again
+
+
+def _total(r: dict[str, Any]) -> float:
+    return float(r["times"]["load"] + r["times"]["eval"]) if "times" in r else 0.0
+
+
 def _fmt_time(r: dict[str, Any] | None) -> str:
     if r is None:
         return "-"
@@ -269,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma-separated subset of " + ",".join(ENGINES))
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per child")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each engine up to N times (until it has used 20 s) and keep the"
+                    " fastest run; peak memory is the maximum over the runs")
     ap.add_argument("--reference", action="store_true",
                     help="also check every result against a brute-force Python evaluation")
     ap.add_argument("--json", type=Path, help="write all raw results to this file")
@@ -296,6 +308,19 @@ def main(argv: list[str] | None = None) -> int:
         for e in engines:
             print(f"{w.name:<12} {LABELS[e]:<10} ...", end="", flush=True, file=sys.stderr)
             r = spawn(e, size, w.name, args.timeout)
+            spent = _total(r)
+            for _ in range(args.repeat - 1):
+                if "error" in r or spent > REPEAT_BUDGET:
+                    break
+                again = spawn(e, size, w.name, args.timeout)
+                spent += _total(again)
+                if "error" in again:
+                    r = again
+                elif _total(again) < _total(r):
+                    again["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
+                    r = again
+                else:
+                    r["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
             res[e] = r
             if "error" in r:
                 ok = False
@@ -323,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((w.name, spec.notes, counts.pop() if len(counts) == 1 else None, res))
         raw[w.name] = {"notes": spec.notes, "results": res}
     print(f"machine: {os.cpu_count()} CPUs, load average at start {load0[0]:.1f},"
-          f" at end {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}; size {size}")
+          f" at end {os.getloadavg()[0]:.1f}; Python {sys.version.split()[0]}; size {size};"
+          f" repeat {args.repeat}")
     print_tables(rows, engines)
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1))

@@ -6,7 +6,7 @@ SOUFFLE_GIT_DIR is a (bare) git directory of github.com/souffle-lang/souffle; th
 extracted from its HEAD into a temporary directory, never copied into this repository. A case
 whose sources use a feature outside our subset (records, ADTs, components, choice-domain, C
 functors, subsumption, ``autoinc``, ``range``, lattices, ``inline``, ``eqrel``, ``.printsize``,
-casts, pragmas, ``+`` on string literals) is skipped by a scan of its comment- and string-free
+casts, ``+`` on string literals) is skipped by a scan of its comment- and string-free
 text. Every other case runs in a child process (``Program.from_files``, ``load_facts_dir`` on
 the case's ``facts/`` or the case directory, ``run``, ``write_outputs``) and each expected
 ``.csv`` is compared with ours as a multiset of lines, numbers normalized (``1.50`` = ``1.5``,
@@ -46,7 +46,6 @@ FEATURES: list[tuple[str, re.Pattern[str]]] = [
     ("eqrel", re.compile(r"\beqrel\b")),
     (".printsize", re.compile(r"\.printsize\b")),
     ("casts as()", re.compile(r"\bas\s*\(")),
-    (".pragma", re.compile(r"\.pragma\b")),
     (".limitsize", re.compile(r"\.limitsize\b")),
     ("sqlite", re.compile(r"sqlite")),
     ("'+' on symbols", re.compile(r'""\s*\+|\+\s*""')),  # string literals were emptied

@@ -13,7 +13,7 @@ from typing import Any
 from . import runtime
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
 from .relation import Relation
-from .syntax import BinOp, Call, Const, Expr, UnOp, Var, Wildcard, expr_vars
+from .syntax import BinOp, Call, Const, Expr, UnOp, Var, expr_vars
 
 PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^",
              "bshl": "<<", "bshr": ">>"}
@@ -456,4 +456,3 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
     return em.finish("def rule(goal):"), atoms
 
 
-__all__ = ["compile_rule", "compile_explainer", "plan", "Wildcard"]

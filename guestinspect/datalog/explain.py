@@ -32,21 +32,28 @@ class Derivation:
     children: list[Derivation] = field(default_factory=list)
 
     def render(self, indent: str = "  ") -> str:
+        """The tree, one node per line, children indented under their parent."""
         lines: list[str] = []
-        self._render(lines, 0, indent)
+        stack: list[tuple[Derivation, int]] = [(self, 0)]
+        while stack:  # iterative: recursive proofs can be thousands of levels deep
+            node, depth = stack.pop()
+            head = indent * depth + show_tuple(node.relation, node.tuple)
+            if node.location is not None:
+                head += f"  <- {node.location}: {node.rule_text}"
+            elif node.rule_text is not None:
+                head += f"  ({node.rule_text})"
+            else:
+                head += "  (base fact)"
+            lines.append(head)
+            stack.extend((c, depth + 1) for c in reversed(node.children))
         return "\n".join(lines)
 
-    def _render(self, lines: list[str], depth: int, indent: str) -> None:
-        head = indent * depth + show_tuple(self.relation, self.tuple)
-        if self.location is not None:
-            head += f"  <- {self.location}: {self.rule_text}"
-        elif self.rule_text is not None:
-            head += f"  ({self.rule_text})"
-        else:
-            head += "  (base fact)"
-        lines.append(head)
-        for c in self.children:
-            c._render(lines, depth + 1, indent)
-
     def size(self) -> int:
-        return 1 + sum(c.size() for c in self.children)
+        """The number of nodes."""
+        count = 0
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            count += 1
+            stack.extend(node.children)
+        return count

@@ -1,11 +1,21 @@
 """Differential test: generated programs over generated facts give the same answers as
-pyDatalog (the reference implementation)."""
+pyDatalog (the reference implementation).
+
+Programs have three derived relations p0..p2 with joins, constants, repeated variables and
+recursion (p_i may use p_0..p_i), and negation of base relations (pyDatalog's top-down
+evaluation can loop forever on negated recursive relations, so those are left to the unit
+tests). Examples are derandomized so the run is reproducible.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import Pool
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pyDatalog import pyDatalog
 
@@ -52,7 +62,7 @@ def rules(draw: st.DrawFn, level: int) -> GenRule:
     head = Atom(IDB[level], (draw(st.sampled_from(bound)), draw(st.sampled_from(bound))))
     negative = []
     for _ in range(draw(st.integers(0, 1))):
-        rel = draw(st.sampled_from(EDB + IDB[:level]))
+        rel = draw(st.sampled_from(EDB))  # pyDatalog can loop on negated derived relations
         negative.append(Atom(rel, (draw(term(bound)), draw(term(bound)))))
     return GenRule(head, tuple(positive), tuple(negative))
 
@@ -102,13 +112,51 @@ def reference(program: list[GenRule], facts: dict[str, set[tuple[int, int]]]
     return out
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+class Worker:
+    """pyDatalog runs in a child process: its top-down evaluation occasionally never ends,
+    and such an example is dropped (after 3 s) rather than hanging the test run."""
+
+    pool: Pool | None = None
+
+    @classmethod
+    def get(cls) -> Pool:
+        if cls.pool is None:
+            cls.pool = multiprocessing.get_context("fork").Pool(1)
+        return cls.pool
+
+    @classmethod
+    def close(cls) -> None:
+        if cls.pool is not None:
+            cls.pool.terminate()
+            cls.pool = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def worker() -> Iterator[None]:
+    yield
+    Worker.close()
+
+
+def reference_in_worker(program: list[GenRule], facts: dict[str, set[tuple[int, int]]]
+                        ) -> dict[str, set[tuple[int, int]]] | None:
+    result = Worker.get().apply_async(reference, (program, facts))
+    try:
+        return result.get(timeout=3)
+    except multiprocessing.TimeoutError:
+        Worker.close()
+        return None
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(programs())
 def test_same_answers_as_pydatalog(case: tuple[list[GenRule],
                                                dict[str, set[tuple[int, int]]]]) -> None:
     program, facts = case
     with_sentinel = {r: rows | {(-1, -1)} for r, rows in facts.items()}
-    expected = reference(program, facts)
+    expected = reference_in_worker(program, facts)
+    assume(expected is not None)
+    assert expected is not None
     got = ours(program, with_sentinel)
     got = {r: {t for t in rows if -1 not in t} for r, rows in got.items()}
     assert got == expected, "\n".join(

@@ -301,3 +301,31 @@ def test_declarations_and_inputs_are_enumerable() -> None:
     p = Program.from_text(GRAPH)
     assert p.declarations["Edge"] == (("x", "number"), ("y", "number"))
     assert p.input_relations() == ["Edge"] and p.output_relations() == ["Path"]
+
+
+def test_types_multiple_heads_and_head_expressions() -> None:
+    db = run("""
+    .type Dev <: symbol
+    .type Label = symbol
+    .type Name = Dev | Label
+    .decl Part(d: Dev, start: unsigned, size: number)
+    .decl End(d: Name, e: number)
+    .decl Small(d: Dev)
+    .decl Any(d: Name)
+    End(d, s + n - 1) :- Part(d, s, n).
+    Small(d), Any(d) :- Part(d, _, n), n < 100.
+    """, {"Part": [("/dev/sda1", 2048, 50), ("/dev/sda2", 4096, 1000)]})
+    assert db.tuples("End") == {("/dev/sda1", 2097), ("/dev/sda2", 5095)}
+    assert db.tuples("Small") == db.tuples("Any") == {("/dev/sda1",)}
+
+
+def test_printsize_and_stdout_output(capsys: pytest.CaptureFixture[str]) -> None:
+    db = run("""
+    .decl A(x: number)
+    .output A(IO=stdout)
+    .printsize A
+    A(2). A(1).
+    """)
+    db.write_outputs("/nonexistent-never-written")
+    out = capsys.readouterr().out
+    assert "1\n2\n" in out and out.endswith("A\t2\n")

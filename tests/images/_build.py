@@ -45,12 +45,21 @@ class Ctx:
         return f"/dev/mapper/{mapname}"
 
     def cleanup(self) -> None:
-        """Unmount, deactivate this guest's VGs and close its LUKS mappings (for the next guest)."""
+        """Unmount, deactivate this guest's VGs and close its LUKS mappings (for the next guest).
+
+        LVM may sit on LUKS or LUKS on LVM, so deactivating and closing are retried in turn.
+        """
         self.g.umount_all()
-        self.g.vg_activate_all(False)
-        for mapname in reversed(self.luks):
-            self.g.cryptsetup_close(f"/dev/mapper/{mapname}")
-        self.luks.clear()
+        for _ in range(3):
+            with contextlib.suppress(RuntimeError):
+                self.g.vg_activate_all(False)
+            for mapname in reversed(list(self.luks)):
+                with contextlib.suppress(RuntimeError):
+                    self.g.cryptsetup_close(f"/dev/mapper/{mapname}")
+                    self.luks.remove(mapname)
+        self.g.vg_activate_all(False)  # raises if something is still held open
+        if self.luks:
+            raise RuntimeError(f"could not close LUKS mappings {self.luks}")
 
     def part(self, n: int, disk: int = 0) -> str:
         return f"{self.disks[disk]}{n}"
