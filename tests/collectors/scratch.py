@@ -19,7 +19,9 @@ from pathlib import Path
 
 import guestfs
 
-TESTDATA = Path("/work/shared/testdata")
+from tests.oracles import SHARED
+
+TESTDATA = SHARED / "testdata"
 PHONY = TESTDATA / "libguestfs-phony"
 LUKS_KEY = "s3cret"
 MiB = 1024 * 1024

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from guestinspect.collectors import packages
+from tests.oracles import SHARED
 
-PHONY = Path("/work/shared/testdata/libguestfs-phony")
+PHONY = SHARED / "testdata" / "libguestfs-phony"
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from guestinspect.collectors import registry
+from tests.oracles import SHARED
 
-HIVES = Path("/work/shared/testdata/real-hives")
+HIVES = SHARED / "testdata" / "real-hives"
 FS, HIVE = "/dev/sda2", "/Windows/System32/config/SYSTEM"
 
 

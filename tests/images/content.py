@@ -12,6 +12,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+from tests.oracles import SHARED
+
 #: Host binaries tried, in order, as the "x86_64 dynamic ELF" the Linux guests carry.
 HOST_ELF_CANDIDATES = ("/usr/bin/true", "/bin/true", "/bin/ls")
 
@@ -23,12 +25,10 @@ def data_dir() -> Path:
     env = os.environ.get("GUESTINSPECT_PHONY_DATA")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    for base in (repo.parent / "shared", Path("/work/shared")):
-        candidate = base / "testdata" / "libguestfs-phony"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("libguestfs phony-guest data not found; set GUESTINSPECT_PHONY_DATA")
+    candidate = SHARED / "testdata" / "libguestfs-phony"
+    if candidate.is_dir():
+        return candidate
+    raise FileNotFoundError(f"libguestfs phony-guest data not found in {candidate}")
 
 
 def data_file(name: str) -> Path:

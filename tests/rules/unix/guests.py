@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from guestinspect.collectors.base import Fact, FactSet
+from tests.oracles import SHARED
 from tests.rules.fakefs import FakeCollector, Node, Record, parse_dpkg_status, parse_pacman_desc
 
-PHONY = Path("/work/shared/testdata/libguestfs-phony")
+PHONY = SHARED / "testdata" / "libguestfs-phony"
 MIB = 1024 * 1024
 
 

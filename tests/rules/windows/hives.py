@@ -9,13 +9,14 @@ import uuid
 from pathlib import Path
 
 from tests.images import content
+from tests.oracles import SHARED
 
 RegValue = str | int | bytes
 RegKeys = dict[str, dict[str, RegValue]]
 
 SOFTWARE = "HKEY_LOCAL_MACHINE\\SOFTWARE"
 SYSTEM = "HKEY_LOCAL_MACHINE\\SYSTEM"
-REAL_HIVES = Path("/work/shared/testdata/real-hives")
+REAL_HIVES = SHARED / "testdata" / "real-hives"
 
 
 def _quote(s: str) -> str:

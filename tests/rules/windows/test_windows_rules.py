@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from guestinspect.datalog import Program
+from tests.oracles import SHARED
 from tests.rules.windows import hives
 from tests.rules.windows.fakereg import FakeDisk, FakeFs, FakeGuest
 from tests.rules.windows.guests import (
@@ -30,7 +31,7 @@ from tests.rules.windows.guests import (
 MakeHive = Callable[[str, str, hives.RegKeys], Path]
 CURRENT_VERSION = "Microsoft\\Windows NT\\CurrentVersion"
 UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall"
-ORACLE = Path("/work/shared/oracles/libguestfs/expected-windows.img.xml")
+ORACLE = SHARED / "oracles" / "libguestfs" / "expected-windows.img.xml"
 
 
 # ---- libguestfs's phony Windows guest --------------------------------------------------------
