@@ -31,8 +31,8 @@ from .syntax import (
     expr_vars,
 )
 
-BASE_KINDS = {"symbol": "symbol", "number": "number", "unsigned": "number", "float": "float"}
-NUMERIC = {"number", "float"}
+BASE_KINDS = {"symbol": "symbol", "number": "number", "unsigned": "unsigned", "float": "float"}
+NUMERIC = {"number", "unsigned", "float"}
 ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
 # name -> (argument kinds, or None for "any"; result kind; min arity; max arity or None)
 BUILTIN_SIGNATURES: dict[str, tuple[str | None, str | None, int, int | None]] = {
@@ -41,14 +41,14 @@ BUILTIN_SIGNATURES: dict[str, tuple[str | None, str | None, int, int | None]] = 
     "substr": (None, "symbol", 3, 3),
     "ord": ("symbol", "number", 1, 1),
     "to_number": (None, "number", 1, 1),
-    "to_unsigned": (None, "number", 1, 1),
+    "to_unsigned": (None, "unsigned", 1, 1),
     "to_float": (None, "float", 1, 1),
     "to_string": ("numeric", "symbol", 1, 1),
     "itof": ("numeric", "float", 1, 1),
     "utof": ("numeric", "float", 1, 1),
     "ftoi": ("numeric", "number", 1, 1),
-    "ftou": ("numeric", "number", 1, 1),
-    "itou": ("numeric", "number", 1, 1),
+    "ftou": ("numeric", "unsigned", 1, 1),
+    "itou": ("numeric", "unsigned", 1, 1),
     "utoi": ("numeric", "number", 1, 1),
     "abs": ("numeric", None, 1, 1),
     "min": (None, None, 1, None),
@@ -59,10 +59,13 @@ BUILTIN_SIGNATURES: dict[str, tuple[str | None, str | None, int, int | None]] = 
 
 
 def kind_name(kind: str) -> str:
-    return {"symbol": "a symbol", "number": "a number", "float": "a float"}[kind]
+    return {"symbol": "a symbol", "number": "a number", "unsigned": "an unsigned",
+            "float": "a float"}[kind]
 
 
-def const_kind(value: object) -> str:
+def const_kind(value: object, unsigned: bool = False) -> str:
+    if unsigned:
+        return "unsigned"
     if isinstance(value, str):
         return "symbol"
     return "float" if isinstance(value, float) else "number"
@@ -154,7 +157,7 @@ class Checker:
                 self.a.error(t.loc, f"unknown type '{bad[0]}' in the definition of '{name}'")
                 self.types[name] = "symbol"
                 return "symbol"
-            if len(kinds) > 1:
+            if len(kinds) > 1 and kinds != {"number", "unsigned"}:
                 self.a.error(t.loc, f"type '{name}' mixes symbols and numbers")
             kind = sorted(k for k in kinds if k is not None)[0]
             self.types[name] = kind
@@ -512,7 +515,7 @@ class Checker:
         if e is None or isinstance(e, Wildcard | Aggregate):
             return None
         if isinstance(e, Const):
-            return const_kind(e.value)
+            return const_kind(e.value, e.unsigned)
         if isinstance(e, Var):
             t = types.get(e.name)
             return t[0] if t else None
@@ -520,18 +523,18 @@ class Checker:
             k = self.expr_kind(e.arg, types)
             if k == "symbol":
                 self.a.error(e.loc, f"type mismatch: operator '{e.op}' on a symbol")
-            return k if e.op == "-" else "number"
+            return k if e.op == "-" or k == "unsigned" else "number"
         if isinstance(e, BinOp):
             lk = self.expr_kind(e.left, types)
             rk = self.expr_kind(e.right, types)
             if lk == "symbol" or rk == "symbol":
                 self.a.error(e.loc, f"type mismatch: operator '{e.op}' on a symbol")
                 return None
-            if e.op in ARITHMETIC:
-                if lk == "float" or rk == "float":
-                    return "float"
-                return "number" if lk or rk else None
-            return "number"
+            if e.op in ARITHMETIC and (lk == "float" or rk == "float"):
+                return "float"
+            if lk == "unsigned" or rk == "unsigned":
+                return "unsigned"
+            return "number" if lk or rk or e.op not in ARITHMETIC else None
         # a functor call
         if e.user:
             decl = self.a.functors.get(e.name)

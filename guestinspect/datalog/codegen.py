@@ -13,7 +13,7 @@ from typing import Any
 from . import runtime
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
 from .relation import Relation
-from .syntax import BinOp, Call, Const, Expr, UnOp, Var, expr_vars
+from .syntax import U32, BinOp, Call, Const, Expr, UnOp, Var, expr_vars
 
 PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^",
              "bshl": "<<", "bshr": ">>"}
@@ -24,6 +24,9 @@ CALLS = {"strlen": "len", "substr": "_substr", "ord": "_ord", "to_number": "_to_
          "to_unsigned": "_to_number", "to_float": "_to_float", "to_string": "_to_string",
          "itof": "float", "utof": "float", "ftoi": "_ftoi", "ftou": "_ftoi", "itou": "int",
          "utoi": "int", "abs": "abs", "min": "min", "max": "max"}
+# an unsigned result of these can leave 0 .. 2**32-1 and is wrapped (``& U32``), as in
+# Soufflé's default 32-bit domain; number arithmetic is left as Python integers
+WRAPPING = {"+", "-", "*", "^", "bshl", "bnot", "to_unsigned", "itou", "ftou"}
 
 
 # ---- planning ----------------------------------------------------------------------------
@@ -143,7 +146,34 @@ class Emitter:
         self.lines.append("    " * depth + line)
 
     # expressions
+    def kind(self, e: Expr | None) -> str | None:
+        """``unsigned`` or ``float`` for an expression of that type, else None."""
+        if isinstance(e, Const):
+            return "unsigned" if e.unsigned else "float" if isinstance(e.value, float) else None
+        if isinstance(e, Var):
+            return self.rule.var_types.get(e.name)
+        if isinstance(e, UnOp):
+            return self.kind(e.arg)
+        if isinstance(e, BinOp):
+            kinds = {self.kind(e.left), self.kind(e.right)}
+            return "float" if "float" in kinds else "unsigned" if "unsigned" in kinds else None
+        if isinstance(e, Call) and not e.user:
+            if e.name in ("to_unsigned", "itou", "ftou"):
+                return "unsigned"
+            if e.name in ("min", "max", "abs"):
+                kinds = {self.kind(a) for a in e.args}
+                return "float" if "float" in kinds else "unsigned" if "unsigned" in kinds else None
+        return None
+
     def expr(self, e: Expr | None) -> str:
+        code = self._expr(e)
+        op = e.op if isinstance(e, BinOp | UnOp) else (
+            e.name if isinstance(e, Call) and not e.user else None)
+        if op in WRAPPING and self.kind(e) == "unsigned":
+            return f"({code} & {U32})"
+        return code
+
+    def _expr(self, e: Expr | None) -> str:
         if isinstance(e, Var):
             return self.var(e.name)
         if isinstance(e, Const):
@@ -217,7 +247,12 @@ class Emitter:
                 depth += 1
         elif isinstance(lit, ConstraintLit):
             call = self.expr(Call(lit.name, lit.args, False, lit.loc))
-            self.emit(depth, f"if {'not ' if lit.negated else ''}{call}:")
+            if lit.negated and lit.name == "match":  # an invalid pattern: false either way
+                self.helpers.add("_not_match")
+                call = "_not_" + call[1:]
+            elif lit.negated:
+                call = "not " + call
+            self.emit(depth, f"if {call}:")
             depth += 1
         else:
             depth = self.aggregate(lit, depth, bound)

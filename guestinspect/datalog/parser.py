@@ -25,6 +25,7 @@ from .syntax import (
     Module,
     Negation,
     Rule,
+    U32,
     Truth,
     TypeDecl,
     UnOp,
@@ -37,6 +38,9 @@ BUILTIN_FUNCTORS = {
     "itof", "itou", "ftoi", "ftou", "utoi", "utof", "min", "max", "abs",
 }
 CONSTRAINT_FUNCTORS = {"contains", "match"}
+# reserved words written like functors (``bnot(x)``): never the name of a relation
+OPERATOR_WORDS = {"bnot", "lnot", "band", "bor", "bxor", "bshl", "bshr", "bshru", "land", "lor",
+                  "lxor"}
 AGGREGATES = {"count", "sum", "min", "max", "mean"}
 COMPARISON_OPS = {"=", "!=", "<", "<=", ">", ">="}
 IGNORED_QUALIFIERS = {"brie", "btree", "btree_delete", "inline", "no_inline", "magic",
@@ -234,6 +238,9 @@ class _Parser:
         if self.at("-"):
             self.advance()
             arg = self.unary()
+            if isinstance(arg, Const) and arg.unsigned:
+                assert isinstance(arg.value, int)
+                return Const(-arg.value & U32, t.loc, unsigned=True)
             if isinstance(arg, Const) and not isinstance(arg.value, str):
                 return Const(-arg.value, t.loc)
             return UnOp("-", arg, t.loc)
@@ -269,6 +276,10 @@ class _Parser:
 
     def primary(self) -> Expr:
         t = self.tok
+        if t.kind == "number" and t.text[-1] in "uU":  # an unsigned literal: 32-bit wrap
+            self.advance()
+            assert isinstance(t.value, int)
+            return Const(t.value & U32, t.loc, unsigned=True)
         if t.kind == "number" or t.kind == "float" or t.kind == "string":
             self.advance()
             return Const(t.value, t.loc)
@@ -330,7 +341,7 @@ class _Parser:
             if t.text in CONSTRAINT_FUNCTORS:
                 self.advance()
                 return Constraint(t.text, self.args(), False, t.loc)
-            if t.text not in BUILTIN_FUNCTORS and t.text not in AGGREGATES:
+            if t.text not in BUILTIN_FUNCTORS | AGGREGATES | OPERATOR_WORDS:
                 return self.atom()
         if t.kind == "ident" and t.text in ("true", "false") and self.peek().text != "(":
             self.advance()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from typing import Any
 
 _REGEXES: dict[str, re.Pattern[str] | None] = {}
@@ -37,7 +38,8 @@ def power(a: Any, b: Any) -> Any:
 
 
 def shru(a: int, b: int) -> int:
-    return (a % (1 << 64)) >> b
+    """Logical shift right in Soufflé's default 32-bit domain."""
+    return (a & 0xFFFFFFFF) >> b
 
 
 def land(a: Any, b: Any) -> int:
@@ -95,15 +97,78 @@ def ftoi(x: Any) -> int:
     return int(x)
 
 
-def match(pattern: str, s: str) -> bool:
+class RegexWarning(UserWarning):
+    """A ``match`` pattern that is not a valid (std::regex ECMAScript) regular expression."""
+
+
+def _regex(pattern: str) -> re.Pattern[str] | None:
     rx = _REGEXES.get(pattern, False)
     if rx is False:
-        try:
-            rx = re.compile(_posix_classes(pattern))
-        except re.error:
-            rx = None
+        problem = ecmascript_problem(pattern)
+        rx = None
+        if problem is None:
+            try:
+                rx = re.compile(_posix_classes(pattern))
+            except re.error as e:
+                problem = str(e)
+        if rx is None:  # like Soufflé: a warning, and the constraint is false
+            warnings.warn(f'wrong pattern provided "{pattern}": {problem}', RegexWarning,
+                          stacklevel=2)
         _REGEXES[pattern] = rx
-    return rx is not None and rx.fullmatch(s) is not None  # type: ignore[union-attr]
+    return rx  # type: ignore[return-value]
+
+
+def match(pattern: str, s: str) -> bool:
+    rx = _regex(pattern)
+    return rx is not None and rx.fullmatch(s) is not None
+
+
+def not_match(pattern: str, s: str) -> bool:
+    """``!match``: false too when the pattern is invalid (as in Soufflé)."""
+    rx = _regex(pattern)
+    return rx is not None and rx.fullmatch(s) is None
+
+
+_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
+
+
+def ecmascript_problem(pattern: str) -> str | None:
+    """Why std::regex (ECMAScript grammar) rejects a pattern that Python's ``re`` accepts
+    with another meaning, or None: a ``{`` that does not start a ``{n}``, ``{n,}`` or ``{n,m}``
+    quantifier, Python-only groups ``(?P…)``, ``(?<…)``, ``(?>…)``, ``(?#…)``, inline flags,
+    and possessive quantifiers (``a*+``)."""
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            if c == "[" and pattern.startswith("[:", i):
+                j = pattern.find(":]", i + 2)
+                i = j + 2 if j >= 0 else i + 1
+                continue
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                i += 1
+        elif c == "{":
+            m = _QUANTIFIER.match(pattern, i)
+            if m is None:
+                return f"'{{' at offset {i} is not a quantifier"
+            i = m.end()
+            if i < n and pattern[i] == "+":
+                return f"possessive quantifier at offset {i}"
+            continue
+        elif c == "(" and pattern.startswith("(?", i) and not pattern.startswith(
+                ("(?:", "(?=", "(?!"), i):
+            return f"group '{pattern[i:i + 3]}' at offset {i}"
+        elif c in "*+?" and pattern.startswith("+", i + 1):
+            return f"possessive quantifier at offset {i}"
+        i += 1
+    return None
 
 
 _POSIX = {"[:digit:]": "0-9", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9",
@@ -123,4 +188,5 @@ HELPERS: dict[str, Any] = {
     "_div": div, "_mod": mod, "_pow": power, "_shru": shru, "_land": land, "_lor": lor,
     "_lxor": lxor, "_lnot": lnot, "_substr": substr, "_ord": ord_, "_to_number": to_number,
     "_to_float": to_float, "_to_string": to_string, "_ftoi": ftoi, "_match": match,
+    "_not_match": not_match,
 }

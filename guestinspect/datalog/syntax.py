@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 Value = str | int | float
+U32 = 0xFFFFFFFF  # unsigned values wrap like Soufflé's default 32-bit RAM domain
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Wildcard:
 class Const:
     value: Value
     loc: Location
+    unsigned: bool = False  # written with a ``u`` suffix
 
 
 @dataclass(frozen=True)

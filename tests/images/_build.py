@@ -8,6 +8,7 @@ only when the whole guest succeeded.  Several guests share one appliance launch.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import fcntl
 import hashlib
@@ -115,7 +116,9 @@ def guest_hash(guest: Guest) -> str:
     h = hashlib.sha256()
     h.update(guest.name.encode() + b"\0")
     for path in _source_files():
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+        # The syntax tree, not the text: reformatting or editing comments does not rebuild.
+        tree = ast.dump(ast.parse(path.read_text(encoding="utf-8")))
+        h.update(path.name.encode() + b"\0" + tree.encode())
     for name in guest.data_files:
         h.update(name.encode() + b"\0" + content.data_file(name).read_bytes())
     if guest.builder is not None:

@@ -86,8 +86,12 @@ def build_debian(ctx: Ctx) -> None:
     for i, lv in enumerate(("root", "usr", "var", "home")):
         _ext(ctx, f"/dev/debian/{lv}", "ext2", f"01234567-0123-0123-0123-01234567890{i + 2}")
     g.mount("/dev/debian/root", "/")
-    for mp, dev in (("/boot", ctx.part(1)), ("/usr", "/dev/debian/usr"),
-                    ("/var", "/dev/debian/var"), ("/home", "/dev/debian/home")):
+    for mp, dev in (
+        ("/boot", ctx.part(1)),
+        ("/usr", "/dev/debian/usr"),
+        ("/var", "/dev/debian/var"),
+        ("/home", "/dev/debian/home"),
+    ):
         g.mkdir(mp)
         g.mount(dev, mp)
     ctx.mkdirs("/bin", "/etc", "/var/lib/dpkg", "/var/lib/urandom", "/var/log")
@@ -170,8 +174,13 @@ def build_coreos(ctx: Ctx) -> None:
     g = ctx.g
     dev = ctx.disks[0]
     g.part_init(dev, "gpt")
-    for start, end in ((4096, 266239), (266240, 270335), (270336, 532479),
-                       (532480, 794623), (794624, -4096)):
+    for start, end in (
+        (4096, 266239),
+        (266240, 270335),
+        (270336, 532479),
+        (532480, 794623),
+        (794624, -4096),
+    ):
         g.part_add(dev, "p", start, end)
     for n, name in enumerate(("EFI_SYSTEM", "BIOS-BOOT", "USR-A", "USR-B", "ROOT"), start=1):
         g.part_set_name(dev, n, name)
@@ -225,8 +234,15 @@ def _fedora_files(ctx: Ctx, bootdev: str, fstab: str, mdadm_conf: str = "") -> N
     _ext(ctx, bootdev, "ext2", UUID_BOOT, "BOOT")
     g.mkdir("/boot")
     g.mount(bootdev, "/boot")
-    ctx.mkdirs("/bin", "/etc/sysconfig", "/sbin", "/usr/share/zoneinfo/Europe",
-               "/var/lib/rpm", "/usr/lib/rpm", "/var/log/journal")
+    ctx.mkdirs(
+        "/bin",
+        "/etc/sysconfig",
+        "/sbin",
+        "/usr/share/zoneinfo/Europe",
+        "/var/lib/rpm",
+        "/usr/lib/rpm",
+        "/var/log/journal",
+    )
     g.touch("/usr/share/zoneinfo/Europe/London")
     ctx.write("/etc/shadow", "root::15440:0:99999:7:::\n")
     g.chmod(0, "/etc/shadow")
@@ -256,8 +272,12 @@ def _fedora_files(ctx: Ctx, bootdev: str, fstab: str, mdadm_conf: str = "") -> N
     ctx.write("/etc/test3", "a\nb\nc\nd\ne\nf\n")
     g.chown(10, 11, "/etc/test3")
     g.chmod(0o600, "/etc/test3")
-    for name, text in (("test1", "abcdefg"), ("test2", "zxcvbnm"), ("test3", "1234567"),
-                       ("test4", "")):
+    for name, text in (
+        ("test1", "abcdefg"),
+        ("test2", "zxcvbnm"),
+        ("test3", "1234567"),
+        ("test4", ""),
+    ):
         ctx.write(f"/bin/{name}", text)
     g.ln_s("/bin/test1", "/bin/test5")
     g.mkfifo(0o777, "/bin/test6")
@@ -392,8 +412,13 @@ def build_windows_gpt(ctx: Ctx) -> None:
     g.part_add(dev, "p", 206848, 239615)
     g.part_add(dev, "p", 239616, -2048)
     for n, (type_guid, name) in enumerate(
-        ((GPT_ESP, "EFI system partition"), (GPT_MSR, "Microsoft reserved partition"),
-         (GPT_BASIC_DATA, "Basic data partition")), start=1):
+        (
+            (GPT_ESP, "EFI system partition"),
+            (GPT_MSR, "Microsoft reserved partition"),
+            (GPT_BASIC_DATA, "Basic data partition"),
+        ),
+        start=1,
+    ):
         g.part_set_gpt_type(dev, n, type_guid)
         g.part_set_name(dev, n, name)
     g.part_set_gpt_guid(dev, 3, WINDOWS_GPT_C_GUID)
@@ -421,8 +446,11 @@ SUPPORT_URL="https://www.debian.org/support"
 BUG_REPORT_URL="https://bugs.debian.org/"
 """
 
-DEBIAN11_OS_RELEASE = DEBIAN12_OS_RELEASE.replace("12 (bookworm)", "11 (bullseye)").replace(
-    'VERSION_ID="12"', 'VERSION_ID="11"').replace("bookworm", "bullseye")
+DEBIAN11_OS_RELEASE = (
+    DEBIAN12_OS_RELEASE.replace("12 (bookworm)", "11 (bullseye)")
+    .replace('VERSION_ID="12"', 'VERSION_ID="11"')
+    .replace("bookworm", "bullseye")
+)
 
 MULTIBOOT_DISK_SIGNATURE = b"MBT1"
 MULTIBOOT_LINUX_UUID = "01234567-0123-0123-0123-0123456789b2"
@@ -525,8 +553,16 @@ def build_split_usr_by_uuid(ctx: Ctx) -> None:
     g.mount(ctx.part(1), "/")
     g.mkdir("/usr")
     g.mount(ctx.part(2), "/usr")
-    ctx.mkdirs("/bin", "/etc", "/home", "/boot/grub", "/var/lib/dpkg",
-               "/usr/bin", "/usr/lib", "/usr/share/doc")
+    ctx.mkdirs(
+        "/bin",
+        "/etc",
+        "/home",
+        "/boot/grub",
+        "/var/lib/dpkg",
+        "/usr/bin",
+        "/usr/lib",
+        "/usr/share/doc",
+    )
     ctx.write(
         "/etc/fstab",
         f"/dev/disk/by-uuid/{SPLIT_USR_ROOT_UUID} / ext4 errors=remount-ro 0 1\n"
@@ -560,37 +596,95 @@ _FEDORA_DATA = ("fedora-db.sql.xz",)
 _WINDOWS_DATA = ("minimal-hive", "windows-software.reg", "windows-system.reg")
 
 _ALL: list[Guest] = [
-    Guest("debian", "Debian 5, LVM VG debian (root/usr/var/home), /boot on sda1",
-          (512 * MiB,), build_debian, ("debian-packages",)),
-    Guest("fedora", "Fedora 14, VG VG with Root, /boot on sda1, sqlite rpmdb",
-          (FEDORA_SIZE,), build_fedora, _FEDORA_DATA),
-    Guest("ubuntu", "Ubuntu 10.10 (lsb-release), root sda2, /boot sda1",
-          (512 * MiB,), build_ubuntu, ("debian-packages",)),
-    Guest("archlinux", "Arch Linux, ext4 root on sda1, pacman db",
-          (512 * MiB,), build_archlinux, ("archlinux-package",)),
-    Guest("coreos", "CoreOS 899.13.0, GPT, root sda5, /usr on sda3",
-          (512 * MiB,), build_coreos),
-    Guest("windows", "Windows 7 (phony), MBR, NTFS C: on sda2",
-          (512 * MiB,), build_windows, _WINDOWS_DATA),
-    Guest("fedora-lvm-on-luks", "fedora with VG VG inside LUKS on sda2 (passphrase FEDORA)",
-          (FEDORA_SIZE,), build_fedora_lvm_on_luks, _FEDORA_DATA),
-    Guest("fedora-luks-on-lvm",
-          "fedora with each LV of Volume-Group a LUKS container (keys FEDORA-Root, FEDORA-LV1..3)",
-          (FEDORA_SIZE,), build_fedora_luks_on_lvm, _FEDORA_DATA),
-    Guest("fedora-btrfs", "fedora with root and home as btrfs subvolumes of sda2 (label ROOT)",
-          (FEDORA_SIZE,), build_fedora_btrfs, _FEDORA_DATA),
-    Guest("fedora-md", "fedora on md RAID1 over two disks (bootdev, rootdev with LVM)",
-          (FEDORA_SIZE, FEDORA_SIZE), build_fedora_md, _FEDORA_DATA),
+    Guest(
+        "debian",
+        "Debian 5, LVM VG debian (root/usr/var/home), /boot on sda1",
+        (512 * MiB,),
+        build_debian,
+        ("debian-packages",),
+    ),
+    Guest(
+        "fedora",
+        "Fedora 14, VG VG with Root, /boot on sda1, sqlite rpmdb",
+        (FEDORA_SIZE,),
+        build_fedora,
+        _FEDORA_DATA,
+    ),
+    Guest(
+        "ubuntu",
+        "Ubuntu 10.10 (lsb-release), root sda2, /boot sda1",
+        (512 * MiB,),
+        build_ubuntu,
+        ("debian-packages",),
+    ),
+    Guest(
+        "archlinux",
+        "Arch Linux, ext4 root on sda1, pacman db",
+        (512 * MiB,),
+        build_archlinux,
+        ("archlinux-package",),
+    ),
+    Guest("coreos", "CoreOS 899.13.0, GPT, root sda5, /usr on sda3", (512 * MiB,), build_coreos),
+    Guest(
+        "windows",
+        "Windows 7 (phony), MBR, NTFS C: on sda2",
+        (512 * MiB,),
+        build_windows,
+        _WINDOWS_DATA,
+    ),
+    Guest(
+        "fedora-lvm-on-luks",
+        "fedora with VG VG inside LUKS on sda2 (passphrase FEDORA)",
+        (FEDORA_SIZE,),
+        build_fedora_lvm_on_luks,
+        _FEDORA_DATA,
+    ),
+    Guest(
+        "fedora-luks-on-lvm",
+        "fedora with each LV of Volume-Group a LUKS container (keys FEDORA-Root, FEDORA-LV1..3)",
+        (FEDORA_SIZE,),
+        build_fedora_luks_on_lvm,
+        _FEDORA_DATA,
+    ),
+    Guest(
+        "fedora-btrfs",
+        "fedora with root and home as btrfs subvolumes of sda2 (label ROOT)",
+        (FEDORA_SIZE,),
+        build_fedora_btrfs,
+        _FEDORA_DATA,
+    ),
+    Guest(
+        "fedora-md",
+        "fedora on md RAID1 over two disks (bootdev, rootdev with LVM)",
+        (FEDORA_SIZE, FEDORA_SIZE),
+        build_fedora_md,
+        _FEDORA_DATA,
+    ),
     Guest("blank-disk", "no partition table", (64 * MiB,), None),
     Guest("blank-part", "MBR with one empty partition", (64 * MiB,), build_blank_part),
     Guest("blank-fs", "MBR with one ext4 filesystem and no OS", (64 * MiB,), build_blank_fs),
-    Guest("windows-gpt", "Windows 7 (phony) on GPT: ESP, MSR, C: mapped by DMIO:ID: GUID",
-          (512 * MiB,), build_windows_gpt, _WINDOWS_DATA),
+    Guest(
+        "windows-gpt",
+        "Windows 7 (phony) on GPT: ESP, MSR, C: mapped by DMIO:ID: GUID",
+        (512 * MiB,),
+        build_windows_gpt,
+        _WINDOWS_DATA,
+    ),
     Guest("alpine", "Alpine 3.19, ext4 root, busybox, apk db", (256 * MiB,), build_alpine),
-    Guest("split-usr-by-uuid", "Debian 11, /usr on sda2, fstab by /dev/disk/by-uuid/",
-          (512 * MiB,), build_split_usr_by_uuid, ("debian-packages",)),
-    Guest("multiboot", "Windows on sda1 and Debian 12 on sda2 of one MBR disk",
-          (512 * MiB,), build_multiboot, ("debian-packages",) + _WINDOWS_DATA),
+    Guest(
+        "split-usr-by-uuid",
+        "Debian 11, /usr on sda2, fstab by /dev/disk/by-uuid/",
+        (512 * MiB,),
+        build_split_usr_by_uuid,
+        ("debian-packages",),
+    ),
+    Guest(
+        "multiboot",
+        "Windows on sda1 and Debian 12 on sda2 of one MBR disk",
+        (512 * MiB,),
+        build_multiboot,
+        ("debian-packages",) + _WINDOWS_DATA,
+    ),
 ]
 
 GUESTS: dict[str, Guest] = {guest.name: guest for guest in _ALL}

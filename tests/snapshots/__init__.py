@@ -1,0 +1,164 @@
+"""Fact snapshots of the test guests: ``facts/<name>/`` (recorded from the phony images by the
+collectors) and ``facts/synthetic/<name>/`` (recorded from in-memory guests by the fake
+collector of ``tests/rules/fakefs.py``, see ``tests/snapshots/synthetic.py``).
+
+    python -m tests.snapshots [--check] [NAME...]    # record (or compare) image snapshots
+    python -m tests.snapshots --synthetic [--check]  # the synthetic ones
+
+Recording takes the code path of ``guestinspect facts -a IMG -o DIR``: the shipped rules, the
+real driver loop and ``ImageCollector``, then ``Database.write_facts_dir``.
+
+Values the image builders leave to chance (UUIDs that mkfs, cryptsetup, LVM and mdadm make
+up, GPT GUIDs the builder does not set) differ from one build of an image to the next;
+:func:`normalise` masks them, and only them, when a snapshot is compared.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.oracles import ROOT
+
+FACTS = ROOT / "facts"
+SYNTHETIC = FACTS / "synthetic"
+IMAGES_SRC = ROOT / "tests" / "images"
+
+#: The keys upstream's tests give (inspector/test-virt-inspector-*.sh).
+FEDORA_LUKS_ON_LVM_KEYS = (
+    "/dev/Volume-Group/Root:key:FEDORA-Root",
+    "/dev/Volume-Group/Logical-Volume-1:key:FEDORA-LV1",
+    "/dev/Volume-Group/Logical-Volume-2:key:FEDORA-LV2",
+    "/dev/Volume-Group/Logical-Volume-3:key:FEDORA-LV3",
+)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """How to record ``facts/<name>/``: the image guest (tests/images), format and keys."""
+
+    name: str
+    guest: str
+    format: str = "raw"
+    keys: tuple[str, ...] = ()
+
+    @property
+    def directory(self) -> Path:
+        return FACTS / self.name
+
+
+_ALL = [
+    # the guests of upstream's oracles
+    Snapshot("debian", "debian"),
+    Snapshot("ubuntu", "ubuntu"),
+    Snapshot("fedora", "fedora"),
+    Snapshot("fedora-lvm-on-luks", "fedora-lvm-on-luks", keys=("all:key:FEDORA",)),
+    Snapshot("fedora-luks-on-lvm", "fedora-luks-on-lvm", keys=FEDORA_LUKS_ON_LVM_KEYS),
+    Snapshot("archlinux", "archlinux"),
+    Snapshot("coreos", "coreos"),
+    Snapshot("windows", "windows"),
+    # the other phony guests
+    Snapshot("alpine", "alpine"),
+    Snapshot("fedora-btrfs", "fedora-btrfs"),
+    Snapshot("fedora-md", "fedora-md"),
+    Snapshot("windows-gpt", "windows-gpt"),
+    Snapshot("multiboot", "multiboot"),
+    Snapshot("split-usr-by-uuid", "split-usr-by-uuid"),
+    Snapshot("blank-disk", "blank-disk"),
+    Snapshot("blank-part", "blank-part"),
+    Snapshot("blank-fs", "blank-fs"),
+]
+
+SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
+
+
+def record(snapshot: Snapshot, directory: Path) -> list[str]:
+    """Record the snapshot's facts into ``directory`` (replaced); return the warnings."""
+    from guestinspect.collectors.image import ImageCollector
+    from guestinspect.collectors.keys import KeySpec
+    from guestinspect.inspection.driver import load_program, run_collector
+    from tests.images import images
+
+    disks = images(snapshot.guest)
+    collector = ImageCollector(disks, format=snapshot.format,
+                               keys=KeySpec.parse(snapshot.keys, False))
+    try:
+        db = run_collector(load_program(), collector)
+        if directory.exists():
+            shutil.rmtree(directory)
+        db.write_facts_dir(directory)
+    finally:
+        warnings = list(collector.stats().warnings)
+        collector.close()
+    return warnings
+
+
+# ---- comparing ---------------------------------------------------------------------------
+
+_UUID_FORMS = [
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}",  # blkid, GPT
+    r"[0-9A-Za-z]{6}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}"
+    r"-[0-9A-Za-z]{4}-[0-9A-Za-z]{6}",  # LVM
+    r"[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}:[0-9a-f]{8}",  # mdadm
+]
+_UUID = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(_UUID_FORMS) + r")(?![0-9A-Za-z])")
+
+
+def fixed_uuids() -> set[str]:
+    """The UUIDs and GUIDs the image builders set themselves (lowercased)."""
+    found: set[str] = set()
+    for path in IMAGES_SRC.glob("*.py"):
+        found.update(m.group(0).lower() for m in _UUID.finditer(path.read_text()))
+    return found
+
+
+def normalise(text: str, fixed: set[str]) -> str:
+    """Mask every UUID in ``text`` that no builder sets (it changes with each build)."""
+    return _UUID.sub(lambda m: m.group(0) if m.group(0).lower() in fixed else "<random-uuid>",
+                     text)
+
+
+def read_dir(directory: Path, fixed: set[str]) -> dict[str, list[str]]:
+    """``<Relation>.facts`` -> its normalised lines, sorted (empty files left out)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(directory.glob("*.facts")):
+        lines = sorted(normalise(line, fixed) for line in path.read_text().splitlines())
+        if lines:
+            out[path.name] = lines
+    return out
+
+
+def differences(expected: Path, actual: Path, limit: int = 20) -> list[str]:
+    """What differs between two snapshot directories, after :func:`normalise`."""
+    fixed = fixed_uuids()
+    a, b = read_dir(expected, fixed), read_dir(actual, fixed)
+    out: list[str] = []
+    for name in sorted(set(a) | set(b)):
+        old, new = a.get(name, []), b.get(name, [])
+        if old == new:
+            continue
+        gone = sorted(set(old) - set(new))
+        added = sorted(set(new) - set(old))
+        out.append(f"{name}: {len(gone)} lines only in {expected}, {len(added)} only in new")
+        out.extend(f"  - {line[:200]}" for line in gone[:limit])
+        out.extend(f"  + {line[:200]}" for line in added[:limit])
+        if not gone and not added:
+            out.append("  (same lines, different counts)")
+    return out
+
+
+def check(snapshot: Snapshot) -> list[str]:
+    """Record afresh into a scratch directory and compare with the committed snapshot."""
+    if not snapshot.directory.is_dir():
+        return [f"{snapshot.directory}: missing"]
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / snapshot.name
+        record(snapshot, fresh)
+        return differences(snapshot.directory, fresh)
+
+
+def size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
