@@ -116,7 +116,7 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
 @click.option("--echo-keys", is_flag=True, help="Accepted for compatibility (keys are not echoed "
               "as nothing is read from a terminal).")
 @click.option("--no-applications", is_flag=True, help="Do not list installed applications.")
-@click.option("--no-icon", is_flag=True, help="Do not include the guest's icon (never included).")
+@click.option("--no-icon", is_flag=True, help="Do not include the guest's icon.")
 @click.option("--xpath", metavar="EXPR", help="Apply an XPath expression to the XML (read from "
               "stdin when no disk or snapshot is given) and print the result.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of XML.")
@@ -192,6 +192,9 @@ def cli(
             text = inspector.explain(explain)
         else:
             inspections = inspector.inspect()
+            if no_icon:
+                for os_ in inspections:
+                    os_.pop("icon", None)
             if as_json:
                 text = to_json(inspections)
             else:
@@ -203,6 +206,9 @@ def cli(
         if verbose:
             for warning in inspector.warnings():
                 click.echo(f"{PROG}: warning: {warning}", err=True)
+            stats = inspector.stats()
+            if stats is not None:
+                click.echo(f"{PROG}: {stats.summary()}", err=True)
     click.echo(text, nl=False)
 
 

@@ -22,11 +22,13 @@ LAUNCH_HINTS = (
 
 
 class CountingHandle:
-    """A guestfs handle that counts the calls made through it."""
+    """A guestfs handle that counts the calls made through it (in all, and per phase)."""
 
     def __init__(self, g: Any) -> None:
         self._g = g
         self.calls = 0
+        self.phase = "start"
+        self.phase_calls: dict[str, int] = {}
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._g, name)
@@ -35,6 +37,7 @@ class CountingHandle:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
+            self.phase_calls[self.phase] = self.phase_calls.get(self.phase, 0) + 1
             return attr(*args, **kwargs)
 
         return call

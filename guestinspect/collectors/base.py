@@ -14,6 +14,7 @@ WANT_RELATIONS = (
     "WantArch",
     "WantRegistryKey",
     "WantPackages",
+    "WantBlob",
 )
 
 
@@ -26,6 +27,22 @@ class CollectorStats:
     launch_seconds: float = 0.0
     rounds: int = 0
     warnings: list[str] = field(default_factory=list)
+    #: phase (``devices``, ``filesystems``, ``mount``, ``paths``, …) -> libguestfs calls
+    phase_calls: dict[str, int] = field(default_factory=dict)
+    #: phase -> seconds spent in it (``launch`` included)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line: calls, rounds, seconds, and the same per phase."""
+        phases = ", ".join(
+            f"{name} {self.phase_calls.get(name, 0)} calls {secs:.1f}s"
+            for name, secs in self.phase_seconds.items()
+        )
+        line = (
+            f"{self.guestfs_calls} libguestfs calls, {self.rounds} rounds, "
+            f"{self.seconds:.1f}s (appliance launch {self.launch_seconds:.1f}s)"
+        )
+        return f"{line}; {phases}" if phases else line
 
 
 class Collector(Protocol):

@@ -44,8 +44,4 @@ def facts(
     for warning in stats.warnings:
         click.echo(f"guestinspect: warning: {warning}", err=True)
     if verbose:
-        click.echo(
-            f"guestinspect: {stats.guestfs_calls} libguestfs calls, {stats.rounds} rounds, "
-            f"{stats.seconds:.1f}s (appliance launch {stats.launch_seconds:.1f}s)",
-            err=True,
-        )
+        click.echo(f"guestinspect: {stats.summary()}", err=True)

@@ -5,18 +5,21 @@ appliance (``/fs/0``, ``/fs/1`` …). Guest paths are resolved here, not by the 
 kernel: an absolute symlink inside a guest filesystem means that filesystem's root.
 """
 
+import base64
 import posixpath
 import shutil
+import struct
 import tarfile
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import binaries, packages, registry
+from guestinspect.collectors import binaries, packages, partitions, registry
 from guestinspect.collectors.appliance import (
     CountingHandle,
     call_or,
@@ -30,12 +33,23 @@ from guestinspect.collectors.keys import KeySpec
 
 #: At most this much of a file is read for Content.
 CONTENT_LIMIT = 1024 * 1024
+#: Files larger than this give no Blob.
+BLOB_LIMIT = 1024 * 1024
 #: Package databases and hives larger than this are not downloaded.
 DOWNLOAD_LIMIT = 1024 * 1024 * 1024
 #: Symlinks followed while resolving one path before giving up (a loop).
 MAX_SYMLINKS = 40
 #: Filesystem types that are not mounted.
 NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
+
+#: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
+#: reserved, Windows snapshot.
+NO_FS_GPT = {
+    "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3",
+    "AF9B60A0-1431-4F62-BC68-3311714A69AD",
+    "E3C9E316-0B5C-4DB8-817D-F92DF00215AE",
+    "CADDEBF1-4400-4DE8-B103-12117DCF3CCF",
+}
 
 _KINDS = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 _READDIR_KINDS = {"r": "file", "d": "dir", "l": "symlink"}
@@ -110,19 +124,27 @@ class ImageCollector:
         self._hives: dict[tuple[str, str], Path | str] = {}  # local copy, or an error message
         self._warned_unmounted: set[str] = set()
         self._holders: set[str] = set()  # devices that are PVs, md members or empty
+        self._mapped: list[str] = []  # opened LUKS containers (their filesystems are probed)
+        self._devices: list[str] = []
+        self._parts: list[str] = []
+        self._mds: list[str] = []
+        self._lvs: list[str] | None = None
+        self._has_lvm = False
+        self._blkid: dict[str, dict[str, str]] = {}
+        self._part_info: dict[str, partitions.Part] = {}
 
     # ---- Collector protocol ----
 
     def stats(self) -> CollectorStats:
         if self._g is not None:
             self._stats.guestfs_calls = self._g.calls
+            self._stats.phase_calls = dict(self._g.phase_calls)
         return self._stats
 
     def close(self) -> None:
         if self._g is not None:
             try:
-                self._g.umount_all()
-                self._g.shutdown()
+                self._g.shutdown()  # the drives are read-only: nothing to unmount first
             except RuntimeError:
                 pass
             self._g.close()
@@ -144,25 +166,50 @@ class ImageCollector:
             self._g, self._stats.launch_seconds = launch(
                 self._disks, self._progress, self._timeout
             )
+            self._stats.phase_seconds["launch"] = self._stats.launch_seconds
         facts: FactSet = defaultdict(set)
-        self._disk_facts(facts)
-        self._md_facts(facts)
-        fs_types = self._luks_facts(facts)
-        self._lvm_facts(facts)
-        self._fs_facts(fs_types, facts)
-        self._mount_all(fs_types, facts)
+        with self._phase("devices"):
+            self._disk_facts(facts)
+            self._md_facts(facts)
+        with self._phase("filesystems"):
+            fs_types = self._luks_facts(facts)
+            self._lvm_facts(facts)
+            self._fs_facts(fs_types, facts)
+        with self._phase("mount"):
+            self._mount_all(fs_types, facts)
         self._stats.seconds += time.monotonic() - t0
         return dict(facts)
+
+    @contextmanager
+    def _phase(self, name: str) -> Iterator[None]:
+        """Count the libguestfs calls and seconds of what runs inside under ``name``."""
+        g = self.g
+        before, t0 = g.phase, time.monotonic()
+        g.phase = name
+        try:
+            yield
+        finally:
+            g.phase = before
+            secs = self._stats.phase_seconds
+            secs[name] = secs.get(name, 0.0) + time.monotonic() - t0
 
     def answer(self, wants: FactSet) -> FactSet:
         t0 = time.monotonic()
         facts: FactSet = defaultdict(set)
-        for name in ("WantPath", "WantContent", "WantDir", "WantArch"):
+        for name in ("WantPath", "WantContent", "WantDir", "WantArch", "WantBlob"):
             self._check_mounted(wants.get(name, ()))
-        self._answer_dirs(wants.get("WantDir", set()), facts)
-        self._answer_paths(wants, facts)
-        self._answer_registry(wants.get("WantRegistryKey", set()), facts)
-        self._answer_packages(wants.get("WantPackages", set()), facts)
+        if wants.get("WantDir"):
+            with self._phase("dirs"):
+                self._answer_dirs(wants["WantDir"], facts)
+        if any(wants.get(n) for n in ("WantPath", "WantContent", "WantArch", "WantBlob")):
+            with self._phase("paths"):
+                self._answer_paths(wants, facts)
+        if wants.get("WantRegistryKey"):
+            with self._phase("registry"):
+                self._answer_registry(wants["WantRegistryKey"], facts)
+        if wants.get("WantPackages"):
+            with self._phase("packages"):
+                self._answer_packages(wants["WantPackages"], facts)
         self._stats.seconds += time.monotonic() - t0
         return dict(facts)
 
@@ -174,64 +221,133 @@ class ImageCollector:
 
     # ---- block devices ----
 
+    def _partitions_of(self, dev: str) -> dict[int, str]:
+        """The kernel's partitions of ``dev``: number -> partition device."""
+        out: dict[int, str] = {}
+        for part in self._parts:
+            rest = part[len(dev):] if part.startswith(dev) else ""
+            rest = rest[1:] if rest.startswith("p") and dev[-1:].isdigit() else rest
+            if rest.isdigit():
+                out[int(rest)] = part
+        return out
+
     def _disk_facts(self, facts: FactSet) -> None:
         g = self.g
-        all_parts = set(g.list_partitions())
+        self._parts = list(g.list_partitions())
         for index, dev in enumerate(g.list_devices()):
+            self._devices.append(dev)
             size = g.blockdev_getsize64(dev)
             facts["Disk"].add((dev, index, size))
-            if size >= 512:
-                facts["MbrSignature"].add((dev, g.pread_device(dev, 4, 0x1B8).hex()))
-            ptype = call_or(None, g.part_get_parttype, dev)
-            if ptype not in ("msdos", "gpt"):
+            if size < 512:
                 continue
-            facts["PartitionTable"].add((dev, ptype))
-            for p in g.part_list(dev):
-                num = p["part_num"]
-                part = next(
-                    (n for n in (f"{dev}{num}", f"{dev}p{num}") if n in all_parts), None
-                )
+            head = g.pread_device(dev, min(size, partitions.HEAD_BYTES), 0)
+            facts["MbrSignature"].add((dev, head[0x1B8:0x1BC].hex()))
+            kernel = self._partitions_of(dev)
+
+            def read(n: int, off: int, dev: str = dev) -> bytes:
+                return bytes(g.pread_device(dev, n, off))
+
+            try:
+                table = partitions.read_table(head, read)
+            except (RuntimeError, ValueError, struct.error):
+                table = None
+            if table is None and not kernel:
+                continue
+            if table is None or {p.num for p in table.parts} != set(kernel):
+                table = self._parted_table(dev)  # let parted decide
+                if table is None:
+                    continue
+            facts["PartitionTable"].add((dev, table.type))
+            for p in table.parts:
+                part = kernel.get(p.num)
                 if part is None:
                     continue
-                facts["Partition"].add((part, dev, num, p["part_start"], p["part_size"]))
-                if ptype == "msdos":
-                    mbr = call_or(None, g.part_get_mbr_id, dev, num)
-                    if mbr is not None:
-                        facts["PartitionMbrType"].add((part, mbr))
+                self._part_info[part] = p
+                facts["Partition"].add((part, dev, p.num, p.start, p.size))
+                if table.type == "msdos":
+                    if p.mbr_type is not None:
+                        facts["PartitionMbrType"].add((part, p.mbr_type))
                     continue
-                for rel, fn in (
-                    ("PartitionGptType", g.part_get_gpt_type),
-                    ("PartitionGptGuid", g.part_get_gpt_guid),
-                    ("PartitionName", g.part_get_name),
-                ):
-                    value = call_or("", fn, dev, num)
+                for rel, value in (("PartitionGptType", p.gpt_type),
+                                   ("PartitionGptGuid", p.gpt_guid),
+                                   ("PartitionName", p.name)):
                     if value:
-                        facts[rel].add((part, value.upper() if rel != "PartitionName" else value))
+                        facts[rel].add((part, value))
+
+    def _parted_table(self, dev: str) -> partitions.Table | None:
+        """The partition table as parted reads it (one call per partition and field)."""
+        g = self.g
+        ptype = call_or(None, g.part_get_parttype, dev)
+        if ptype not in ("msdos", "gpt"):
+            return None
+        parts = []
+        for p in call_or([], g.part_list, dev):
+            num = p["part_num"]
+            if ptype == "msdos":
+                parts.append(partitions.Part(num, p["part_start"], p["part_size"],
+                                             call_or(None, g.part_get_mbr_id, dev, num)))
+                continue
+            gpt_type, guid, name = (call_or("", fn, dev, num) for fn in (
+                g.part_get_gpt_type, g.part_get_gpt_guid, g.part_get_name))
+            parts.append(partitions.Part(num, p["part_start"], p["part_size"],
+                                         gpt_type=gpt_type.upper(), gpt_guid=guid.upper(),
+                                         name=name))
+        return partitions.Table(ptype, tuple(parts))
 
     def _md_facts(self, facts: FactSet) -> None:
         g = self.g
-        for md in g.list_md_devices():
+        self._mds = list(g.list_md_devices())
+        for md in self._mds:
             detail = call_or({}, g.md_detail, md)
             facts["MdArray"].add((md, detail.get("uuid", "")))
             for member in call_or([], g.md_stat, md):
                 dev = member["mdstat_device"]
                 facts["MdMember"].add((md, dev if dev.startswith("/") else "/dev/" + dev))
 
+    def _probe(self, dev: str) -> dict[str, str]:
+        """blkid's tags for a device (TYPE, UUID, LABEL, VERSION …), asked once."""
+        if dev not in self._blkid:
+            self._blkid[dev] = call_or({}, self.g.blkid, dev)
+            if self._blkid[dev].get("TYPE") == "LVM2_member":
+                self._has_lvm = True
+        return self._blkid[dev]
+
+    def _block_devices(self) -> list[str]:
+        return [*self._devices, *self._parts, *self._mds]
+
+    def _lv_list(self) -> list[str]:
+        if self._lvs is None:
+            self._lvs = list(call_or([], self.g.lvs)) if self._has_lvm else []
+        return self._lvs
+
+    def _can_hold_fs(self, dev: str) -> bool:
+        """What libguestfs would look at for a filesystem: not a partitioned device, not an
+        extended partition, not an LDM/Microsoft reserved/snapshot partition."""
+        if dev in self._part_info:
+            p = self._part_info[dev]
+            return p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
+        if dev in self._parts:
+            return True
+        return not self._partitions_of(dev)
+
     def _luks_facts(self, facts: FactSet) -> dict[str, str]:
-        """Open what LUKS containers the keys open; return the filesystems seen after that."""
+        """Probe every device that may hold a filesystem (blkid, once each), open what LUKS
+        containers the keys open; return the filesystems seen after that."""
         g = self.g
         seen: set[str] = set()
         while True:
-            fs_types: dict[str, str] = g.list_filesystems()
-            # list_filesystems leaves LUKS containers out: look at what it does not list.
-            others = [*g.list_partitions(), *g.lvs(), *g.list_md_devices(), *g.list_devices()]
-            for dev in others:
-                if dev not in fs_types and dev not in seen and dev not in self._holders:
-                    vfs = call_or("", g.vfs_type, dev)
-                    if vfs == "crypto_LUKS":
-                        fs_types[dev] = vfs
-                    elif vfs in ("LVM2_member", "linux_raid_member") or not vfs:
+            fs_types: dict[str, str] = {}
+            # LVs last: whether there are any is known once the PVs have been probed.
+            # Opened LUKS containers too: a filesystem right inside one (LUKS on LVM).
+            for group in (self._block_devices, self._lv_list, lambda: list(self._mapped)):
+                for dev in group():
+                    if dev in fs_types or dev in seen or not self._can_hold_fs(dev):
+                        continue  # (an opened LUKS container is not listed again)
+                    vfs = self._probe(dev).get("TYPE", "")
+                    if vfs.endswith("_member"):
                         self._holders.add(dev)
+                    else:
+                        fs_types[dev] = vfs or "unknown"
             todo = [d for d, t in fs_types.items() if t == "crypto_LUKS" and d not in seen]
             if not todo:
                 return fs_types
@@ -249,6 +365,7 @@ class ImageCollector:
                     except RuntimeError:
                         continue
                     facts["LuksOpened"].add((dev, f"/dev/mapper/{mapname}"))
+                    self._mapped.append(f"/dev/mapper/{mapname}")
                     opened = True
                     break
                 else:
@@ -258,22 +375,33 @@ class ImageCollector:
             if not opened:
                 return fs_types
             g.lvm_scan(True)  # LVM inside what was opened: rescan and activate
+            self._has_lvm, self._lvs = True, None
 
     def _lvm_facts(self, facts: FactSet) -> None:
         g = self.g
+        if not self._has_lvm:
+            return
         vgs = g.vgs_full()
         if not vgs:
             return
         pvs = {_lvm_uuid(p["pv_uuid"]): p["pv_name"] for p in g.pvs_full()}
         lvs = {_lvm_uuid(lv["lv_uuid"]): lv["lv_name"] for lv in g.lvs_full()}
-        visible = set(g.lvs())
+        visible = set(self._lv_list())
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for uuid, name in lvs.items():
+            by_name[name].append(uuid)
         for vg in vgs:
             name = vg["vg_name"]
             facts["LvmVg"].add((name, _lvm_uuid(vg["vg_uuid"])))
             for uuid in map(_lvm_uuid, g.vgpvuuids(name)):
                 if uuid in pvs:
                     facts["LvmPv"].add((pvs[uuid], name))
-            for uuid in map(_lvm_uuid, g.vglvuuids(name)):
+            mine = [lv for lv in visible if lv.startswith(f"/dev/{name}/")]
+            if all(len(by_name[lv.rsplit("/", 1)[1]]) == 1 for lv in mine):
+                uuids = [by_name[lv.rsplit("/", 1)[1]][0] for lv in mine]
+            else:  # an LV name used in two VGs: ask which UUIDs are this VG's
+                uuids = list(map(_lvm_uuid, g.vglvuuids(name)))
+            for uuid in uuids:
                 lv = f"/dev/{name}/{lvs.get(uuid, '')}"
                 if lv in visible:
                     facts["LvmLv"].add((lv, name, lvs[uuid], uuid))
@@ -283,18 +411,22 @@ class ImageCollector:
     def _fs_facts(self, fs_types: dict[str, str], facts: FactSet) -> None:
         g = self.g
         ids: dict[str, dict[str, str]] = {}
-        for fs, vfs in fs_types.items():
+        for fs, vfs in list(fs_types.items()):
             facts["Filesystem"].add((fs, vfs))
-            if fs.startswith("btrfsvol:") or vfs == "unknown":
+            if vfs == "unknown":
                 continue
-            ids[fs] = call_or({}, g.blkid, fs)
+            ids[fs] = self._probe(fs)
             if vfs == "btrfs":
+                default = call_or(-1, g.btrfs_subvolume_get_default, fs)
                 for sub in call_or([], g.btrfs_subvolume_list, fs):
                     mountable = f"btrfsvol:{fs}/{sub['btrfssubvolume_path']}"
                     facts["BtrfsSubvolume"].add(
                         (mountable, fs, sub["btrfssubvolume_path"], sub["btrfssubvolume_id"])
                     )
                     ids[mountable] = ids[fs]
+                    if sub["btrfssubvolume_id"] != default:
+                        fs_types[mountable] = "btrfs"
+                        facts["Filesystem"].add((mountable, "btrfs"))
         for fs, info in ids.items():
             for rel, tag in (("FsUuid", "UUID"), ("FsLabel", "LABEL"), ("FsVersion", "VERSION")):
                 if info.get(tag):
@@ -344,38 +476,61 @@ class ImageCollector:
                 self._warned_unmounted.add(fs)
                 self.warn(f"{fs}: requested but not mounted")
 
-    def _lstat_many(self, fs: str, paths: Iterable[str]) -> None:
-        """lstat guest paths into the cache, one call per directory.
+    def _real_dir(self, fs: str, path: str) -> bool:
+        """Whether ``path`` and all its ancestors are known directories (no symlink on the
+        way), so that the appliance resolves it as the guest would."""
+        while path != "/":
+            st = self._stat.get((fs, path))
+            if st is None or st.kind != "dir":
+                return False
+            path = posixpath.dirname(path)
+        return True
 
-        The appliance resolves ancestors with its own root, so a miss is only trusted once the
-        parent directory has been resolved inside the guest filesystem."""
-        by_dir: dict[str, list[str]] = defaultdict(list)
-        for p in paths:
-            if (fs, p) not in self._stat and p != "/":
-                by_dir[posixpath.dirname(p)].append(posixpath.basename(p))
-        if (fs, "/") not in self._stat:
-            self._stat[(fs, "/")] = Stat("dir", 0)
-        misses: list[str] = []
-        for d, names in by_dir.items():
-            names = sorted(set(names))
-            try:
-                results = self.g.lstatnslist(self._mounts[fs] + d, names)
-            except RuntimeError:
-                results = [{"st_ino": -1}] * len(names)
-            for name, st in zip(names, results, strict=True):
-                path = _join(d, name)
-                if st["st_ino"] == -1:
-                    misses.append(path)
-                else:
-                    self._stat[(fs, path)] = Stat(_kind(st["st_mode"]), st["st_size"])
-        for path in misses:
-            parent = self._resolve(fs, posixpath.dirname(path))
-            if parent is None or self._get(fs, parent).kind != "dir":
-                self._stat[(fs, path)] = MISSING
-            elif parent == posixpath.dirname(path):
+    def _lstat_many(self, fs: str, paths: Iterable[str]) -> None:
+        """lstat guest paths into the cache: ancestors first, level by level, one
+        ``lstatnslist`` per directory of a level.
+
+        The appliance resolves symlinks with its own root, so a path is only asked for
+        directly under a directory known to be real; a path below a symlink is resolved by
+        ``_resolve`` (rare)."""
+        self._stat.setdefault((fs, "/"), Stat("dir", 0))
+        todo = {p for p in paths if (fs, p) not in self._stat}
+        levels: dict[int, set[str]] = defaultdict(set)
+        for p in todo:
+            while p != "/":
+                levels[p.count("/")].add(p)
+                p = posixpath.dirname(p)
+        for depth in sorted(levels):
+            by_dir: dict[str, list[str]] = defaultdict(list)
+            for p in levels[depth]:
+                if (fs, p) in self._stat:
+                    continue
+                parent = posixpath.dirname(p)
+                pst = self._stat.get((fs, parent))
+                if pst is MISSING or (pst is not None and pst.kind in ("file", "other")):
+                    self._stat[(fs, p)] = MISSING  # nothing below a missing path or a file
+                elif self._real_dir(fs, parent):
+                    by_dir[parent].append(posixpath.basename(p))
+            for d, names in sorted(by_dir.items()):
+                names.sort()
+                try:
+                    results = self.g.lstatnslist(self._mounts[fs] + d, names)
+                except RuntimeError:
+                    results = [{"st_ino": -1}] * len(names)
+                for name, st in zip(names, results, strict=True):
+                    self._stat[(fs, _join(d, name))] = (
+                        MISSING if st["st_ino"] == -1
+                        else Stat(_kind(st["st_mode"]), st["st_size"])
+                    )
+        for path in sorted(todo):
+            if (fs, path) in self._stat:
+                continue
+            # Below a symlink: follow it inside the guest filesystem.
+            real = self._resolve(fs, posixpath.dirname(path))
+            if real is None or self._get(fs, real).kind != "dir":
                 self._stat[(fs, path)] = MISSING
             else:
-                self._stat[(fs, path)] = self._get(fs, _join(parent, posixpath.basename(path)))
+                self._stat[(fs, path)] = self._get(fs, _join(real, posixpath.basename(path)))
 
     def _get(self, fs: str, path: str) -> Stat:
         """The lstat of a path whose ancestors are resolved (no symlinks in them)."""
@@ -436,7 +591,7 @@ class ImageCollector:
 
     def _answer_paths(self, wants: FactSet, facts: FactSet) -> None:
         by_fs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for name in ("WantPath", "WantContent", "WantArch"):
+        for name in ("WantPath", "WantContent", "WantArch", "WantBlob"):
             for t in wants.get(name, ()):
                 fs, path = str(t[0]), str(t[1])
                 if fs in self._mounts:
@@ -455,6 +610,8 @@ class ImageCollector:
                 self._content(fs, path, facts)
             for path in asked.get("WantArch", ()):
                 self._arch(fs, path, facts)
+            for path in asked.get("WantBlob", ()):
+                self._blob(fs, path, facts)
 
     def _symlink_facts(self, fs: str, links: Iterable[str], facts: FactSet) -> None:
         by_dir: dict[str, list[str]] = defaultdict(list)
@@ -492,6 +649,19 @@ class ImageCollector:
         facts["Content"].add((fs, path, _text(data)))
         if st.size > CONTENT_LIMIT:
             facts["ContentTruncated"].add((fs, path))
+
+    def _blob(self, fs: str, path: str, facts: FactSet) -> None:
+        found = self._target(fs, path)
+        if found is None or found[1].kind != "file" or found[1].size > BLOB_LIMIT:
+            return
+        data = b""
+        if found[1].size > 0:
+            try:
+                data = self.g.pread(self._mounts[fs] + found[0], found[1].size, 0)
+            except RuntimeError as e:
+                self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
+                return
+        facts["Blob"].add((fs, path, base64.b64encode(data).decode("ascii")))
 
     def _arch(self, fs: str, path: str, facts: FactSet) -> None:
         found = self._target(fs, path)

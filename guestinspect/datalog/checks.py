@@ -221,8 +221,11 @@ class Checker:
                 out.append(AtomLit(lit.atom.relation, args, True, lit.atom.loc,
                                    lit.atom.relation in self.modes))
             elif isinstance(lit, Comparison):
-                out.append(CompareLit(lit.op, self.lift(lit.left, out),
-                                      self.lift(lit.right, out), lit.loc))
+                left, right = self.lift(lit.left, out), self.lift(lit.right, out)
+                if not isinstance(left, Wildcard) and not isinstance(right, Wildcard):
+                    out.append(CompareLit(lit.op, left, right, lit.loc))
+                elif lit.op != "=":  # ``_ = expr`` only evaluates expr (an aggregate)
+                    self.a.error(lit.loc, f"wildcard '_' in a '{lit.op}' comparison")
             elif isinstance(lit, Constraint):
                 args2 = tuple(self.lift(a, out) for a in lit.args)
                 out.append(ConstraintLit(lit.name, args2, lit.negated, lit.loc))
@@ -339,7 +342,19 @@ class Checker:
         for agg in aggregates:
             others = [lit for lit in norm.body if lit is not agg]
             bound_elsewhere = self.grounded(others, set(), lenient=True)
+            shared = set(agg.outer)
             _set_outer(agg, outside & bound_elsewhere)
+            # bound only inside, used outside: a witness (not a variable the result is
+            # assigned to: ``Y = min Z + Y : {...}`` has a local Y)
+            results = {agg.result} | {
+                v for lit in others if isinstance(lit, CompareLit) and lit.op == "="
+                for v in _var_names(lit.left, lit.right)
+                if agg.result in _var_names(lit.left, lit.right)}
+            witnesses = sorted(shared - bound_elsewhere - results)
+            if witnesses and agg.op not in ("min", "max"):
+                self.a.error(agg.loc, f"unsupported: aggregate witness variable "
+                             f"'{witnesses[0]}' (bound only inside a {agg.op} aggregate)")
+            agg.witnesses = witnesses
 
     # ---- safety --------------------------------------------------------------------------
     def grounded(self, lits: list[Lit], start: set[str], lenient: bool = False) -> set[str]:
@@ -367,7 +382,7 @@ class Checker:
                     if isinstance(lit.right, Var) and lv <= g:
                         new |= {lit.right.name}
                 elif isinstance(lit, AggregateLit) and lit.outer <= g:
-                    new = {lit.result}
+                    new = {lit.result, *lit.witnesses}
                 if not new <= g:
                     g |= new
                     changed = True
@@ -575,6 +590,10 @@ class Checker:
 
 def _term_bound(t: Expr, g: set[str]) -> bool:
     return isinstance(t, Const) or (isinstance(t, Var) and t.name in g)
+
+
+def _var_names(*exprs: Expr) -> set[str]:
+    return {v.name for e in exprs for v in expr_vars(e, [])}
 
 
 def _plain_vars(lit: Lit) -> set[str]:

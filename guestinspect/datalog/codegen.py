@@ -404,7 +404,10 @@ class Emitter:
                 self.emit(d, f"{val} = {value}")
                 self.emit(d, f"if {acc} is None or {val} {cmp} {acc}:")
                 self.emit(d + 1, f"{acc} = {val}")
+                for w, var in saved_witnesses:
+                    self.emit(d + 1, f"{w} = {var}")
 
+        saved_witnesses = [(self.tmp("w"), self.var(name)) for name in lit.witnesses]
         saved = self.witnesses
         self.witnesses = []
         self.counting += 1
@@ -419,6 +422,9 @@ class Emitter:
         elif op in ("min", "max"):
             self.emit(depth, f"if {acc} is not None:")
             depth += 1
+            for w, var in saved_witnesses:
+                self.emit(depth, f"{var} = {w}")
+            bound.update(lit.witnesses)
         if lit.result in bound:  # already bound by an atom placed earlier: compare
             self.emit(depth, f"if {value} == {result}:")
             return depth + 1

@@ -31,7 +31,7 @@ class Database:
         self.base: dict[str, set[Row]] = {name: set() for name in self.relations}
         self.pyfns = {n: r.fn for n, r in program.python_relations.items()
                       if n in program.modes}
-        self.changed: set[str] = set()  # relations whose base facts changed since last run
+        self.pending: dict[str, set[Row]] = {}  # base tuples added since the last run
         self.evaluated = False
         # recursive relations: the tuples each round added, oldest first (for explain)
         self.rounds: dict[str, list[set[Row]]] = {}
@@ -72,7 +72,7 @@ class Database:
         self.base[relation] |= new
         added = rel.add(new)
         if added:
-            self.changed.add(relation)
+            self.pending.setdefault(relation, set()).update(added)
         return len(added)
 
     def load_facts_dir(self, directory: str | Path) -> int:
@@ -92,24 +92,65 @@ class Database:
 
     # ---- evaluation ----------------------------------------------------------------------
     def run(self) -> None:
-        """Evaluate; after more ``add_facts``, re-evaluates only the strata that depend on
-        what changed."""
-        changed = set(self.changed)
+        """Evaluate. After more ``add_facts``, a stratum that reads changed relations only
+        through positive atoms continues semi-naively from the new tuples; one that negates or
+        aggregates a changed relation (or reads one that lost tuples) is recomputed."""
+        if not self.evaluated:
+            for stratum in self.program.strata:
+                self._evaluate(stratum)
+            self.pending.clear()
+            self.evaluated = True
+            return
+        delta = self.pending  # relation -> tuples new in this run
+        self.pending = {}
+        shrunk: set[str] = set()  # relations that lost tuples in a recomputation
         for i, stratum in enumerate(self.program.strata):
-            members = set(stratum.relations)
-            if self.evaluated and not (members & changed or self.program.reads[i] & changed):
+            if not stratum.rules:
                 continue
-            if self.evaluated:
-                for r in stratum.relations:
-                    rel = self.relations[r]
-                    if stratum.rules:
-                        rel.clear()
-                        rel.add_new(set(self.base[r]))
-            self._evaluate(stratum)
-            if stratum.rules:
-                changed |= members
-        self.changed.clear()
+            reads = self.program.reads[i]
+            changed = {r for r in reads if delta.get(r)} | (reads & shrunk)
+            if not changed and not any(delta.get(r) for r in stratum.relations):
+                continue
+            if changed & (self.program.negative_reads[i] | shrunk):
+                self._recompute(stratum, delta, shrunk)
+            else:
+                self._continue(stratum, delta)
         self.evaluated = True
+
+    def _recompute(self, stratum: Stratum, delta: dict[str, set[Row]],
+                   shrunk: set[str]) -> None:
+        old = {r: set(self.relations[r].tuples) for r in stratum.relations}
+        for r in stratum.relations:
+            rel = self.relations[r]
+            rel.clear()
+            rel.add_new(set(self.base[r]))
+        for layers in (self.rounds.get(r) for r in stratum.relations):
+            if layers is not None:
+                layers.clear()
+        self._evaluate(stratum)
+        for r, before in old.items():
+            now = self.relations[r].tuples
+            if before - now:
+                shrunk.add(r)
+            delta[r] = now - before
+
+    def _continue(self, stratum: Stratum, delta: dict[str, set[Row]]) -> None:
+        """Semi-naive from ``delta``: the rules joined with the new tuples of the relations
+        they read (other strata), then the usual rounds over the stratum's own relations."""
+        members = set(stratum.relations)
+        new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+        for rule in stratum.rules:
+            for pos in rule.positive_atoms():
+                lit = rule.body[pos]
+                assert isinstance(lit, AtomLit)
+                d = delta.get(lit.relation)
+                if d and lit.relation not in members:
+                    self._call(rule, pos, d, new[rule.head])
+        deltas = {r: self.relations[r].add(rows) | delta.get(r, set())
+                  for r, rows in new.items()}
+        if stratum.recursive:
+            deltas = self._fixpoint(stratum, deltas)
+        delta.update(deltas)
 
     def _fn(self, rule: NormRule, delta: int | None) -> RuleFn:
         key = (rule.index, delta)
@@ -133,24 +174,26 @@ class Database:
     def _evaluate(self, stratum: Stratum) -> None:
         if not stratum.rules:
             return
-        rels = self.relations
         new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
         for rule in stratum.rules:
             self._call(rule, None, None, new[rule.head])
-        if not stratum.recursive:
-            for r, rows in new.items():
-                rels[r].add(rows)
-            return
+        deltas = {r: self.relations[r].add(rows) for r, rows in new.items()}
+        if stratum.recursive:
+            self._fixpoint(stratum, deltas)
+
+    def _fixpoint(self, stratum: Stratum, deltas: dict[str, set[Row]]) -> dict[str, set[Row]]:
+        """Semi-naive rounds over a recursive stratum from ``deltas`` (tuples just added);
+        each round's tuples are appended to ``self.rounds`` (for explain). Returns every
+        tuple added, ``deltas`` included."""
+        rels = self.relations
         rounds = {r: self.rounds.setdefault(r, []) for r in stratum.relations}
-        if self.evaluated:
-            for layers in rounds.values():
-                layers.clear()
-        deltas = {r: rels[r].add(rows) for r, rows in new.items()}
+        added: dict[str, set[Row]] = {r: set() for r in stratum.relations}
         plans = [(rule, self.program.recursive_atoms(rule)) for rule in stratum.rules]
         while any(deltas.values()):
             for r, d in deltas.items():
                 rounds[r].append(d)
-            new = {r: set() for r in stratum.relations}
+                added[r] |= d
+            new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
             for rule, positions in plans:
                 for pos in positions:
                     lit = rule.body[pos]
@@ -159,6 +202,7 @@ class Database:
                     if d:
                         self._call(rule, pos, d, new[rule.head])
             deltas = {r: rels[r].add(rows) for r, rows in new.items()}
+        return added
 
     # ---- reading -------------------------------------------------------------------------
     def tuples(self, relation: str) -> set[Row]:

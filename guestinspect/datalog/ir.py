@@ -47,6 +47,9 @@ class AggregateLit:
     body: list[Lit]
     loc: Location
     outer: set[str] = field(default_factory=set)  # variables shared with the rest of the rule
+    # min/max: variables bound only inside the body and used outside, taken from one tuple
+    # that achieves the extremum (Soufflé's witnesses)
+    witnesses: list[str] = field(default_factory=list)
 
 
 Lit = AtomLit | CompareLit | ConstraintLit | AggregateLit
@@ -79,4 +82,4 @@ def lit_vars(lit: Lit) -> set[str]:
         for a in lit.args:
             expr_vars(a, out)
         return {v.name for v in out}
-    return set(lit.outer) | {lit.result}
+    return set(lit.outer) | {lit.result} | set(lit.witnesses)

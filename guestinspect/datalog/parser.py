@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .lexer import LexError, Token, tokenize
 from .syntax import (
+    U32,
     Aggregate,
     Atom,
     BinOp,
@@ -25,7 +26,6 @@ from .syntax import (
     Module,
     Negation,
     Rule,
-    U32,
     Truth,
     TypeDecl,
     UnOp,

@@ -85,13 +85,14 @@ class Program:
         self.io: dict[str, list[IODirective]] = {"input": [], "output": [], "printsize": []}
         for d in module.io:
             self.io.setdefault(d.kind, []).append(d)
-        # for incremental evaluation: which relations each stratum reads
+        # for incremental evaluation: which relations each stratum reads, and which of them
+        # it negates or aggregates (a change there means recomputing the stratum)
         self.reads: list[set[str]] = []
+        self.negative_reads: list[set[str]] = []
         for s in self.strata:
-            deps: set[str] = set()
-            for rule in s.rules:
-                deps |= {e.target for e in dependencies(rule)}
-            self.reads.append(deps)
+            edges = [e for rule in s.rules for e in dependencies(rule)]
+            self.reads.append({e.target for e in edges})
+            self.negative_reads.append({e.target for e in edges if e.negative})
         return errors
 
     def input_relations(self) -> list[str]:

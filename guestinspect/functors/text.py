@@ -236,6 +236,12 @@ def zero_pad2(n: int) -> str:
     return f"{n:02d}"
 
 
+def zero_pad(s: str, width: int) -> str:
+    """A decimal text left-padded with zeros to ``width`` (so that texts sort as numbers);
+    any other text is returned as it is."""
+    return s.rjust(width, "0") if s.isascii() and s.isdigit() else s
+
+
 FUNCTORS: dict[str, Callable[..., Any]] = {
     "unquote": unquote,
     "first_line": first_line,
@@ -251,6 +257,7 @@ FUNCTORS: dict[str, Callable[..., Any]] = {
     "unescape_octal": unescape_octal,
     "hex_reverse": hex_reverse,
     "zero_pad2": zero_pad2,
+    "zero_pad": zero_pad,
     "disk_index": disk_index,
     "hex_digits": hex_digits,
 }

@@ -4,6 +4,8 @@ The dicts use virt-inspector's field names (docs/api.md). A field the rules did 
 is absent, never ``None``. Lists are ordered as virt-inspector prints them.
 """
 
+import base64
+import struct
 from collections.abc import Iterable
 from typing import Protocol, TypedDict, cast
 
@@ -84,6 +86,7 @@ class Inspection(TypedDict, total=False):
     filesystems: list[Filesystem]
     drive_mappings: list[DriveMapping]
     applications: list[Application]
+    icon: str
 
 
 class TupleSource(Protocol):
@@ -227,6 +230,29 @@ def _applications(index: _Index, root: str) -> list[Application]:
     return result
 
 
+def png_icon(data: str) -> bool:
+    """Whether base64 ``data`` is a PNG of 16..1024 pixels a side (what libguestfs accepts)."""
+    try:
+        raw = base64.b64decode(data[:64] + "=" * (-len(data[:64]) % 4), validate=True)
+    except ValueError:
+        return False
+    if raw[:8] != b"\x89PNG\r\n\x1a\n" or raw[12:16] != b"IHDR" or len(raw) < 24:
+        return False
+    width, height = struct.unpack(">II", raw[16:24])
+    return bool(16 <= width <= 1024 and 16 <= height <= 1024)
+
+
+def _icons(source: TupleSource) -> dict[str, str]:
+    """root -> base64 of its icon (``Icon`` names the file, ``Blob`` holds its bytes)."""
+    blobs = {(str(t[0]), str(t[1])): str(t[2]) for t in source.tuples("Blob")}
+    icons: dict[str, str] = {}
+    for root, fs, path in sorted((str(a), str(b), str(c)) for a, b, c in source.tuples("Icon")):
+        data = blobs.get((fs, path))
+        if data is not None and png_icon(data):
+            icons.setdefault(root, data)
+    return icons
+
+
 def build_inspections(source: TupleSource) -> list[Inspection]:
     """One inspection dict per ``Root``, ordered by root device."""
     index = _Index(source)
@@ -234,6 +260,7 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
     labels = _base_facts(source, "FsLabel")
     uuids = _base_facts(source, "FsUuid")
     versions = _base_facts(source, "FsVersion")
+    icons = _icons(source)
 
     inspections: list[Inspection] = []
     for root in sorted({str(t[0]) for t in source.tuples("Root")}):
@@ -277,6 +304,8 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
             d["drive_mappings"] = sorted(drives, key=drive_order)
 
         d["applications"] = _applications(index, root)
+        if root in icons:
+            d["icon"] = icons[root]
 
         for field, value in sorted((str(f), str(v)) for f, v in index.rows("Extra", root)):
             d.setdefault(field, value)

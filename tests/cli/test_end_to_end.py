@@ -54,8 +54,8 @@ def validate(xml: str) -> None:
 
 def snapshot(guest: str) -> Path:
     d = FACTS / guest
-    if not d.is_dir():
-        pytest.skip(f"no fact snapshot {d} (recorded by the collectors: guestinspect facts)")
+    assert (d / "Disk.facts").is_file(), (
+        f"no fact snapshot {d}: record it with python -m tests.snapshots {guest}")
     return d
 
 

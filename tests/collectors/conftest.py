@@ -29,9 +29,20 @@ def scratch_image() -> Path:
 
 
 @pytest.fixture(scope="session")
-def scratch_collector(scratch_image: Path) -> Iterator[tuple[ImageCollector, FactSet]]:
-    c = ImageCollector([scratch_image], keys=KeySpec.parse([f"all:key:{scratch.LUKS_KEY}"]),
-                       progress=False)
+def odd_image() -> Path:
+    """The second scratch disk: GPT, 64 partitions, an unmountable filesystem, an icon."""
+    dest = _cache() / "collectors-odd-1.img"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return scratch.build_odd(dest)
+
+
+@pytest.fixture(scope="session")
+def scratch_collector(
+    scratch_image: Path, odd_image: Path
+) -> Iterator[tuple[ImageCollector, FactSet]]:
+    """One launch for most collector tests: the scratch disk (sda) and the odd disk (sdb)."""
+    c = ImageCollector([scratch_image, odd_image],
+                       keys=KeySpec.parse([f"all:key:{scratch.LUKS_KEY}"]), progress=False)
     try:
         yield c, c.initial_facts()
     finally:

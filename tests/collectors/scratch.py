@@ -13,8 +13,10 @@ import io
 import lzma
 import os
 import shutil
+import struct
 import subprocess
 import tarfile
+import zlib
 from pathlib import Path
 
 import guestfs
@@ -130,6 +132,71 @@ def build(dest: Path) -> Path:
     g.cryptsetup_close("/dev/mapper/cr")
     g.shutdown()
     g.close()
+    os.replace(tmp, dest)
+    shutil.rmtree(work, ignore_errors=True)
+    return dest
+
+
+# ---- the second scratch disk: built on the host (sfdisk, mke2fs), no appliance ----------
+
+#: GPT partitions on the odd disk.
+ODD_PARTS = 64
+ICON_PATH = "/usr/share/icons/hicolor/96x96/apps/fedora-logo-icon.png"
+LATIN1 = b"caf\xe9=cr\xe8me\n"
+
+
+def png(width: int, height: int) -> bytes:
+    """A small valid PNG (all transparent) of the given size."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    rows = b"".join(b"\0" + bytes(4 * width) for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+ICON = png(32, 32)
+
+
+def build_odd(dest: Path) -> Path:
+    """A 96 MiB GPT disk with 64 partitions: p1 ext4 "ODD" (a Fedora logo, a Latin-1 config
+    file, a directory symlink loop), p2 ext2 that the kernel refuses to mount (an unknown
+    incompatible feature), p3… empty. Built with sfdisk and mke2fs on the host."""
+    if dest.exists():
+        return dest
+    sfdisk, mke2fs = shutil.which("sfdisk"), shutil.which("mke2fs")
+    if sfdisk is None or mke2fs is None:
+        raise RuntimeError("building the odd scratch disk needs sfdisk and mke2fs")
+    work = dest.parent / (dest.name + ".work")
+    shutil.rmtree(work, ignore_errors=True)
+    tree = work / "tree"
+    (tree / ICON_PATH[1:]).parent.mkdir(parents=True)
+    (tree / ICON_PATH[1:]).write_bytes(ICON)
+    (tree / "etc").mkdir()
+    (tree / "etc" / "latin1.conf").write_bytes(LATIN1)
+    (tree / "etc" / "a").symlink_to("b")
+    (tree / "etc" / "b").symlink_to("a")
+    tmp = work / "odd.img"
+    with tmp.open("wb") as f:
+        f.truncate(96 * MiB)
+    lines = ["label: gpt", "first-lba: 2048", "start=2048, size=16MiB, name=odd",
+             "size=4MiB, name=broken"]
+    lines += [f"size=1MiB, name=p{n}" for n in range(3, ODD_PARTS + 1)]
+    subprocess.run([sfdisk, "-q", str(tmp)], input="\n".join(lines) + "\n", text=True,
+                   check=True, capture_output=True)
+    p1, p2 = 2048 * 512, 2048 * 512 + 16 * MiB
+    run = {"check": True, "capture_output": True}
+    subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-L", "ODD", "-d", str(tree),
+                    "-E", f"offset={p1}", str(tmp), "16M"], **run)  # type: ignore[call-overload]
+    subprocess.run([mke2fs, "-q", "-F", "-t", "ext2", "-L", "BROKEN", "-E", f"offset={p2}",
+                    str(tmp), "4M"], **run)  # type: ignore[call-overload]
+    with tmp.open("r+b") as f:  # s_feature_incompat |= an unknown bit: mount refuses
+        f.seek(p2 + 1024 + 0x60)
+        (incompat,) = struct.unpack("<I", f.read(4))
+        f.seek(p2 + 1024 + 0x60)
+        f.write(struct.pack("<I", incompat | 0x10000000))
     os.replace(tmp, dest)
     shutil.rmtree(work, ignore_errors=True)
     return dest

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors.base import FactSet
+from guestinspect.collectors.base import Fact, FactSet
 from guestinspect.collectors.image import ImageCollector
 from guestinspect.collectors.keys import KeySpec
 from tests.collectors import scratch
@@ -12,6 +12,7 @@ from tests.collectors import scratch
 pytestmark = pytest.mark.appliance
 
 ROOT, WIN = "/dev/sda1", "/dev/sda2"
+ODD, BROKEN = "/dev/sdb1", "/dev/sdb2"  # the odd disk (scratch.build_odd)
 LV = "/dev/vgcrypt/lv0"
 HIVE = "/Windows/System32/config/SYSTEM"  # stored as windows/system32/config/system
 
@@ -42,10 +43,10 @@ def answers(scratch_collector: tuple[ImageCollector, FactSet]) -> FactSet:
 
 def test_block_devices(scratch_collector: tuple[ImageCollector, FactSet]) -> None:
     _, f = scratch_collector
-    assert f["Disk"] == {("/dev/sda", 0, 128 * 1024 * 1024)}
-    assert f["PartitionTable"] == {("/dev/sda", "msdos")}
-    ((_, sig),) = f["MbrSignature"]
-    assert len(sig) == 8 and int(sig, 16) >= 0
+    assert f["Disk"] == {("/dev/sda", 0, 128 * 1024 * 1024), ("/dev/sdb", 1, 96 * 1024 * 1024)}
+    assert f["PartitionTable"] == {("/dev/sda", "msdos"), ("/dev/sdb", "gpt")}
+    sig = {t[1] for t in f["MbrSignature"] if t[0] == "/dev/sda"}.pop()
+    assert len(str(sig)) == 8 and int(str(sig), 16) >= 0
     assert ("/dev/sda1", "/dev/sda", 1, 1024 * 1024, 40 * 1024 * 1024) in f["Partition"]
     assert {t[1] for t in f["PartitionMbrType"]} == {0x83}
 
@@ -58,11 +59,12 @@ def test_luks_lvm_filesystems(scratch_collector: tuple[ImageCollector, FactSet])
     assert {t[0] for t in f["LvmVg"]} == {"vgcrypt"}
     assert f["LvmPv"] == {(f"/dev/mapper/luks-{uuid}", "vgcrypt")}
     ((lv, vg, name, lv_uuid),) = f["LvmLv"]
-    assert (lv, vg, name, len(lv_uuid)) == (LV, "vgcrypt", "lv0", 38)
+    assert (lv, vg, name, len(str(lv_uuid))) == (LV, "vgcrypt", "lv0", 38)
     assert {(ROOT, "ext4"), (WIN, "ext4"), (LV, "ext4")} <= f["Filesystem"]
-    assert {(ROOT, "ROOT"), (WIN, "WIN"), (LV, "INLUKS")} == f["FsLabel"]
-    assert {t[0] for t in f["FsUuid"]} == {ROOT, WIN, LV}
-    assert f["Mounted"] == {(ROOT,), (WIN,), (LV,)}
+    assert {(ROOT, "ROOT"), (WIN, "WIN"), (LV, "INLUKS"), (ODD, "ODD"), (BROKEN, "BROKEN")} \
+        == f["FsLabel"]
+    assert {t[0] for t in f["FsUuid"]} == {ROOT, WIN, LV, ODD, BROKEN}
+    assert f["Mounted"] == {(ROOT,), (WIN,), (LV,), (ODD,)}
     assert "LuksLocked" not in f
 
 
@@ -87,8 +89,8 @@ def test_content(answers: FactSet) -> None:
     assert content["/etc/hostname"] == "scratchhost\n"
     for path in ("/etc/loop1", "/etc/fifo", "/etc/dangling"):
         assert path not in content
-    assert len(content["/etc/big-text"]) == 1024 * 1024
-    assert len(content["/etc/sparse-2g"]) == 1024 * 1024
+    assert len(str(content["/etc/big-text"])) == 1024 * 1024
+    assert len(str(content["/etc/sparse-2g"])) == 1024 * 1024
     assert {t[1] for t in answers["ContentTruncated"]} == {"/etc/big-text", "/etc/sparse-2g"}
     assert (LV, "/hello", "hello from inside LUKS\n") in answers["Content"]
 
@@ -131,10 +133,11 @@ def test_packages(answers: FactSet) -> None:
 def test_batched_calls(scratch_collector: tuple[ImageCollector, FactSet]) -> None:
     c, _ = scratch_collector
     before = c.stats().guestfs_calls
-    paths = {(ROOT, f"/usr/lib/{n}") for n in ("a", "b", "c", "d", "os-release")}
+    paths: set[Fact] = {(ROOT, f"/usr/lib/{n}") for n in ("a", "b", "c", "d", "os-release")}
+    paths |= {(ROOT, f"/nodir{i}/sub/x") for i in range(20)}  # missing parents
     got = c.answer({"WantPath": paths})
-    assert len(got["Missing"]) == 4
-    assert c.stats().guestfs_calls - before <= 3  # one lstatnslist (+ resolving the misses)
+    assert len(got["Missing"]) == 24
+    assert c.stats().guestfs_calls - before <= 3  # one lstatnslist per directory level
     assert c.stats().launch_seconds > 0
 
 

@@ -329,3 +329,102 @@ def test_printsize_and_stdout_output(capsys: pytest.CaptureFixture[str]) -> None
     db.write_outputs("/nonexistent-never-written")
     out = capsys.readouterr().out
     assert "1\n2\n" in out and out.endswith("A\t2\n")
+
+
+# ---- found by Soufflé's evaluation suite (bench/souffle_conformance.py) ---------------------
+
+
+def test_operator_words_start_a_comparison() -> None:
+    db = run("""
+    .decl B(x: unsigned)
+    .decl L(x: number)
+    B(1u) :- bnot(1u) > 0u.
+    L(2) :- lnot(0) = 1, (6 band 3) = 2.
+    """)
+    assert db.tuples("B") == {(1,)}
+    assert db.tuples("L") == {(2,)}
+
+
+def test_unsigned_arithmetic_wraps_at_32_bits() -> None:
+    db = run("""
+    .decl U(a: unsigned, b: unsigned, c: unsigned, d: unsigned, e: unsigned)
+    .decl N(a: number, b: number)
+    .decl In(x: unsigned)
+    .decl V(x: unsigned)
+    U(a, b, c, d, e) :- a = bnot 1u, b = 0u - 1u, c = itou(-1), d = 4294967295u + 2u,
+                        e = 1u bshl 32.
+    N(a, b) :- a = bnot 1, b = 0 - 1.
+    V(y) :- In(x), y = x - 1.
+    """, {"In": [(0,), (5,)]})
+    assert db.tuples("U") == {(4294967294, 4294967295, 4294967295, 1, 0)}
+    assert db.tuples("N") == {(-2, -1)}  # number arithmetic is not wrapped
+    assert db.tuples("V") == {(4294967295,), (4,)}  # unsigned from the declaration
+
+
+def test_invalid_regex_is_no_match_either_way_with_a_warning() -> None:
+    text = """
+    .decl A(x: symbol)
+    .decl B(x: symbol)
+    B(x) :- A(x), match("fo{2}b.*", x).
+    B(x) :- A(x), !match("fo{x}b.*", x).
+    B(x) :- A(x), match("(?P<n>f)o*bar", x).
+    """
+    with pytest.warns(UserWarning, match="wrong pattern"):
+        db = run(text, {"A": [("foobar",), ("fooobar",)]})
+    assert db.tuples("B") == {("foobar",)}
+
+
+def test_min_max_aggregate_witnesses() -> None:
+    db = run("""
+    .decl Student(name: symbol, height: number)
+    .decl Tallest(student: symbol, height: number)
+    Student("Anna", 170). Student("Rachel", 177). Student("Quarantina", 180).
+    Tallest(s, n) :- n = max h : { Student(s, h) }.
+    .decl A(x: number, y: number)
+    .decl MinSum(x: number, y: number, s: number)
+    A(1, 2). A(5, 6). A(-50, 3). A(54, 5).
+    MinSum(x, y, s) :- s = min x + y : { A(x, y) }.
+    .decl Lowest(x: number)
+    Lowest(x) :- _ = min y : { A(x, y) }.
+    """)
+    assert db.tuples("Tallest") == {("Quarantina", 180)}
+    assert db.tuples("MinSum") == {(-50, 3, -47)}
+    assert db.tuples("Lowest") == {(1,)}
+    d = db.explain("Tallest", ("Quarantina", 180))
+    assert d is not None and "Tallest(s, n)" in d.render()
+
+
+def test_witness_of_count_is_unsupported_with_location() -> None:
+    with pytest.raises(DatalogError, match=r"t\.dl:4:24: unsupported: aggregate witness "
+                       r"variable 's'"):
+        Program.from_text("""
+        .decl S(name: symbol, h: number)
+        .decl T(name: symbol, n: number)
+        T(s, n) :- n = count : { S(s, _) }.
+        """, filename="t.dl")
+
+
+def test_incremental_runs_equal_one_run_with_negation_and_aggregates() -> None:
+    text = GRAPH + """
+    .decl Node(x: number)
+    .decl Unreached(x: number)
+    .decl Degree(x: number, n: number)
+    .decl Far(x: number)
+    Unreached(y) :- Node(y), !Path(0, y).
+    Degree(x, n) :- Node(x), n = count : { Edge(x, _) }.
+    Far(x) :- Path(0, x), !Unreached(x), Degree(x, n), n < 2.
+    """
+    batches = [{"Edge": [(0, 1), (1, 2)], "Node": [(i,) for i in range(6)]},
+               {"Edge": [(2, 3), (3, 1)]}, {"Edge": [(4, 5), (2, 4)]}]
+    db = Database(Program.from_text(text, filename="t.dl"))
+    for batch in batches:
+        for name, rows in batch.items():
+            db.add_facts(name, rows)
+        db.run()
+    once = run(text, {"Edge": [e for b in batches for e in b.get("Edge", [])],
+                      "Node": [(i,) for i in range(6)]})
+    for rel in ("Path", "Unreached", "Degree", "Far"):
+        assert db.tuples(rel) == once.tuples(rel), rel
+    assert db.tuples("Unreached") == {(0,)}  # it shrank: later Path tuples reach 1..5
+    d = db.explain("Path", (0, 5))
+    assert d is not None and "Path(x, z) :- Path(x, y), Edge(y, z)." in d.render()

@@ -14,7 +14,7 @@ import lang
 import pytest
 import workloads
 
-pytest.importorskip("guestinspect.datalog")
+from .common import run_ours
 
 RUN = Path(__file__).resolve().parents[2] / "bench" / "run.py"
 
@@ -55,16 +55,6 @@ def same_generation(par: list[tuple[lang.Value, ...]]) -> set[tuple[lang.Value, 
             if len(ax) == len(ay) and len(ax) > 1:  # same depth, below a common ancestor
                 out.add((x, y))
     return out
-
-
-def run_ours(spec: lang.Spec) -> lang.Result:
-    from guestinspect.datalog import Database, Program
-
-    db = Database(Program.from_text(lang.to_souffle(spec), filename=f"<{spec.name}>"))
-    for rel, tuples in spec.facts.items():
-        db.add_facts(rel, tuples)
-    db.run()
-    return {rel: set(db.tuples(rel)) for rel in spec.outputs}
 
 
 @pytest.mark.parametrize("workload", [w.name for w in workloads.TINY])

@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.oracles import ROOT
 
@@ -85,15 +86,34 @@ def record(snapshot: Snapshot, directory: Path) -> list[str]:
     disks = images(snapshot.guest)
     collector = ImageCollector(disks, format=snapshot.format,
                                keys=KeySpec.parse(snapshot.keys, False))
+    program = load_program()
     try:
-        db = run_collector(load_program(), collector)
+        db = run_collector(program, collector)
         if directory.exists():
             shutil.rmtree(directory)
         db.write_facts_dir(directory)
     finally:
         warnings = list(collector.stats().warnings)
         collector.close()
+    unanswered = replay_wants(directory) - asked_wants(db)
+    if unanswered:
+        raise RuntimeError(f"{directory}: replaying the snapshot wants what the live run never "
+                           f"asked (incomplete recording): {sorted(unanswered)[:5]}")
     return warnings
+
+
+def asked_wants(db: Any) -> set[tuple[str, tuple[object, ...]]]:
+    from guestinspect.collectors.base import WANT_RELATIONS
+
+    return {(name, t) for name in WANT_RELATIONS for t in db.tuples(name)}
+
+
+def replay_wants(directory: Path) -> set[tuple[str, tuple[object, ...]]]:
+    """The requests the rules make when evaluated over the snapshot: all must have been
+    asked (and so answered) when it was recorded."""
+    from guestinspect.inspection.driver import load_program, run_snapshot
+
+    return asked_wants(run_snapshot(load_program(), directory))
 
 
 # ---- comparing ---------------------------------------------------------------------------
@@ -162,3 +182,27 @@ def check(snapshot: Snapshot) -> list[str]:
 
 def size(directory: Path) -> int:
     return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
+
+
+def unanswered(directory: Path) -> list[str]:
+    """Requests the rules make over the snapshot that it holds no answer to (it is stale:
+    recorded before a rule asked for more). ``WantArch`` and ``WantBlob`` are left out: an
+    answer may legitimately be nothing."""
+    from guestinspect.inspection.driver import load_program, run_snapshot
+
+    db = run_snapshot(load_program(), directory)
+    mounted = {t[0] for t in db.tuples("Mounted")}
+    entry = {t[:2] for t in db.tuples("Entry")} | db.tuples("Missing")
+    listed = db.tuples("Listed") | db.tuples("Missing")
+    pkgs = {t[:2] for t in db.tuples("PackageField")} | {t[:2] for t in
+                                                          db.tuples("PackageDbError")}
+    keys = (db.tuples("RegistryKeyFound") | db.tuples("RegistryKeyMissing"))
+    hive_errors = {t[:2] for t in db.tuples("HiveError")}
+    out: list[str] = []
+    for name, have in (("WantPath", entry), ("WantContent", entry), ("WantDir", listed)):
+        out += [f"{name}{t}" for t in db.tuples(name) if t[0] in mounted and t not in have]
+    out += [f"WantPackages{t}" for t in db.tuples("WantPackages")
+            if t[0] in mounted and t[:2] not in pkgs]
+    out += [f"WantRegistryKey{t}" for t in db.tuples("WantRegistryKey")
+            if t[0] in mounted and t not in keys and t[:2] not in hive_errors]
+    return sorted(out)

@@ -53,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {'differs' if diffs else 'ok'} ({time.monotonic() - start:.0f}s)",
                   *diffs, sep="\n")
         else:
-            warnings = record(snapshot, snapshot.directory)
+            try:
+                warnings = record(snapshot, snapshot.directory)
+            except RuntimeError as e:
+                failed += 1
+                print(f"{name}: error: {e}")
+                continue
             print(f"{name}: {snapshot.directory} {size(snapshot.directory)} bytes "
                   f"({time.monotonic() - start:.0f}s)")
             for w in warnings:

@@ -45,9 +45,10 @@ def test_phony_guest_matches_oracle(program: Program, guest: str) -> None:
         a.findtext("name"): {c.tag: c.text for c in a if c.tag != "name"}
         for a in os_.iter("application")
     }
-    got_apps: dict[str, dict[str, str]] = {str(t[1]): {} for t in db.tuples("Application")}
-    for _, name, f, v in db.tuples("ApplicationField"):
-        got_apps[str(name)][str(f)] = str(v)
+    by_key: dict[str, dict[str, str]] = {str(t[1]): {} for t in db.tuples("Application")}
+    for _, key, f, v in db.tuples("ApplicationField"):
+        by_key[str(key)][str(f)] = str(v)
+    got_apps = {fields.pop("name", key): fields for key, fields in by_key.items()}
     if guest.startswith("fedora"):
         # The fake rpm database holds a few records; those upstream lists must agree.
         for name, fields in got_apps.items():

@@ -66,6 +66,12 @@ RELEASES = [
       "PATCHLEVEL = 2\n"}, "sles", "SUSE Linux Enterprise Server 11 (x86_64)", 11, 2),
     ({"/etc/SuSE-release": "openSUSE 13.1 (x86_64)\nVERSION = 13.1\n"},
      "opensuse", "openSUSE 13.1 (x86_64)", 13, 1),
+    # CirrOS is built with Buildroot: /etc/br-version plus CirrOS's logo (as libguestfs).
+    ({"/etc/br-version": "2015.05-g31a5e7c\n", "/usr/share/cirros/logo": "logo"},
+     "cirros", "2015.05-g31a5e7c", 2015, 5),
+    ({"/etc/br-version": "2022.02.4\n"}, "buildroot", "2022.02.4", 2022, 2),
+    ({"/etc/cirros/version": "0.6.2\n", "/etc/br-version": "2022.02.4\n",
+      "/usr/share/cirros/logo": "logo"}, "cirros", "0.6.2", 0, 6),
     # A symlinked release file is followed.
     ({"/etc/os-release": ("symlink", "../usr/lib/os-release"),
       "/usr/lib/os-release": 'ID=ubuntu\nVERSION_ID="22.04"\nPRETTY_NAME="Ubuntu 22.04.3 LTS"'},
@@ -292,3 +298,64 @@ def test_new_distro_in_a_few_lines(tmp_path: Path) -> None:
     assert identity(db) == ("phonyos", "PhonyOS release 3.1 (Bogus)", 3, 1)
     assert (one(db, "PackageFormat"), one(db, "PackageManagement")) == ("rpm", "dnf")
     assert one(db, "Osinfo") == "phonyos3.1"
+
+
+BSD_FSTAB = [
+    # (os marker files, fstab line, partitions of disk 0 (or 1), expected device)
+    ("freebsd", "/dev/ada0p3 /usr ufs rw 2 2", {3}, 0, "/dev/sda3"),
+    ("freebsd", "/dev/vtbd1p2 /usr ufs rw 2 2", {2}, 1, "/dev/sdb2"),
+    ("freebsd", "/dev/nvd0p4 /usr ufs rw 2 2", {4}, 0, "/dev/sda4"),
+    ("freebsd", "/dev/ada0s1d /usr ufs rw 2 2", {1, 5, 6, 7, 8}, 0, "/dev/sda8"),
+    ("freebsd", "/dev/ada0s2d /usr ufs rw 2 2", {1, 2, 5}, 0, None),  # only slice 1
+    ("netbsd", "/dev/wd0e /usr ffs rw 1 2", {1, 5, 6, 7, 8, 9}, 0, "/dev/sda9"),
+    ("netbsd", "/dev/ld1a /usr ffs rw 1 2", {1, 5}, 1, "/dev/sdb5"),
+    ("openbsd", "/dev/sd0d /usr ffs rw 1 2", {1, 5, 6, 7}, 0, "/dev/sda7"),
+    ("openbsd", "/dev/wd0b none swap sw", {1, 5, 6}, 0, None),  # not a mountpoint
+    ("openbsd", "/dev/wd0c /usr ffs rw 1 2", {1, 5, 6}, 0, None),  # the whole disk
+]
+
+BSD_MARKERS: dict[str, dict[str, Node]] = {
+    "freebsd": {"/etc/freebsd-update.conf": ""},
+    "netbsd": {"/netbsd": "", "/etc/release": "NetBSD 9.3 (GENERIC) #0\n"},
+    "openbsd": {"/bsd": "", "/etc/motd": "OpenBSD 7.4 (GENERIC.MP) #1397\n"},
+}
+
+
+@pytest.mark.parametrize(("os", "line", "parts", "disk", "dev"), BSD_FSTAB)
+def test_bsd_fstab_devices(program: Program, os: str, line: str, parts: set[int], disk: int,
+                           dev: str | None) -> None:
+    disks = ["/dev/sda", "/dev/sdb"][: disk + 1]
+    facts: dict[str, set[tuple[str | int, ...]]] = {
+        "Filesystem": {(FS, "ufs")}, "Mounted": {(FS,)},
+        "Disk": {(d, i, 1 << 30) for i, d in enumerate(disks)},
+        "Partition": {(f"{disks[disk]}{n}", disks[disk], n, n << 20, 1 << 20) for n in parts}
+        | {(FS, "/dev/sda", 1, 1 << 20, 1 << 20)},
+    }
+    files = {"/etc/fstab": f"/dev/ada0s1a / ufs rw 1 1\n{line}\n", "/bin": None,
+             **BSD_MARKERS[os]}
+    db = run_collector(program, FakeCollector({(FS, p): v for p, v in files.items()}, facts))
+    assert one(db, "OsType") == os
+    mps = {str(t[1]): t[2] for t in db.tuples("Mountpoint")}
+    assert mps["/"] == FS
+    assert mps.get("/usr") == dev
+    if dev is None and "swap" not in line:
+        assert any("cannot resolve" in str(t[1]) for t in db.tuples("Warning"))
+
+
+def test_records_sharing_a_name(program: Program) -> None:
+    """Multi-arch dpkg: libc6:amd64 and libc6:i386 are two applications named libc6, the
+    later record first; a name of its own is its key."""
+    from guestinspect.inspection.results import build_inspections
+
+    def rec(arch: str) -> dict[str, str]:
+        return {"package": "libc6", "status": "install ok installed", "version": "2.36-9",
+                "architecture": arch, "multi-arch": "same"}
+
+    records = [rec("i386"), {**rec("amd64"), "package": "zlib1g"}, rec("amd64")]
+    db = inspect(program, {"/etc/debian_version": "12.0", "/var/lib/dpkg/status": ""},
+                 packages={(FS, "dpkg"): records})
+    keys = {str(t[1]) for t in db.tuples("Application")}
+    assert keys == {"zlib1g", "libc6#dpkg#999999999", "libc6#dpkg#999999997"}
+    apps = build_inspections(db)[0]["applications"]
+    assert [(a["name"], a.get("arch")) for a in apps] == [
+        ("libc6", "amd64"), ("libc6", "i386"), ("zlib1g", "amd64")]
