@@ -7,7 +7,7 @@ once. Nothing is interpreted per tuple.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from . import runtime
@@ -452,6 +452,22 @@ class Emitter:
         return fn
 
 
+class _LiveSizes(Mapping[str, int]):
+    """Relation sizes, read when the planner asks for one (not all of them up front)."""
+
+    def __init__(self, relations: Mapping[str, Relation]) -> None:
+        self._relations = relations
+
+    def __getitem__(self, name: str) -> int:
+        return len(self._relations[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._relations)
+
+    def __len__(self) -> int:
+        return len(self._relations)
+
+
 def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
                  pyrels: Mapping[str, Callable[..., Any]],
                  functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
@@ -459,7 +475,7 @@ def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
     """Compile ``rule`` to ``rule(delta, out_add)``; with ``delta`` set, body literal number
     ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation."""
     em = Emitter(rule, relations, pyrels, functors, modes)
-    sizes = {n: len(r) for n, r in relations.items()}
+    sizes = _LiveSizes(relations)
     order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
     assert delta_lit is None or isinstance(delta_lit, AtomLit)
@@ -483,7 +499,7 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
         if isinstance(a, Var) and a.name not in bound:
             em.emit(0, f"{em.var(a.name)} = goal[{i}]")
             bound.add(a.name)
-    sizes = {n: len(r) for n, r in relations.items()}
+    sizes = _LiveSizes(relations)
     order = plan(rule.body, bound, sizes, modes)
     atoms = [lit for lit in order if isinstance(lit, AtomLit) and not lit.negated]
 

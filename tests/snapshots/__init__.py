@@ -9,8 +9,8 @@ Recording takes the code path of ``guestinspect facts -a IMG -o DIR``: the shipp
 real driver loop and ``ImageCollector``, then ``Database.write_facts_dir``.
 
 Values the image builders leave to chance (UUIDs that mkfs, cryptsetup, LVM and mdadm make
-up, GPT GUIDs the builder does not set) differ from one build of an image to the next;
-:func:`normalise` masks them, and only them, when a snapshot is compared.
+up, GPT GUIDs and MBR disk signatures the builder does not set) differ from one build of an
+image to the next; :func:`normalise` masks them, and only them, when a snapshot is compared.
 """
 
 from __future__ import annotations
@@ -128,10 +128,13 @@ _UUID = re.compile(r"(?<![0-9A-Za-z])(?:" + "|".join(_UUID_FORMS) + r")(?![0-9A-
 
 
 def fixed_uuids() -> set[str]:
-    """The UUIDs and GUIDs the image builders set themselves (lowercased)."""
+    """The UUIDs and GUIDs the image builders set themselves (lowercased), and the MBR disk
+    signatures they set (4-byte literals such as ``b"1234"``, as the hex ``MbrSignature``)."""
     found: set[str] = set()
     for path in IMAGES_SRC.glob("*.py"):
-        found.update(m.group(0).lower() for m in _UUID.finditer(path.read_text()))
+        text = path.read_text()
+        found.update(m.group(0).lower() for m in _UUID.finditer(text))
+        found.update(m.group(1).encode().hex() for m in re.finditer(r'b"([ -~]{4})"', text))
     return found
 
 
@@ -145,7 +148,11 @@ def read_dir(directory: Path, fixed: set[str]) -> dict[str, list[str]]:
     """``<Relation>.facts`` -> its normalised lines, sorted (empty files left out)."""
     out: dict[str, list[str]] = {}
     for path in sorted(directory.glob("*.facts")):
-        lines = sorted(normalise(line, fixed) for line in path.read_text().splitlines())
+        lines = [normalise(line, fixed) for line in path.read_text().splitlines()]
+        if path.name == "MbrSignature.facts":  # parted makes one up unless the builder sets it
+            lines = [f"{dev}\t{sig if sig in fixed else '<random-signature>'}"
+                     for dev, sig in (line.split("\t", 1) for line in lines)]
+        lines.sort()
         if lines:
             out[path.name] = lines
     return out
