@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from guestinspect.collectors.base import Fact, FactSet
+from tests.images.guests import COREOS_OS_RELEASE
 from tests.oracles import SHARED
 from tests.rules.fakefs import FakeCollector, Node, Record, parse_dpkg_status, parse_pacman_desc
 
@@ -188,16 +189,8 @@ def archlinux() -> Guest:
     return g
 
 
-COREOS_RELEASE = """NAME=CoreOS
-ID=coreos
-VERSION=899.13.0
-VERSION_ID=899.13.0
-BUILD_ID=2016-03-23-0120
-PRETTY_NAME="CoreOS 899.13.0"
-ANSI_COLOR="1;32"
-HOME_URL="https://coreos.com/"
-BUG_REPORT_URL="https://github.com/coreos/bugs/issues"
-"""
+# The same os-release the CoreOS test image carries.
+COREOS_RELEASE = COREOS_OS_RELEASE
 
 
 def coreos() -> Guest:

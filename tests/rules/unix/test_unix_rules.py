@@ -168,6 +168,16 @@ FSTAB = [
      "/dev/vg-x/lv-y"),
     ("/dev/disk/by-uuid/abcd /data ext4", {"FsUuid": {("/dev/sdb1", "ABCD")}}, "/dev/sdb1"),
     ("/dev/md0 /data ext4", {"MdArray": {("/dev/md127", "aaaa:bbbb:cccc:dddd")}}, "/dev/md127"),
+    ("/dev/md/data /data ext4", {"MdArray": {("/dev/md126", "11112222:33334444")}}, "/dev/md126"),
+    # by-id / by-path: partition N; with several disks, the one whose filesystem type fits.
+    ("/dev/disk/by-id/virtio-abc-part2 /data ext4",
+     {"Partition": {("/dev/sda2", "/dev/sda", 2, 0, 1)}}, "/dev/sda2"),
+    ("/dev/disk/by-path/pci-0000:00:05.0-part1 /data xfs",
+     {"Partition": {("/dev/sda1", "/dev/sda", 1, 0, 1), ("/dev/sdb1", "/dev/sdb", 1, 0, 1)},
+      "Filesystem": {("/dev/sdb1", "xfs")}}, "/dev/sdb1"),
+    ("/dev/disk/by-id/ata-QEMU_HARDDISK_QM00002-part1 /data ext4",
+     {"Partition": {("/dev/sda1", "/dev/sda", 1, 0, 1), ("/dev/sdb1", "/dev/sdb", 1, 0, 1)},
+      "Filesystem": {("/dev/sdb1", "ext4")}}, None),  # both ext4: ambiguous, skipped
     ("/dev/some/lv //data// ext4", {}, "/dev/some/lv"),
     ("/dev/sdb1 /da\\040ta ext4", {}, "/dev/sdb1"),
     ("tmpfs /data tmpfs defaults", {}, None),
@@ -186,7 +196,8 @@ def test_fstab_forms(program: Program, line: str, facts: dict[str, set[tuple[str
         base.setdefault(name, set()).update(tuples)
     files: dict[tuple[str, str], Node] = {
         (FS, "/etc/fstab"): f"/dev/sda1 / ext4 defaults 0 1\n{line}\n", (FS, "/bin"): None,
-        (FS, "/etc/mdadm.conf"): "ARRAY /dev/md0 level=raid1 UUID=aaaabbbb:ccccdddd\n"}
+        (FS, "/etc/mdadm.conf"): "ARRAY /dev/md0 level=raid1 UUID=aaaabbbb:ccccdddd\n"
+        "ARRAY /dev/md/data metadata=1.2 name=host:data UUID=11112222:33334444\n"}
     db = run_collector(program, FakeCollector(files, base))
     mps = {str(t[1]): t[2] for t in db.tuples("Mountpoint")}
     path = "/da ta" if "da\\040ta" in line else "/data"
