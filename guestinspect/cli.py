@@ -203,9 +203,9 @@ def cli(
                     text = _xpath(xpath, text.encode())
         if facts_out is not None:
             inspector.write_facts(facts_out)
+        for warning in inspector.warnings():
+            click.echo(f"{PROG}: warning: {warning}", err=True)
         if verbose:
-            for warning in inspector.warnings():
-                click.echo(f"{PROG}: warning: {warning}", err=True)
             stats = inspector.stats()
             if stats is not None:
                 click.echo(f"{PROG}: {stats.summary()}", err=True)

@@ -1,5 +1,6 @@
 """The command line: every error is one line, with the right exit status; no VM needed."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,18 @@ def test_subcommands_are_registered(sub: str) -> None:
     code, out, _ = run(sub, "--help")
     assert code == 0
     assert "Usage" in out
+
+
+def test_broken_fstab_line_warns_and_keeps_the_rest(tmp_path: Path) -> None:
+    """One malformed fstab line: a warning on stderr, every other mountpoint still there."""
+    snapshot = tmp_path / "debian"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "facts" / "debian", snapshot)
+    content = snapshot / "Content.facts"
+    lines = content.read_text().splitlines(keepends=True)
+    lines = [ln.replace("\t/etc/fstab\t", "\t/etc/fstab\tthis-line-is-broken\\n", 1)
+             for ln in lines]
+    content.write_text("".join(lines))
+    code, out, err = run("--facts", str(snapshot))
+    assert code == 0
+    assert "guestinspect: warning: /dev/debian/root: /etc/fstab line 1: " in err
+    assert out.count("<mountpoint ") == 5
