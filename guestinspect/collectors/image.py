@@ -385,6 +385,13 @@ class ImageCollector:
         if not vgs:
             return
         pvs = {_lvm_uuid(p["pv_uuid"]): p["pv_name"] for p in g.pvs_full()}
+        # LVM's own PV names are not always the appliance's (seen: /dev/sdb2 for /dev/sda2);
+        # the device whose blkid says it is that PV is.
+        pvs.update(
+            (_lvm_uuid(b["UUID"]), dev)
+            for dev, b in self._blkid.items()
+            if b.get("TYPE") == "LVM2_member" and b.get("UUID")
+        )
         lvs = {_lvm_uuid(lv["lv_uuid"]): lv["lv_name"] for lv in g.lvs_full()}
         visible = set(self._lv_list())
         by_name: dict[str, list[str]] = defaultdict(list)

@@ -138,6 +138,9 @@ def fixed_uuids() -> set[str]:
     return found
 
 
+_MD = re.compile(r"/dev/md[0-9]+")
+
+
 def normalise(text: str, fixed: set[str]) -> str:
     """Mask every UUID in ``text`` that no builder sets (it changes with each build)."""
     return _UUID.sub(lambda m: m.group(0) if m.group(0).lower() in fixed else "<random-uuid>",
@@ -149,6 +152,8 @@ def read_dir(directory: Path, fixed: set[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for path in sorted(directory.glob("*.facts")):
         lines = [normalise(line, fixed) for line in path.read_text().splitlines()]
+        # The kernel numbers assembled md arrays as it likes (md127, md126, ...).
+        lines = [_MD.sub("/dev/md<n>", line) for line in lines]
         if path.name == "MbrSignature.facts":  # parted makes one up unless the builder sets it
             lines = [f"{dev}\t{sig if sig in fixed else '<random-signature>'}"
                      for dev, sig in (line.split("\t", 1) for line in lines)]
