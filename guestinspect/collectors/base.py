@@ -15,6 +15,7 @@ WANT_RELATIONS = (
     "WantRegistryKey",
     "WantPackages",
     "WantBlob",
+    "WantPeResource",
 )
 
 

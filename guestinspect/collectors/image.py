@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import binaries, packages, partitions, registry
+from guestinspect.collectors import binaries, packages, partitions, registry, resources
 from guestinspect.collectors.appliance import (
     CountingHandle,
     call_or,
@@ -33,6 +33,9 @@ from guestinspect.collectors.keys import KeySpec
 
 #: At most this much of a file is read for Content.
 CONTENT_LIMIT = 1024 * 1024
+#: The requests about one path of a filesystem, answered together.
+_PATH_WANTS = ("WantPath", "WantContent", "WantArch", "WantBlob", "WantPeResource")
+
 #: Files larger than this give no Blob.
 BLOB_LIMIT = 1024 * 1024
 #: Package databases and hives larger than this are not downloaded.
@@ -196,12 +199,12 @@ class ImageCollector:
     def answer(self, wants: FactSet) -> FactSet:
         t0 = time.monotonic()
         facts: FactSet = defaultdict(set)
-        for name in ("WantPath", "WantContent", "WantDir", "WantArch", "WantBlob"):
+        for name in ("WantDir", *_PATH_WANTS):
             self._check_mounted(wants.get(name, ()))
         if wants.get("WantDir"):
             with self._phase("dirs"):
                 self._answer_dirs(wants["WantDir"], facts)
-        if any(wants.get(n) for n in ("WantPath", "WantContent", "WantArch", "WantBlob")):
+        if any(wants.get(n) for n in _PATH_WANTS):
             with self._phase("paths"):
                 self._answer_paths(wants, facts)
         if wants.get("WantRegistryKey"):
@@ -598,7 +601,7 @@ class ImageCollector:
 
     def _answer_paths(self, wants: FactSet, facts: FactSet) -> None:
         by_fs: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        for name in ("WantPath", "WantContent", "WantArch", "WantBlob"):
+        for name in _PATH_WANTS:
             for t in wants.get(name, ()):
                 fs, path = str(t[0]), str(t[1])
                 if fs in self._mounts:
@@ -619,6 +622,9 @@ class ImageCollector:
                 self._arch(fs, path, facts)
             for path in asked.get("WantBlob", ()):
                 self._blob(fs, path, facts)
+        for t in wants.get("WantPeResource", ()):
+            if str(t[0]) in self._mounts:
+                self._pe_resource(str(t[0]), str(t[1]), int(t[2]), int(t[3]), facts)
 
     def _symlink_facts(self, fs: str, links: Iterable[str], facts: FactSet) -> None:
         by_dir: dict[str, list[str]] = defaultdict(list)
@@ -669,6 +675,27 @@ class ImageCollector:
                 self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
                 return
         facts["Blob"].add((fs, path, base64.b64encode(data).decode("ascii")))
+
+    def _pe_resource(self, fs: str, path: str, kind: int, name: int, facts: FactSet) -> None:
+        found = self._target(fs, path)
+        if found is None or found[1].kind != "file":
+            return
+        guest_path, size = self._mounts[fs] + found[0], found[1].size
+
+        def read(offset: int, count: int) -> bytes:
+            count = min(count, size - offset)
+            return self.g.pread(guest_path, count, offset) if count > 0 else b""
+
+        try:
+            data = resources.pe_resource(read, kind, name)
+        except ValueError:
+            return  # not a PE file, or a damaged one: no such resource
+        except RuntimeError as e:
+            self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
+            return
+        if data is not None:
+            b64 = base64.b64encode(data).decode("ascii")
+            facts["PeResource"].add((fs, path, kind, name, b64))
 
     def _arch(self, fs: str, path: str, facts: FactSet) -> None:
         found = self._target(fs, path)

@@ -243,12 +243,10 @@ def png_icon(data: str) -> bool:
 
 
 def _icons(source: TupleSource) -> dict[str, str]:
-    """root -> base64 of its icon (``Icon`` names the file, ``Blob`` holds its bytes)."""
-    blobs = {(str(t[0]), str(t[1])): str(t[2]) for t in source.tuples("Blob")}
+    """root -> base64 of its icon (``Icon``), when that is a PNG of a size libguestfs takes."""
     icons: dict[str, str] = {}
-    for root, fs, path in sorted((str(a), str(b), str(c)) for a, b, c in source.tuples("Icon")):
-        data = blobs.get((fs, path))
-        if data is not None and png_icon(data):
+    for root, data in sorted((str(a), str(b)) for a, b in source.tuples("Icon")):
+        if png_icon(data):
             icons.setdefault(root, data)
     return icons
 

@@ -8,6 +8,7 @@ guests, so that a correct inspector prints the upstream expected-*.img.xml for t
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from tests.images import content
@@ -378,10 +379,14 @@ def build_fedora_md(ctx: Ctx) -> None:
 WINDOWS_DISK_SIGNATURE = b"1234"
 
 
-def _windows_files(ctx: Ctx, system_hive: Path) -> None:
-    """The Windows tree on the NTFS filesystem mounted on /."""
+def _windows_files(ctx: Ctx, system_hive: Path, explorer: dict[str, bytes] | None = None) -> None:
+    """The Windows tree on the NTFS filesystem mounted on /; ``explorer``: more files (the
+    explorer.exe the icon comes from) by path."""
     g = ctx.g
     ctx.mkdirs("/Windows/System32/Config", "/Windows/System32/Drivers")
+    for path, data in (explorer or {}).items():
+        ctx.mkdirs(posixpath.dirname(path))
+        ctx.write(path, data)
     ctx.upload(content.software_hive(_scratch(ctx)), "/Windows/System32/Config/SOFTWARE")
     ctx.upload(system_hive, "/Windows/System32/Config/SYSTEM")
     ctx.write("/Windows/System32/cmd.exe", content.pe32_i386_executable())
@@ -401,6 +406,9 @@ def build_windows(ctx: Ctx) -> None:
 
 
 WINDOWS_GPT_C_GUID = "5C3E7E4F-1D2B-4A6C-9E8F-0123456789AB"
+#: Windows 7's icon is the top of bitmap 6801 of explorer.exe, the 32-bit one first.
+WINDOWS_GPT_EXPLORER = content.pe_with_resources(
+    {(content.RT_BITMAP, 6801): content.bitmap(48, 110)})
 
 
 def build_windows_gpt(ctx: Ctx) -> None:
@@ -429,7 +437,8 @@ def build_windows_gpt(ctx: Ctx) -> None:
     g.umount("/")
     g.mount(ctx.part(3), "/")
     mounted_c = content.gpt_mounted_device(WINDOWS_GPT_C_GUID)
-    _windows_files(ctx, content.system_hive(_scratch(ctx), mounted_c))
+    _windows_files(ctx, content.system_hive(_scratch(ctx), mounted_c),
+                   {"/Windows/SysWOW64/explorer.exe": WINDOWS_GPT_EXPLORER})
 
 
 # --- Other Linux guests -----------------------------------------------------------------------
@@ -453,6 +462,8 @@ DEBIAN11_OS_RELEASE = (
 )
 
 MULTIBOOT_DISK_SIGNATURE = b"MBT1"
+MULTIBOOT_EXPLORER = content.pe_with_resources(
+    {(content.RT_BITMAP, 6801): content.bitmap(40, 80, 32)}, machine=0x8664)
 MULTIBOOT_LINUX_UUID = "01234567-0123-0123-0123-0123456789b2"
 
 
@@ -465,7 +476,8 @@ def build_multiboot(ctx: Ctx) -> None:
     _ext(ctx, ctx.part(2), "ext4", MULTIBOOT_LINUX_UUID)
     g.mount(ctx.part(1), "/")
     mounted_c = content.mbr_mounted_device(MULTIBOOT_DISK_SIGNATURE, 64 * SECTOR)
-    _windows_files(ctx, content.system_hive(_scratch(ctx), mounted_c))
+    _windows_files(ctx, content.system_hive(_scratch(ctx), mounted_c),
+                   {"/Windows/explorer.exe": MULTIBOOT_EXPLORER})
     g.umount("/")
     g.mount(ctx.part(2), "/")
     ctx.mkdirs("/bin", "/etc", "/home", "/usr/bin", "/var/lib/dpkg", "/boot/grub")

@@ -7,6 +7,7 @@ that tests run the shipped rules and the driver loop without an appliance.
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import struct
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from guestinspect.collectors import registry
 from guestinspect.collectors.base import CollectorStats, Fact, FactSet, merge
+from guestinspect.collectors.resources import pe_resource
 
 #: PE Machine field -> architecture (as the appliance names it).
 PE_MACHINES = {0x014C: "i386", 0x8664: "x86_64", 0xAA64: "aarch64"}
@@ -182,6 +184,16 @@ class FakeGuest:
             if arch is None:
                 return {"Missing": {(fs, path)}}
             facts["BinaryArch"] = {(fs, path, arch)}
+        elif rel == "WantBlob" and kinds[path] == "file":
+            facts["Blob"] = {(fs, path, base64.b64encode(f.data(path)).decode())}
+        elif rel == "WantPeResource" and kinds[path] == "file":
+            data = f.data(path)
+            try:
+                found = pe_resource(lambda at, n: data[at : at + n], int(t[2]), int(t[3]))
+            except ValueError:
+                found = None
+            if found is not None:
+                facts["PeResource"] = {(*t, base64.b64encode(found).decode())}
         return facts
 
     def _registry(self, fs: str, f: FakeFs, hive: str, key: str) -> FactSet:

@@ -28,8 +28,10 @@ def windows_fs(
     config: str = "Config",
     names: tuple[str, str, str] = ("SOFTWARE", "SYSTEM", "cmd.exe"),
     uuid: str | None = None,
+    more: dict[str, bytes] | None = None,
 ) -> FakeFs:
-    """An NTFS filesystem with a Windows tree (spellings as given) and its hives."""
+    """An NTFS filesystem with a Windows tree (spellings as given), its hives, and ``more``
+    files (path -> bytes)."""
     s32 = f"{systemroot}/{system32}"
     cfg = f"{s32}/{config}"
     hives: dict[str, Path] = {}
@@ -38,7 +40,7 @@ def windows_fs(
     if system is not None:
         hives[f"{cfg}/{names[1]}"] = system
     return FakeFs(
-        files={f"{s32}/{names[2]}": cmd, "/autoexec.bat": b""},
+        files={f"{s32}/{names[2]}": cmd, "/autoexec.bat": b"", **(more or {})},
         dirs={cfg, f"{s32}/Drivers", "/Program Files"},
         hives=hives,
         uuid=uuid,
