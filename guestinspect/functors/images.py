@@ -18,8 +18,8 @@ from guestinspect.datalog import PyRelation
 _CORE_HEADER = 12
 _INFO_HEADER = 40
 _BI_RGB, _BI_BITFIELDS, _BI_ALPHABITFIELDS = 0, 3, 6
-#: Refuse images larger than this many pixels a side (libguestfs's icons are at most 1024).
-MAX_SIDE = 4096
+#: Refuse images larger than this many pixels a side (an icon is at most 1024: results.py).
+MAX_SIDE = 1024
 _DEFAULT_MASKS = {16: (0x7C00, 0x03E0, 0x001F), 32: (0xFF0000, 0xFF00, 0xFF)}
 
 Pixels = list[bytes]  # rows, top first, 3 bytes (R, G, B) a pixel
@@ -102,10 +102,10 @@ def decode_dib(dib: bytes) -> Pixels:
     start = header
     masks = _DEFAULT_MASKS.get(bits)
     if compression in (_BI_BITFIELDS, _BI_ALPHABITFIELDS) and bits in (16, 32):
-        at = header if header == _INFO_HEADER else _INFO_HEADER
-        if at + 12 > len(dib):
+        # The masks follow a 40-byte header, or are its fields 40..51 in a longer one.
+        if _INFO_HEADER + 12 > len(dib):
             raise ValueError("truncated bit fields")
-        masks = struct.unpack_from("<III", dib, at)
+        masks = struct.unpack_from("<III", dib, _INFO_HEADER)
         if header == _INFO_HEADER:
             start += 12 if compression == _BI_BITFIELDS else 16
     elif compression != _BI_RGB:
@@ -130,6 +130,30 @@ def decode_dib(dib: bytes) -> Pixels:
     return _masked_rows([row[: width * bits // 8] for row in rows], bits, masks)
 
 
+def _paeth(a: int, b: int, c: int) -> int:
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+
+
+def _filtered(row: bytes, prior: bytes, bpp: int = 3) -> bytes:
+    """The row with the PNG filter (None, Sub, Up, Average, Paeth) whose output has the
+    smallest sum of absolute values (libpng's heuristic), its type byte first."""
+    left = bytes(bpp) + row[:-bpp]
+    upleft = bytes(bpp) + prior[:-bpp]
+    candidates = [
+        row,
+        bytes((x - a) & 0xFF for x, a in zip(row, left, strict=True)),
+        bytes((x - b) & 0xFF for x, b in zip(row, prior, strict=True)),
+        bytes((x - (a + b) // 2) & 0xFF for x, a, b in zip(row, left, prior, strict=True)),
+        bytes((x - _paeth(a, b, c)) & 0xFF
+              for x, a, b, c in zip(row, left, prior, upleft, strict=True)),
+    ]
+    cost = [sum(v if v < 128 else 256 - v for v in line) for line in candidates]
+    best = cost.index(min(cost))
+    return bytes((best,)) + candidates[best]
+
+
 def encode_png(pixels: Pixels) -> bytes:
     """An 8-bit RGB PNG of ``pixels`` (rows of R, G, B bytes, all of one width)."""
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -137,7 +161,8 @@ def encode_png(pixels: Pixels) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
     width, height = len(pixels[0]) // 3, len(pixels)
-    raw = b"".join(b"\0" + row for row in pixels)
+    priors = [bytes(3 * width), *pixels[:-1]]
+    raw = b"".join(_filtered(row, prior) for row, prior in zip(pixels, priors, strict=True))
     return (b"\x89PNG\r\n\x1a\n"
             + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw, 9))

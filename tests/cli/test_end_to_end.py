@@ -10,6 +10,7 @@ for the LUKS container's uuid. All output is also validated against the schema.
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,21 +21,10 @@ from guestinspect.api import Inspector
 from guestinspect.cli import cli
 from guestinspect.reporting.xml import to_xml
 from tests.oracles import ROOT, SCHEMA, expected_files, guest_of
+from tests.snapshots import SNAPSHOTS
 
 FACTS = ROOT / "facts"
 GUESTS = [guest_of(p) for p in expected_files()]
-
-#: The keys upstream's tests give (inspector/test-virt-inspector-*.sh).
-KEYS: dict[str, list[str]] = {
-    "fedora-lvm-on-luks": ["all:key:FEDORA"],
-    "fedora-luks-on-lvm": [
-        "/dev/Volume-Group/Root:key:FEDORA-Root",
-        "/dev/Volume-Group/Logical-Volume-1:key:FEDORA-LV1",
-        "/dev/Volume-Group/Logical-Volume-2:key:FEDORA-LV2",
-        "/dev/Volume-Group/Logical-Volume-3:key:FEDORA-LV3",
-    ],
-}
-
 
 def normalise(xml: str) -> str:
     xml = re.sub(r"<uuid>[0-9A-F]{16}</uuid>", "<uuid>NTFS</uuid>", xml)
@@ -85,46 +75,59 @@ def test_snapshot_explain(field: str) -> None:
     assert ".dl:" in result.stdout  # rules are shown with file:line
 
 
-# ---- on images (slow: one appliance launch per guest) ---------------------------------------
-
-
-@pytest.fixture(scope="session")
-def inspected() -> dict[str, tuple[str, str]]:
-    """guest -> (XML, --explain distro text); filled lazily, one launch per guest."""
-    return {}
-
-
-def inspect_image(guest: str, cache: dict[str, tuple[str, str]], tmp: Path) -> tuple[str, str]:
-    if guest not in cache:
-        from tests.images import images
-
-        os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
-        disks = images(guest)
-        with Inspector(disks, format="raw", keys=KEYS.get(guest, ())) as insp:
-            xml = to_xml(insp.inspect())
-            explanation = insp.explain("distro")
-            insp.write_facts(tmp / guest)
-        cache[guest] = (xml, explanation)
-    return cache[guest]
+# ---- on images (slow: one appliance launch per guest, shared: tests/conftest.py) --------------
 
 
 @pytest.mark.appliance
 @pytest.mark.parametrize("guest", GUESTS)
-def test_image_matches_virt_inspector(
-    guest: str, inspected: dict[str, tuple[str, str]], tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    xml, explanation = inspect_image(guest, inspected, tmp_path_factory.mktemp("facts"))
+def test_image_matches_virt_inspector(guest: str, recorded: Callable[[str], Path]) -> None:
+    """The guest's image recorded afresh (the collector and driver loop over the appliance),
+    then inspected: test_image_and_its_snapshot_agree shows this is what inspecting the
+    image directly gives."""
+    with Inspector.from_facts(recorded(guest)) as insp:
+        xml = to_xml(insp.inspect())
+        explanation = insp.explain("distro")
     validate(xml)
     assert normalise(xml) == expected(guest)
     assert "OsDistro" in explanation
 
 
 @pytest.mark.appliance
-def test_image_and_its_snapshot_agree(tmp_path: Path) -> None:
+def test_image_and_its_snapshot_agree(tmp_path: Path, recorded: Callable[[str], Path]) -> None:
+    """Inspecting an image through the API (its keys too) gives what inspecting its recorded
+    facts gives, and what the shared recording gives."""
     from tests.images import image
 
+    guest = "fedora-lvm-on-luks"
     os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
-    with Inspector([image("debian")], format="raw") as insp:
+    with Inspector([image(guest)], format="raw", keys=SNAPSHOTS[guest].keys) as insp:
         from_image = insp.inspect()
-        insp.write_facts(tmp_path / "debian")
-    assert Inspector.from_facts(tmp_path / "debian").inspect() == from_image
+        insp.write_facts(tmp_path / guest)
+    assert normalise(to_xml(from_image)) == expected(guest)
+    assert Inspector.from_facts(tmp_path / guest).inspect() == from_image
+    assert Inspector.from_facts(recorded(guest)).inspect() == from_image
+
+
+@pytest.mark.appliance
+def test_windows_icon_as_virt_inspector_makes_it(recorded: Callable[[str], Path]) -> None:
+    """Upstream has no oracle with a Windows icon: the real virt-inspector (guestfs-tools, with
+    icoutils and netpbm) on the windows-gpt image is one. The XML is the same but for the
+    icon's PNG encoding, and the icon's pixels are the same."""
+    import shutil
+    import subprocess
+
+    from tests.images import image
+    from tests.rules.windows.icons import ppm
+
+    if shutil.which("virt-inspector") is None:
+        pytest.skip("virt-inspector is not installed")
+    os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
+    theirs = subprocess.run(["virt-inspector", "--format=raw", "-a", str(image("windows-gpt"))],
+                            capture_output=True, text=True, check=True).stdout
+    with Inspector.from_facts(recorded("windows-gpt")) as insp:
+        ours = to_xml(insp.inspect())
+    icon = re.compile(r"<icon>(.*?)</icon>", re.S)
+    assert icon.sub("<icon/>", ours) == icon.sub("<icon/>", theirs)
+    (their_icon,) = icon.findall(theirs)
+    (our_icon,) = icon.findall(ours)
+    assert ppm(re.sub(r"\s", "", our_icon)) == ppm(re.sub(r"\s", "", their_icon))

@@ -1,13 +1,13 @@
-"""Block-device layouts of the phony guests: btrfs subvolumes, md RAID over two disks, GPT
-(one appliance launch per image)."""
+"""Block-device layouts of the phony guests as the image collector reads them: btrfs
+subvolumes, md RAID over two disks, GPT."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors.base import FactSet
-from guestinspect.collectors.image import ImageCollector
+from guestinspect.inspection.driver import load_program, run_snapshot
 
 pytestmark = pytest.mark.appliance
 images = pytest.importorskip("tests.images")
@@ -15,31 +15,24 @@ images = pytest.importorskip("tests.images")
 GUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$")
 
 
-def _collect(name: str) -> Iterator[tuple[ImageCollector, FactSet]]:
-    c = ImageCollector(images.images(name), format="raw", progress=False)
-    try:
-        yield c, c.initial_facts()
-    finally:
-        c.close()
+class Facts:
+    """The base facts of a fresh recording of a guest's image (one appliance launch a
+    session, shared: tests/conftest.py): ``facts["Relation"]`` is its set of tuples."""
+
+    def __init__(self, directory: Path) -> None:
+        self.db = run_snapshot(load_program(), directory)
+
+    def __getitem__(self, relation: str) -> set[tuple[object, ...]]:
+        return set(self.db.tuples(relation))
 
 
-@pytest.fixture(scope="module")
-def btrfs() -> Iterator[tuple[ImageCollector, FactSet]]:
-    yield from _collect("fedora-btrfs")
+@pytest.fixture
+def facts(recorded: Callable[[str], Path]) -> Callable[[str], Facts]:
+    return lambda name: Facts(recorded(name))
 
 
-@pytest.fixture(scope="module")
-def md() -> Iterator[tuple[ImageCollector, FactSet]]:
-    yield from _collect("fedora-md")
-
-
-@pytest.fixture(scope="module")
-def gpt() -> Iterator[tuple[ImageCollector, FactSet]]:
-    yield from _collect("windows-gpt")
-
-
-def test_btrfs_subvolumes(btrfs: tuple[ImageCollector, FactSet]) -> None:
-    c, f = btrfs
+def test_btrfs_subvolumes(facts: Callable[[str], Facts]) -> None:
+    f = facts("fedora-btrfs")
     subs = {(t[0], t[1], t[2]) for t in f["BtrfsSubvolume"]}
     assert subs == {(f"btrfsvol:/dev/sda2/{n}", "/dev/sda2", n) for n in ("root", "home")}
     assert all(int(t[3]) >= 256 for t in f["BtrfsSubvolume"])
@@ -49,12 +42,12 @@ def test_btrfs_subvolumes(btrfs: tuple[ImageCollector, FactSet]) -> None:
     assert uuids["btrfsvol:/dev/sda2/root"] == uuids["/dev/sda2"]
     assert ("/dev/sda2", "ROOT") in f["FsLabel"]
     assert {("btrfsvol:/dev/sda2/root",), ("btrfsvol:/dev/sda2/home",)} <= f["Mounted"]
-    got = c.answer({"WantContent": {("btrfsvol:/dev/sda2/root", "/etc/fstab")}})
-    assert "subvol=home" in str(next(iter(got["Content"]))[2])
+    (fstab,) = [t[2] for t in f["Content"] if t[:2] == ("btrfsvol:/dev/sda2/root", "/etc/fstab")]
+    assert "subvol=home" in str(fstab)
 
 
-def test_md_over_two_disks(md: tuple[ImageCollector, FactSet]) -> None:
-    _, f = md
+def test_md_over_two_disks(facts: Callable[[str], Facts]) -> None:
+    f = facts("fedora-md")
     assert {t[0] for t in f["Disk"]} == {"/dev/sda", "/dev/sdb"}
     arrays = {str(t[0]): str(t[1]) for t in f["MdArray"]}
     assert len(arrays) == 2
@@ -72,8 +65,8 @@ def test_md_over_two_disks(md: tuple[ImageCollector, FactSet]) -> None:
     assert not {t[0] for t in f["Filesystem"]} & {"/dev/sda1", "/dev/sdb1", "/dev/sda2", root}
 
 
-def test_gpt(gpt: tuple[ImageCollector, FactSet]) -> None:
-    _, f = gpt
+def test_gpt(facts: Callable[[str], Facts]) -> None:
+    f = facts("windows-gpt")
     assert f["PartitionTable"] == {("/dev/sda", "gpt")}
     guids = {t[0]: t[1] for t in f["PartitionGptGuid"]}
     assert guids["/dev/sda3"] == images.guests.WINDOWS_GPT_C_GUID

@@ -59,6 +59,19 @@ def _ntfs(ctx: Ctx, dev: str, serial: str) -> None:
     ctx.g.pwrite_device(dev, data, ctx.g.blockdev_getsize64(dev) - SECTOR + 0x48)
 
 
+def _vfat(ctx: Ctx, dev: str, serial: str) -> None:
+    """mkfs FAT, then set its volume ID (blkid's UUID, "ABCD-1234") to `serial`: a
+    little-endian 32-bit number at offset 0x43 of the boot sector for FAT32 (and of its backup
+    in sector 6), at 0x27 for FAT12 and FAT16."""
+    ctx.g.mkfs("vfat", dev)
+    data = int(serial.replace("-", ""), 16).to_bytes(4, "little")
+    if ctx.g.pread_device(dev, 8, 0x52) == b"FAT32   ":
+        ctx.g.pwrite_device(dev, data, 0x43)
+        ctx.g.pwrite_device(dev, data, 6 * SECTOR + 0x43)
+    else:
+        ctx.g.pwrite_device(dev, data, 0x27)
+
+
 def _grub(ctx: Ctx) -> None:
     ctx.mkdirs("/boot/grub")
     ctx.g.touch("/boot/grub/grub.conf")
@@ -186,7 +199,7 @@ def build_coreos(ctx: Ctx) -> None:
     for n, name in enumerate(("EFI_SYSTEM", "BIOS-BOOT", "USR-A", "USR-B", "ROOT"), start=1):
         g.part_set_name(dev, n, name)
     g.part_set_bootable(dev, 1, True)
-    g.mkfs("vfat", ctx.part(1))
+    _vfat(ctx, ctx.part(1), "C0E5-0E51")
     g.mkfs("ext4", ctx.part(3))
     g.set_label(ctx.part(3), "USR-A")
     g.set_uuid(ctx.part(3), UUID_BOOT)
@@ -430,7 +443,7 @@ def build_windows_gpt(ctx: Ctx) -> None:
         g.part_set_gpt_type(dev, n, type_guid)
         g.part_set_name(dev, n, name)
     g.part_set_gpt_guid(dev, 3, WINDOWS_GPT_C_GUID)
-    g.mkfs("vfat", ctx.part(1))
+    _vfat(ctx, ctx.part(1), "E5F1-0E51")
     _ntfs(ctx, ctx.part(3), "1C2D3E4F5A6B7C8D")
     g.mount(ctx.part(1), "/")
     ctx.mkdirs("/EFI/Microsoft/Boot", "/EFI/Boot")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from guestinspect.datalog import Program
-from guestinspect.functors.images import dib_png
+from guestinspect.functors.images import decode_dib, dib_png
 from guestinspect.inspection.results import build_inspections
 from guestinspect.reporting.xml import to_xml
 from tests.collectors.scratch import png
@@ -68,6 +68,13 @@ def test_same_pixels_as_netpbm(tmp_path: Path, case: str, rows: int) -> None:
     exe.write_bytes(pe_with_resources({(RT_BITMAP, 1): DIBS[case]}))
     (ours,) = dib_png(base64.b64encode(DIBS[case]).decode(), rows)
     assert ppm(ours[0]) == libguestfs_icon(exe, 1, rows)
+
+
+@pytest.mark.parametrize("masks", [(0xFF0000, 0xFF00, 0xFF), (0xFF, 0xFF00, 0xFF0000),
+                                   (0xFF00, 0xFF0000, 0xFF000000)])
+def test_bit_fields(masks: tuple[int, int, int]) -> None:
+    # (netpbm's bmptopnm ignores a 40-byte header's masks: the pattern itself is the reference)
+    assert decode_dib(bitmap(9, 7, 32, bitfields=masks)) == decode_dib(bitmap(9, 7, 24))
 
 
 def _patched(dib: bytes, offset: int, value: bytes) -> bytes:

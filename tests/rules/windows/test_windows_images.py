@@ -6,25 +6,39 @@ guests upstream has no oracle for.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
-from guestinspect.collectors.image import ImageCollector
 from guestinspect.datalog import Database, Program
-from guestinspect.inspection.driver import run_collector
-from tests.images import image
+from guestinspect.inspection.driver import run_snapshot
+from tests.images.guests import MULTIBOOT_EXPLORER, WINDOWS_GPT_EXPLORER
 from tests.rules.windows.guests import drives, one
+from tests.rules.windows.icons import libguestfs_icon, ppm
 
 pytestmark = pytest.mark.appliance
 
 
-def _inspect(program: Program, guest: str) -> Database:
-    with ImageCollector([image(guest)], format="raw", progress=False) as collector:
-        return run_collector(program, collector)
+def _inspect(program: Program, recorded: Callable[[str], Path], guest: str) -> Database:
+    """The rules over a fresh recording of the guest's image (tests/conftest.py)."""
+    return run_snapshot(program, recorded(guest))
 
 
-def test_windows_gpt_image(program: Program) -> None:
-    """C: is the third GPT partition, found by its DMIO:ID: GUID; the ESP is no root."""
-    db = _inspect(program, "windows-gpt")
+def _icon_of(db: Database, root: str) -> bytes:
+    icon = one(db, "Icon", root)
+    assert isinstance(icon, str)
+    return ppm(icon)
+
+
+def test_windows_gpt_image(
+    program: Program, recorded: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """C: is the third GPT partition, found by its DMIO:ID: GUID; the ESP is no root. The icon
+    is the top of bitmap 6801 of SysWOW64\\explorer.exe."""
+    db = _inspect(program, recorded, "windows-gpt")
+    (tmp_path / "explorer.exe").write_bytes(WINDOWS_GPT_EXPLORER)
+    assert _icon_of(db, "/dev/sda3") == libguestfs_icon(tmp_path / "explorer.exe", 6801, 55)
     root = "/dev/sda3"
     assert db.tuples("Root") == {(root,)}
     assert one(db, "OsType", root) == "windows"
@@ -35,9 +49,13 @@ def test_windows_gpt_image(program: Program) -> None:
     assert drives(db, root) == {"C": root}
 
 
-def test_multiboot_image(program: Program) -> None:
+def test_multiboot_image(
+    program: Program, recorded: Callable[[str], Path], tmp_path: Path
+) -> None:
     """Windows on sda1 (C: by MBR signature and offset), Debian on sda2."""
-    db = _inspect(program, "multiboot")
+    db = _inspect(program, recorded, "multiboot")
+    (tmp_path / "explorer.exe").write_bytes(MULTIBOOT_EXPLORER)
+    assert _icon_of(db, "/dev/sda1") == libguestfs_icon(tmp_path / "explorer.exe", 6801, 55)
     assert db.tuples("Root") == {("/dev/sda1",), ("/dev/sda2",)}
     assert one(db, "OsType", "/dev/sda1") == "windows"
     assert one(db, "Hostname", "/dev/sda1") == "windows.invalid"

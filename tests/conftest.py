@@ -1,0 +1,34 @@
+"""Fixtures shared across the test packages.
+
+Appliance launches are the slow part of the suite (about 20 s each under TCG), so each phony
+guest is read through the appliance at most once a session: ``recorded(name)`` records the
+fact snapshot of a guest's image afresh (tests/snapshots), and the end-to-end, snapshot and
+Windows image tests all work from that recording.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``recorded(name)``: the directory of a fresh recording of snapshot ``name``'s image
+    (tests.snapshots.SNAPSHOTS), made on first use."""
+    from tests.snapshots import SNAPSHOTS, record
+
+    made: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in made:
+            os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
+            directory = tmp_path_factory.mktemp("recorded") / name
+            record(SNAPSHOTS[name], directory)
+            made[name] = directory
+        return made[name]
+
+    return get
