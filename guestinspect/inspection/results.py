@@ -127,6 +127,7 @@ FIELD_RELATIONS: dict[str, str] = {
     "filesystems": "RootFilesystem",
     "drive_mappings": "DriveMapping",
     "applications": "Application",
+    "icon": "Icon",
 }
 
 #: The fields of an application, in the order virt-inspector prints them.

@@ -124,7 +124,16 @@ def describe_fact(relation: str, t: tuple[Any, ...], hints: set[str]) -> str:
         return f"filesystem {t[0]} mounted"
     if relation == "BinaryArch" and len(t) == 3:
         return f"binary {t[0]}:{t[1]} is {t[2]}"
+    if relation == "Blob" and len(t) == 3:
+        return f"file {t[0]}:{t[1]} read ({_base64_size(str(t[2]))} bytes)"
+    if relation == "PeResource" and len(t) == 5:
+        return (f"resource type {t[2]} name {t[3]} of {t[0]}:{t[1]} "
+                f"({_base64_size(str(t[4]))} bytes)")
     return _tuple(relation, t)
+
+
+def _base64_size(data: str) -> int:
+    return len(data) * 3 // 4 - data[-2:].count("=")
 
 
 def _tuple(relation: str, t: tuple[Any, ...]) -> str:

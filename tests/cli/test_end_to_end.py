@@ -26,6 +26,7 @@ from tests.snapshots import SNAPSHOTS
 FACTS = ROOT / "facts"
 GUESTS = [guest_of(p) for p in expected_files()]
 
+
 def normalise(xml: str) -> str:
     xml = re.sub(r"<uuid>[0-9A-F]{16}</uuid>", "<uuid>NTFS</uuid>", xml)
     return re.sub(r"luks-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",

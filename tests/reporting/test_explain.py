@@ -76,3 +76,18 @@ def test_relevant_line_and_shorten() -> None:
     assert relevant_line(text, {"12", "Debian"}) == "NAME=Debian"
     assert relevant_line(text, set()) == "# comment"
     assert len(shorten("x" * 200)) == 80
+
+
+def test_explain_windows_icon_names_its_source() -> None:
+    """On the recorded windows-gpt guest: the icon's tree names the rule, explorer.exe's
+    resource it was decoded from, and the Windows version that chose it."""
+    from guestinspect.api import Inspector
+    from tests.oracles import ROOT
+
+    with Inspector.from_facts(ROOT / "facts" / "windows-gpt") as insp:
+        text = insp.explain("icon")
+    assert text.startswith("/dev/sda3: icon = iVBORw0KGgo")  # a PNG
+    assert "rules/windows/icon.dl:" in text
+    assert "resource type 2 name 6801 of /dev/sda3:/Windows/SysWOW64/explorer.exe (15880 bytes)" \
+        in text
+    assert "WinVersion(/dev/sda3, 6, 1)" in text

@@ -198,8 +198,8 @@ def size(directory: Path) -> int:
 
 def unanswered(directory: Path) -> list[str]:
     """Requests the rules make over the snapshot that it holds no answer to (it is stale:
-    recorded before a rule asked for more). ``WantArch`` and ``WantBlob`` are left out: an
-    answer may legitimately be nothing."""
+    recorded before a rule asked for more). ``WantArch``, ``WantBlob`` and ``WantPeResource``
+    are left out: an answer may legitimately be nothing."""
     from guestinspect.inspection.driver import load_program, run_snapshot
 
     db = run_snapshot(load_program(), directory)
