@@ -18,7 +18,7 @@ from tests.images.content import RT_BITMAP, bitmap, pe_with_resources
 from tests.rules.windows import hives
 from tests.rules.windows.fakereg import FakeDisk, FakeFs, FakeGuest
 from tests.rules.windows.guests import PHONY_PARTS, PHONY_SIG, one, run, windows_fs
-from tests.rules.windows.icons import libguestfs_icon, ppm
+from tests.rules.windows.icons import bmptopnm, libguestfs_icon, ppm
 
 MakeHive = Callable[[str, str, hives.RegKeys], Path]
 ROOT = "/dev/sda2"
@@ -68,6 +68,13 @@ def test_same_pixels_as_netpbm(tmp_path: Path, case: str, rows: int) -> None:
     exe.write_bytes(pe_with_resources({(RT_BITMAP, 1): DIBS[case]}))
     (ours,) = dib_png(base64.b64encode(DIBS[case]).decode(), rows)
     assert ppm(ours[0]) == libguestfs_icon(exe, 1, rows)
+
+
+@pytest.mark.parametrize("bits, palette", [(8, 256), (4, 16), (24, 0)])
+def test_os2_bitmaps_as_netpbm_reads_them(bits: int, palette: int) -> None:
+    dib = bitmap(13, 9, bits, core=True)
+    (ours,) = dib_png(base64.b64encode(dib).decode(), 0)
+    assert ppm(ours[0]) == bmptopnm(dib, palette)
 
 
 @pytest.mark.parametrize("masks", [(0xFF0000, 0xFF00, 0xFF), (0xFF, 0xFF00, 0xFF0000),
