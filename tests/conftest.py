@@ -2,8 +2,8 @@
 
 Appliance launches are the slow part of the suite (about 20 s each under TCG), so each phony
 guest is read through the appliance at most once a session: ``recorded(name)`` records the
-fact snapshot of a guest's image afresh (tests/snapshots), and the end-to-end, snapshot and
-Windows image tests all work from that recording.
+fact snapshot of a guest's image afresh (tests/snapshots), and the end-to-end, snapshot, layout
+and Windows image tests all work from that recording.
 """
 
 from __future__ import annotations
