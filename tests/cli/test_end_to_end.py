@@ -10,6 +10,8 @@ for the LUKS container's uuid. All output is also validated against the schema.
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,9 +116,6 @@ def test_windows_icon_as_virt_inspector_makes_it(recorded: Callable[[str], Path]
     """Upstream has no oracle with a Windows icon: the real virt-inspector (guestfs-tools, with
     icoutils and netpbm) on the windows-gpt image is one. The XML is the same but for the
     icon's PNG encoding, and the icon's pixels are the same."""
-    import shutil
-    import subprocess
-
     from tests.images import image
     from tests.rules.windows.icons import ppm
 

@@ -6,14 +6,20 @@ from __future__ import annotations
 import base64
 import struct
 import subprocess
+import tempfile
 from pathlib import Path
 
 
-def libguestfs_icon(exe: Path, name: int, rows: int) -> bytes:
-    """The PPM of what libguestfs makes of bitmap ``name`` of ``exe`` (``rows`` = 0: all)."""
+def libguestfs_icon(exe: bytes, name: int, rows: int) -> bytes:
+    """The PPM of what libguestfs makes of bitmap ``name`` of the PE file ``exe`` (``rows`` =
+    0: all rows)."""
     cut = f" | pamcut -bottom {rows - 1}" if rows else ""
-    pipeline = f"wrestool -x --type=2 --name={name} '{exe}' | bmptopnm{cut} | pnmtopng | pngtopnm"
-    done = subprocess.run(pipeline, shell=True, capture_output=True, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "explorer.exe"
+        path.write_bytes(exe)
+        pipeline = (f"wrestool -x --type=2 --name={name} '{path}' | bmptopnm{cut} | pnmtopng"
+                    " | pngtopnm")
+        done = subprocess.run(pipeline, shell=True, capture_output=True, check=True)
     return done.stdout
 
 

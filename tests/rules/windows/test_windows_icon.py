@@ -63,9 +63,8 @@ DIBS = {
 
 @pytest.mark.parametrize("rows", [0, 5])
 @pytest.mark.parametrize("case", sorted(DIBS))
-def test_same_pixels_as_netpbm(tmp_path: Path, case: str, rows: int) -> None:
-    exe = tmp_path / "explorer.exe"
-    exe.write_bytes(pe_with_resources({(RT_BITMAP, 1): DIBS[case]}))
+def test_same_pixels_as_netpbm(case: str, rows: int) -> None:
+    exe = pe_with_resources({(RT_BITMAP, 1): DIBS[case]})
     (ours,) = dib_png(base64.b64encode(DIBS[case]).decode(), rows)
     assert ppm(ours[0]) == libguestfs_icon(exe, 1, rows)
 
@@ -115,20 +114,19 @@ def test_not_base64_or_too_few_rows() -> None:
 
 
 def test_windows_7_icon_from_syswow64(
-    program: Program, make_hive: MakeHive, phony_system: Path, tmp_path: Path
+    program: Program, make_hive: MakeHive, phony_system: Path
 ) -> None:
     exe = explorer(b6801=WIN7_STRIP)
     files = {"/Windows/SysWOW64/explorer.exe": exe,
              "/Windows/explorer.exe": explorer(b6801=WIN7_OTHER)}
     found = icon(program, guest(version(make_hive, "6.1"), phony_system, files))
     assert found is not None
-    (tmp_path / "explorer.exe").write_bytes(exe)
-    assert ppm(found) == libguestfs_icon(tmp_path / "explorer.exe", 6801, 55)
+    assert ppm(found) == libguestfs_icon(exe, 6801, 55)
     assert ppm(found).startswith(b"P6\n48 55\n")
 
 
 def test_windows_7_icon_from_the_systemroot(
-    program: Program, make_hive: MakeHive, phony_system: Path, tmp_path: Path
+    program: Program, make_hive: MakeHive, phony_system: Path
 ) -> None:
     # The 32-bit explorer.exe lacks the bitmap: libguestfs would give up; the next one has it.
     files = {"/WINDOWS/syswow64/EXPLORER.EXE": explorer(b143=XP_BITMAP),
@@ -145,14 +143,13 @@ def test_windows_7_strip_too_short(
 
 
 def test_windows_xp_icon(
-    program: Program, make_hive: MakeHive, phony_system: Path, tmp_path: Path
+    program: Program, make_hive: MakeHive, phony_system: Path
 ) -> None:
     exe = explorer(b143=XP_BITMAP, b6801=WIN7_STRIP)
     g = guest(version(make_hive, "5.1"), phony_system, {"/Windows/explorer.exe": exe})
     found = icon(program, g)
-    (tmp_path / "explorer.exe").write_bytes(exe)
     assert found is not None
-    assert ppm(found) == libguestfs_icon(tmp_path / "explorer.exe", 143, 0)
+    assert ppm(found) == libguestfs_icon(exe, 143, 0)
     assert g.asked["WantPeResource"] == {(ROOT, "/Windows/explorer.exe", RT_BITMAP, 143)}
 
 

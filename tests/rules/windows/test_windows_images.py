@@ -31,14 +31,11 @@ def _icon_of(db: Database, root: str) -> bytes:
     return ppm(icon)
 
 
-def test_windows_gpt_image(
-    program: Program, recorded: Callable[[str], Path], tmp_path: Path
-) -> None:
+def test_windows_gpt_image(program: Program, recorded: Callable[[str], Path]) -> None:
     """C: is the third GPT partition, found by its DMIO:ID: GUID; the ESP is no root. The icon
     is the top of bitmap 6801 of SysWOW64\\explorer.exe."""
     db = _inspect(program, recorded, "windows-gpt")
-    (tmp_path / "explorer.exe").write_bytes(WINDOWS_GPT_EXPLORER)
-    assert _icon_of(db, "/dev/sda3") == libguestfs_icon(tmp_path / "explorer.exe", 6801, 55)
+    assert _icon_of(db, "/dev/sda3") == libguestfs_icon(WINDOWS_GPT_EXPLORER, 6801, 55)
     root = "/dev/sda3"
     assert db.tuples("Root") == {(root,)}
     assert one(db, "OsType", root) == "windows"
@@ -49,13 +46,10 @@ def test_windows_gpt_image(
     assert drives(db, root) == {"C": root}
 
 
-def test_multiboot_image(
-    program: Program, recorded: Callable[[str], Path], tmp_path: Path
-) -> None:
+def test_multiboot_image(program: Program, recorded: Callable[[str], Path]) -> None:
     """Windows on sda1 (C: by MBR signature and offset), Debian on sda2."""
     db = _inspect(program, recorded, "multiboot")
-    (tmp_path / "explorer.exe").write_bytes(MULTIBOOT_EXPLORER)
-    assert _icon_of(db, "/dev/sda1") == libguestfs_icon(tmp_path / "explorer.exe", 6801, 55)
+    assert _icon_of(db, "/dev/sda1") == libguestfs_icon(MULTIBOOT_EXPLORER, 6801, 55)
     assert db.tuples("Root") == {("/dev/sda1",), ("/dev/sda2",)}
     assert one(db, "OsType", "/dev/sda1") == "windows"
     assert one(db, "Hostname", "/dev/sda1") == "windows.invalid"
