@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := libguestfs-tools python3-guestfs python3-hivex linux-image-amd64 \
 	libhivex-bin python3-venv qemu-utils xz-utils sqlite3 libxml2-utils icoutils netpbm
 
-.PHONY: setup system-packages venv sample test lint typecheck bench
+.PHONY: setup system-packages venv sample test lint typecheck bench fuzz
 
 setup: system-packages venv sample
 
@@ -33,10 +33,15 @@ test: system-packages venv lint typecheck
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check guestinspect tests bench
+	$(VENV)/bin/ruff check guestinspect tests bench fuzz
 
 typecheck: venv
 	$(VENV)/bin/mypy
 
 bench: venv
 	$(PY) bench/run.py
+
+# The full fuzz run (docs/security.md): 100,000 cases per target, seeded; CI runs a short one.
+FUZZ_ARGS ?= --cases 100000 --seconds 900
+fuzz: venv
+	$(PY) -m fuzz $(FUZZ_ARGS)
