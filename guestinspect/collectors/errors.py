@@ -17,3 +17,9 @@ class LaunchError(CollectorError):
 
 class KeySpecError(CollectorError):
     """A ``--key`` selector could not be understood."""
+
+
+class ParseError(CollectorError, ValueError):
+    """Bytes of a guest (a package database, a PE file, a bitmap, a partition table) that a
+    parser cannot read. Each parser has its own subclass and raises only it, whatever the
+    input; its message names the damage (docs/security.md, "Parsers of guest bytes")."""
