@@ -105,20 +105,43 @@ def cache_dir() -> Path:
     return path
 
 
-def _source_files() -> list[Path]:
+#: Top-level names of a builder module that only list guests: adding a guest to them does not
+#: change how the other guests are built, so they are left out of the image hash.
+_REGISTRY_NAMES = {"_ALL", "GUESTS", "UNSUPPORTED", "HOSTILE", "BSD"}
+
+
+def _source_files(guest: Guest) -> list[Path]:
+    """The modules a guest's image depends on: the shared helpers and its builder's module."""
     here = Path(__file__).resolve().parent
-    return sorted(
-        p for p in here.glob("*.py") if not p.name.startswith("test_") and p.name != "__main__.py"
-    )
+    files = {here / "_build.py", here / "content.py", here / "guests.py"}
+    if guest.builder is not None:
+        module = sys.modules.get(guest.builder.__module__)
+        if module is not None and module.__file__:
+            files.add(Path(module.__file__).resolve())
+    return sorted(files)
+
+
+def _tree(path: Path) -> str:
+    """The syntax tree of a module without its imports and guest lists."""
+    module = ast.parse(path.read_text(encoding="utf-8"))
+
+    def kept(node: ast.stmt) -> bool:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        return not any(isinstance(t, ast.Name) and t.id in _REGISTRY_NAMES for t in targets)
+
+    module.body = [node for node in module.body if kept(node)]
+    return ast.dump(module)
 
 
 def guest_hash(guest: Guest) -> str:
     h = hashlib.sha256()
     h.update(guest.name.encode() + b"\0")
-    for path in _source_files():
+    for path in _source_files(guest):
         # The syntax tree, not the text: reformatting or editing comments does not rebuild.
-        tree = ast.dump(ast.parse(path.read_text(encoding="utf-8")))
-        h.update(path.name.encode() + b"\0" + tree.encode())
+        h.update(path.name.encode() + b"\0" + _tree(path).encode())
     for name in guest.data_files:
         h.update(name.encode() + b"\0" + content.data_file(name).read_bytes())
     if guest.builder is not None:
