@@ -6,11 +6,12 @@ kernel: an absolute symlink inside a guest filesystem means that filesystem's ro
 """
 
 import base64
+import os
 import posixpath
 import shutil
-import struct
 import tarfile
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,15 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import binaries, packages, partitions, registry, resources
+from guestinspect.collectors import binaries, isolate, packages, partitions, resources
 from guestinspect.collectors.appliance import (
     CountingHandle,
+    DeadlineWatchdog,
     call_or,
     first_line,
     launch,
     probe_disk,
 )
 from guestinspect.collectors.base import CollectorStats, Fact, FactSet
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
 
@@ -53,6 +56,10 @@ NO_FS_GPT = {
     "E3C9E316-0B5C-4DB8-817D-F92DF00215AE",
     "CADDEBF1-4400-4DE8-B103-12117DCF3CCF",
 }
+
+#: Tests only: the phase (``registry``, ``packages``, …) in which the collector makes a
+#: libguestfs call that never returns, to test the deadline (docs/security.md, "Deadlines").
+_STALL = os.environ.get("GUESTINSPECT_TEST_STALL_PHASE")
 
 _KINDS = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 _READDIR_KINDS = {"r": "file", "d": "dir", "l": "symlink"}
@@ -112,6 +119,7 @@ class ImageCollector:
         keys: KeySpec | None = None,
         progress: bool = True,
         launch_timeout: float = 600.0,
+        deadline: Deadline = NO_DEADLINE,
     ) -> None:
         if not disks:
             raise ImageError("no disk image given")
@@ -119,7 +127,9 @@ class ImageCollector:
         self._keys = keys if keys is not None else KeySpec()
         self._progress = progress
         self._timeout = launch_timeout
+        self._deadline = deadline
         self._g: CountingHandle | None = None
+        self._watchdog: DeadlineWatchdog | None = None
         self._stats = CollectorStats()
         self._mounts: dict[str, str] = {}  # fs -> mount directory in the appliance
         self._stat: dict[tuple[str, str], Stat] = {}  # (fs, resolved guest path) -> lstat
@@ -145,6 +155,9 @@ class ImageCollector:
         return self._stats
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
         if self._g is not None:
             try:
                 self._g.shutdown()  # the drives are read-only: nothing to unmount first
@@ -167,8 +180,9 @@ class ImageCollector:
         t0 = time.monotonic()
         if self._g is None:
             self._g, self._stats.launch_seconds = launch(
-                self._disks, self._progress, self._timeout
+                self._disks, self._progress, self._timeout, self._deadline
             )
+            self._watchdog = DeadlineWatchdog(self._g)
             self._stats.phase_seconds["launch"] = self._stats.launch_seconds
         facts: FactSet = defaultdict(set)
         with self._phase("devices"):
@@ -189,6 +203,8 @@ class ImageCollector:
         g = self.g
         before, t0 = g.phase, time.monotonic()
         g.phase = name
+        if _STALL == name:  # tests only: a libguestfs call that never returns
+            g.debug("sh", ["sleep 3600"])
         try:
             yield
         finally:
@@ -252,7 +268,7 @@ class ImageCollector:
 
             try:
                 table = partitions.read_table(head, read)
-            except (RuntimeError, ValueError, struct.error):
+            except (RuntimeError, partitions.PartitionTableError):
                 table = None
             if table is None and not kernel:
                 continue
@@ -688,7 +704,7 @@ class ImageCollector:
 
         try:
             data = resources.pe_resource(read, kind, name)
-        except ValueError:
+        except resources.PeError:
             return  # not a PE file, or a damaged one: no such resource
         except RuntimeError as e:
             self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
@@ -797,7 +813,11 @@ class ImageCollector:
             if isinstance(local, str):
                 facts["HiveError"].add((fs, hive, local))
                 continue
-            for rel, tuples in registry.read_keys(local, fs, hive, keys).items():
+            # In a child process: hivex may crash on a damaged hive (collectors/isolate.py).
+            read = isolate.read_keys_isolated(
+                local, fs, hive, keys, timeout=self._deadline.remaining()
+            )
+            for rel, tuples in read.items():
                 facts[rel].update(tuples)
 
     # ---- packages ----
@@ -808,57 +828,82 @@ class ImageCollector:
             try:
                 records = self._package_records(fs, kind, path)
             except (RuntimeError, ValueError, OSError, tarfile.TarError) as e:
+                # A damaged or capped database: a warning, and the records it still gave.
+                records = e.records if isinstance(e, packages.PackageDbError) else []
                 message = first_line(e)
                 facts["PackageDbError"].add((fs, kind, path, message))
                 self.warn(f"{fs}:{path}: {kind} database: {message}")
-                continue
             for rel, tuples in packages.records_to_facts(fs, kind, records).items():
                 facts[rel].update(tuples)
 
-    def _fetch(self, fs: str, path: str, local: Path) -> bool:
-        """Download a regular file of the guest; False if there is none."""
+    def _fetch(self, fs: str, path: str, local: Path, partial: bool = False) -> int | None:
+        """Download a regular file of the guest, at most packages.DB_LIMIT bytes of it (with
+        ``partial``; without, a larger file is a PackageDbError); its size, or None if there
+        is no such file."""
         found = self._target(fs, path)
         if found is None or found[1].kind != "file":
-            return False
-        if found[1].size > DOWNLOAD_LIMIT:
-            raise ValueError(f"{path} is too large ({found[1].size} bytes)")
-        self.g.download(self._mounts[fs] + found[0], str(local))
-        return True
+            return None
+        size, limit = found[1].size, packages.DB_LIMIT
+        if size > limit and not partial:
+            raise packages.PackageDbError(f"{path} is larger than {limit} bytes ({size})")
+        if size > limit:
+            self.g.download_offset(self._mounts[fs] + found[0], str(local), 0, limit)
+        else:
+            self.g.download(self._mounts[fs] + found[0], str(local))
+        return size
+
+    def _capped_tar_out(self, directory: str, tar: Path, excludes: list[str]) -> bool:
+        """``tar_out`` of a guest directory, cancelled once the tar passes packages.DB_LIMIT
+        bytes (checked every 50 ms); False if it was cut."""
+        stop, cut = threading.Event(), threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(0.05):
+                if tar.exists() and tar.stat().st_size > packages.DB_LIMIT:
+                    cut.set()
+                    self.g.user_cancel()
+                    return
+
+        watcher = threading.Thread(target=watch, name="tar-out-cap", daemon=True)
+        watcher.start()
+        try:
+            self.g.tar_out(directory, str(tar), excludes=excludes)
+        except RuntimeError:
+            if not cut.is_set():
+                raise
+        finally:
+            stop.set()
+            watcher.join()
+        return not cut.is_set()
 
     def _package_records(self, fs: str, kind: str, path: str) -> list[packages.Record]:
         if fs not in self._mounts:
             raise ValueError("filesystem not mounted")
         work = Path(tempfile.mkdtemp(dir=self._tmp))
         if kind in ("dpkg", "apk"):
-            if not self._fetch(fs, path, work / "db"):
+            size = self._fetch(fs, path, work / "db", partial=True)
+            if size is None:
                 raise ValueError(f"{path} not found")
-            data = (work / "db").read_bytes()
+            with (work / "db").open("rb") as f:
+                data = f.read(packages.DB_LIMIT)
             if kind == "dpkg":
-                return packages.parse_dpkg_status(data)
-            return packages.parse_apk_installed(data)
+                return packages.parse_dpkg_status(data, size)
+            return packages.parse_apk_installed(data, size)
         if kind == "rpm":
-            if self._fetch(fs, _join(path, "rpmdb.sqlite"), work / "rpmdb.sqlite"):
+            if self._fetch(fs, _join(path, "rpmdb.sqlite"), work / "rpmdb.sqlite") is not None:
                 for extra in ("-wal", "-shm"):
                     name = "rpmdb.sqlite" + extra
                     self._fetch(fs, _join(path, name), work / name)
                 return packages.read_rpm_sqlite(work / "rpmdb.sqlite")
-            if self._fetch(fs, _join(path, "Packages"), work / "Packages"):
-                return packages.read_rpm_bdb((work / "Packages").read_bytes())
+            if self._fetch(fs, _join(path, "Packages"), work / "Packages") is not None:
+                with (work / "Packages").open("rb") as f:
+                    return packages.read_rpm_bdb(f.read(packages.DB_LIMIT))
             raise ValueError(f"no rpmdb.sqlite or Packages in {path}")
         if kind == "pacman":
             real = self._resolve(fs, path)
             if real is None or self._get(fs, real).kind != "dir":
                 raise ValueError(f"{path} not found")
             tar = work / "local.tar"
-            self.g.tar_out(self._mounts[fs] + real, str(tar), excludes=["files", "mtree"])
-            with tarfile.open(tar) as tf:
-                members = sorted(
-                    (m for m in tf.getmembers() if m.isfile() and m.name.endswith("/desc")),
-                    key=lambda m: m.name,
-                )
-                return [
-                    packages.parse_pacman_desc(f.read())
-                    for m in members
-                    if (f := tf.extractfile(m)) is not None
-                ]
+            complete = self._capped_tar_out(self._mounts[fs] + real, tar, ["files", "mtree"])
+            return packages.read_pacman_tar(tar, complete)
         raise ValueError(f"unknown package database kind {kind!r}")

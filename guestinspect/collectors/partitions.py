@@ -3,12 +3,18 @@
 One ``pread_device`` replaces parted's per-partition calls (several seconds of appliance time
 each under TCG). The image collector checks the result against the partitions the appliance's
 kernel sees and falls back to parted when they disagree.
+
+The sectors are a guest's: every read is bounded (MAX_LOGICAL EBRs, MAX_GPT_ENTRIES entries of
+at most MAX_GPT_ENTRY bytes), an extended chain that loops ends, and a damaged table is a
+:class:`PartitionTableError` (docs/security.md, "Parsers of guest bytes").
 """
 
 import struct
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from guestinspect.collectors.errors import ParseError
 
 #: Bytes read from the start of a disk: the MBR, a GPT header and the usual 128 entries.
 HEAD_BYTES = 64 * 1024
@@ -18,6 +24,12 @@ MBR_EXTENDED = {0x05, 0x0F, 0x85}
 MAX_LOGICAL = 256
 #: GPT entries read at most.
 MAX_GPT_ENTRIES = 1024
+#: Bytes of one GPT entry at most (128 in practice; a power of two times 128 by the spec).
+MAX_GPT_ENTRY = 4096
+
+
+class PartitionTableError(ParseError):
+    """A partition table that is there but damaged."""
 
 Reader = Callable[[int, int], bytes]  # (size, offset) -> bytes
 
@@ -59,8 +71,10 @@ def _gpt(head: bytes, read: Reader) -> Table | None:
     if hdr[:8] != b"EFI PART":
         return None
     entries_lba, count, esize = struct.unpack_from("<QII", hdr, 72)
-    if esize < 128 or count > MAX_GPT_ENTRIES:
-        return None
+    if esize < 128 or esize > MAX_GPT_ENTRY or esize % 128 or count > MAX_GPT_ENTRIES:
+        raise PartitionTableError(f"GPT of {count} entries of {esize} bytes")
+    if entries_lba < 2 or entries_lba >= 1 << 48:
+        raise PartitionTableError(f"GPT entries at sector {entries_lba}")
     offset, length = entries_lba * SECTOR, count * esize
     data = (
         head[offset : offset + length]
@@ -73,6 +87,8 @@ def _gpt(head: bytes, read: Reader) -> Table | None:
         if len(e) < 128 or e[:16] == bytes(16):
             continue
         first, last = struct.unpack_from("<QQ", e, 32)
+        if last < first:
+            raise PartitionTableError(f"GPT entry {i + 1} ends before it starts")
         name = e[56:128].decode("utf-16-le", "replace").split("\0", 1)[0]
         parts.append(Part(i + 1, first * SECTOR, (last - first + 1) * SECTOR,
                           gpt_type=_guid(e[:16]), gpt_guid=_guid(e[16:32]), name=name))
@@ -98,7 +114,8 @@ def _logical(ext_start: int, read: Reader) -> list[Part]:
 
 
 def read_table(head: bytes, read: Reader) -> Table | None:
-    """The partition table whose first sectors are ``head``; None if there is none."""
+    """The partition table whose first sectors are ``head``; None if there is none.
+    Raises PartitionTableError for a damaged one."""
     if len(head) < 2 * SECTOR or head[510:512] != b"\x55\xaa":
         return None
     entries = _mbr_entries(head)

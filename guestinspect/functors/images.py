@@ -5,14 +5,18 @@ A bitmap resource of a PE file is a DIB: a BITMAPCOREHEADER (12 bytes) or BITMAP
 row first unless the height is negative. Uncompressed DIBs of 1, 4, 8, 16, 24 and 32 bits a
 pixel are decoded (bit fields included; RLE is not). The PNG is 8-bit RGB, as virt-inspector's
 ``bmptopnm | pnmtopng`` gives it (any alpha is dropped).
+
+A DIB comes from a guest's PE file: every field is bounds-checked, the size is capped
+(MAX_SIDE, MAX_PIXELS) and anything undecodable is a :class:`DibError`, which gives no PNG
+(docs/security.md, "Parsers of guest bytes").
 """
 
 import base64
-import binascii
 import struct
 import zlib
 from collections.abc import Iterator
 
+from guestinspect.collectors.errors import ParseError
 from guestinspect.datalog import PyRelation
 
 _CORE_HEADER = 12
@@ -20,15 +24,21 @@ _INFO_HEADER = 40
 _BI_RGB, _BI_BITFIELDS, _BI_ALPHABITFIELDS = 0, 3, 6
 #: Refuse images larger than this many pixels a side (an icon is at most 1024: results.py).
 MAX_SIDE = 1024
+#: Refuse images of more pixels than this (512x512: encoding takes about half a second).
+MAX_PIXELS = 512 * 512
 _DEFAULT_MASKS = {16: (0x7C00, 0x03E0, 0x001F), 32: (0xFF0000, 0xFF00, 0xFF)}
 
 Pixels = list[bytes]  # rows, top first, 3 bytes (R, G, B) a pixel
 
 
+class DibError(ParseError):
+    """A bitmap that cannot be decoded (damaged, too large, or of a kind not supported)."""
+
+
 def _palette(dib: bytes, start: int, count: int, entry: int) -> list[bytes]:
     raw = dib[start : start + count * entry]
     if len(raw) < count * entry:
-        raise ValueError("truncated palette")
+        raise DibError("truncated palette")
     return [bytes((raw[i + 2], raw[i + 1], raw[i])) for i in range(0, len(raw), entry)]
 
 
@@ -74,16 +84,16 @@ def _indexed_rows(rows: list[bytes], bits: int, width: int, palette: list[bytes]
             byte = row[x // per_byte]
             index = (byte >> (8 - bits * (x % per_byte + 1))) & top
             if index >= len(palette):
-                raise ValueError("pixel outside the palette")
+                raise DibError("pixel outside the palette")
             line += palette[index]
         out.append(bytes(line))
     return out
 
 
 def decode_dib(dib: bytes) -> Pixels:
-    """The pixels of a DIB, top row first. Raises ValueError for what it cannot decode."""
+    """The pixels of a DIB, top row first. Raises DibError for what it cannot decode."""
     if len(dib) < _CORE_HEADER:
-        raise ValueError("too short for a bitmap")
+        raise DibError("too short for a bitmap")
     (header,) = struct.unpack_from("<I", dib)
     compression, colors_used = _BI_RGB, 0
     if header == _CORE_HEADER:
@@ -94,31 +104,31 @@ def decode_dib(dib: bytes) -> Pixels:
         (colors_used,) = struct.unpack_from("<I", dib, 32)
         entry = 4
     else:
-        raise ValueError("unknown bitmap header")
+        raise DibError("unknown bitmap header")
     top_down = height < 0
     height = abs(height)
-    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
-        raise ValueError(f"bitmap of {width}x{height}")
+    if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE) or width * height > MAX_PIXELS:
+        raise DibError(f"bitmap of {width}x{height}")
     start = header
     masks = _DEFAULT_MASKS.get(bits)
     if compression in (_BI_BITFIELDS, _BI_ALPHABITFIELDS) and bits in (16, 32):
         # The masks follow a 40-byte header, or are its fields 40..51 in a longer one.
         if _INFO_HEADER + 12 > len(dib):
-            raise ValueError("truncated bit fields")
+            raise DibError("truncated bit fields")
         masks = struct.unpack_from("<III", dib, _INFO_HEADER)
         if header == _INFO_HEADER:
             start += 12 if compression == _BI_BITFIELDS else 16
     elif compression != _BI_RGB:
-        raise ValueError(f"compressed bitmap ({compression})")
+        raise DibError(f"compressed bitmap ({compression})")
     palette: list[bytes] = []
     if bits in (1, 4, 8):
         palette = _palette(dib, start, colors_used or 1 << bits, entry)
         start += len(palette) * entry
     elif bits not in (16, 24, 32):
-        raise ValueError(f"{bits} bits a pixel")
+        raise DibError(f"{bits} bits a pixel")
     stride = (width * bits + 31) // 32 * 4
     if start + stride * height > len(dib):
-        raise ValueError("truncated pixels")
+        raise DibError("truncated pixels")
     rows = [dib[start + y * stride : start + (y + 1) * stride] for y in range(height)]
     if not top_down:
         rows.reverse()
@@ -173,10 +183,14 @@ def dib_png(dib_base64: str, rows: int) -> Iterator[tuple[str]]:
     """The base64 PNG of a base64 DIB, cut to its top ``rows`` rows (0: all of them); nothing
     when the bitmap cannot be decoded or has fewer rows."""
     try:
-        pixels = decode_dib(base64.b64decode(dib_base64, validate=True))
-    except (ValueError, binascii.Error):
+        dib = base64.b64decode(dib_base64, validate=True)
+    except ValueError:  # binascii.Error, or a str that is not ASCII
         return
-    if rows > len(pixels):
+    try:
+        pixels = decode_dib(dib)
+    except DibError:
+        return
+    if rows < 0 or rows > len(pixels):
         return
     yield (base64.b64encode(encode_png(pixels[: rows or None])).decode("ascii"),)
 
