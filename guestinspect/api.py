@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet
+from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
 from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.datalog import Database, DatalogError, Program
@@ -77,6 +78,7 @@ class Inspector:
         rules: Iterable[PathLike] | None = None,
         facts_dir: PathLike | None = None,
         progress: bool = False,
+        timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
         if facts_dir is not None and disks:
             raise UsageError("give either disk images or a fact snapshot, not both")
@@ -93,6 +95,11 @@ class Inspector:
         self.applications = applications
         self.facts_dir = Path(facts_dir) if facts_dir is not None else None
         self.progress = progress
+        if timeout is not None and not timeout > 0:
+            raise UsageError(f"--timeout {timeout}: must be a positive number of seconds")
+        #: Seconds the inspection of the images may take, appliance launch included (None:
+        #: no limit); past it the inspection reports what it read, with a warning.
+        self.timeout = timeout
         self.program = program(rules)
         self._collector: Collector | None = None
         self._db: Database | None = None
@@ -122,11 +129,12 @@ class Inspector:
 
     # ---- evaluation ----------------------------------------------------------------------
 
-    def _open_collector(self) -> Collector:
+    def _open_collector(self, deadline: Deadline) -> Collector:
         from guestinspect.collectors.image import ImageCollector  # imports libguestfs
 
         collector: Collector = ImageCollector(
-            self.disks, format=self.format, keys=self.keys, progress=self.progress
+            self.disks, format=self.format, keys=self.keys, progress=self.progress,
+            deadline=deadline,
         )
         return collector if self.applications else _NoPackages(collector)
 
@@ -138,8 +146,9 @@ class Inspector:
             self._db = self._run_snapshot(self.facts_dir)
             return self._db
         try:
-            self._collector = self._open_collector()
-            self._db = run_collector(self.program, self._collector)
+            deadline = Deadline(self.timeout)
+            self._collector = self._open_collector(deadline)
+            self._db = run_collector(self.program, self._collector, deadline)
         except GuestinspectError:
             raise
         except DatalogError as e:
@@ -205,8 +214,13 @@ def inspect(
     applications: bool = True,
     rules: Iterable[PathLike] | None = None,
     facts_dir: PathLike | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> list[Inspection]:
-    """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS."""
+    """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS.
+
+    ``timeout``: seconds the inspection of the images may take (None: no limit); past it,
+    what was read is reported, with a warning (:meth:`Inspector.warnings`).
+    """
     with Inspector(
         disks,
         format=format,
@@ -214,5 +228,6 @@ def inspect(
         applications=applications,
         rules=rules,
         facts_dir=facts_dir,
+        timeout=timeout,
     ) as inspector:
         return inspector.inspect()

@@ -128,6 +128,9 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
               help="Add your own .dl rule files (a directory or a file; repeatable).")
 @click.option("--explain", "explain", metavar="FIELD",
               help="Explain a field (distro, hostname, mountpoints, …) instead of printing XML.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
+              show_default=True, help="Deadline of the inspection (appliance start included): "
+              "past it, print what was read, with a warning; 0 for none.")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")
 @click.option("-x", "trace", is_flag=True, help="Trace libguestfs calls.")
 @click.pass_context
@@ -148,6 +151,7 @@ def cli(
     facts_out: Path | None,
     rules: tuple[Path, ...],
     explain: str | None,
+    timeout: float,
     verbose: bool,
     trace: bool,
 ) -> None:
@@ -187,6 +191,7 @@ def cli(
         rules=rules,
         facts_dir=facts_dir,
         progress=verbose,
+        timeout=timeout or None,
     ) as inspector:
         if explain is not None:
             text = inspector.explain(explain)

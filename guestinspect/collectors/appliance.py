@@ -1,4 +1,7 @@
-"""Opening disk images with libguestfs: checks before launch, a counting handle, a watchdog."""
+"""Opening disk images with libguestfs: checks before launch, a counting handle, watchdogs.
+
+The drives are always added with ``readonly=True`` (docs/security.md, "Read-only").
+"""
 
 import json
 import os
@@ -13,6 +16,7 @@ from typing import Any
 
 import guestfs
 
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import ImageError, LaunchError
 
 LAUNCH_HINTS = (
@@ -21,14 +25,24 @@ LAUNCH_HINTS = (
 )
 
 
-class CountingHandle:
-    """A guestfs handle that counts the calls made through it (in all, and per phase)."""
+#: Calls that still run after the deadline: they cancel, stop or clean up.
+_ALWAYS = frozenset({"user_cancel", "shutdown", "close", "kill_subprocess", "get_pid"})
 
-    def __init__(self, g: Any) -> None:
+
+class CountingHandle:
+    """A guestfs handle that counts the calls made through it (in all, and per phase).
+
+    Once ``deadline`` has passed, every call raises DeadlineExceeded instead of running.
+    """
+
+    def __init__(self, g: Any, deadline: Deadline = NO_DEADLINE) -> None:
         self._g = g
+        self.deadline = deadline
         self.calls = 0
         self.phase = "start"
         self.phase_calls: dict[str, int] = {}
+        #: The appliance's processes (qemu), killed by the deadline's watchdog.
+        self.qemu_pids: set[int] = set()
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._g, name)
@@ -36,6 +50,8 @@ class CountingHandle:
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
+            if name not in _ALWAYS:
+                self.deadline.check()
             self.calls += 1
             self.phase_calls[self.phase] = self.phase_calls.get(self.phase, 0) + 1
             return attr(*args, **kwargs)
@@ -106,9 +122,19 @@ def _qemu_children() -> set[int]:
 
 
 def launch(
-    disks: Sequence[tuple[Path, str | None]], progress: bool, timeout: float
+    disks: Sequence[tuple[Path, str | None]],
+    progress: bool,
+    timeout: float,
+    deadline: Deadline = NO_DEADLINE,
 ) -> tuple[CountingHandle, float]:
-    """Add the disks read-only and launch the appliance; return the handle and seconds taken."""
+    """Add the disks read-only and launch the appliance; return the handle and seconds taken.
+
+    The launch is killed after ``timeout`` seconds or at the ``deadline``, if sooner.
+    """
+    left = deadline.remaining()
+    by_deadline = left is not None and left < timeout
+    if left is not None:
+        timeout = min(timeout, left)
     g = guestfs.GuestFS(python_return_dict=True, close_on_exit=False)
     for path, fmt in disks:
         try:
@@ -143,6 +169,11 @@ def launch(
     except RuntimeError as e:
         _stop(done, thread, show)
         g.close()
+        if timed_out.is_set() and by_deadline:
+            raise LaunchError(
+                f"{deadline.describe()} before the libguestfs appliance started "
+                "(raise --timeout)"
+            ) from e
         if timed_out.is_set():
             raise LaunchError(
                 f"the libguestfs appliance did not start within {timeout:.0f}s and was killed; "
@@ -152,7 +183,41 @@ def launch(
             f"cannot start the libguestfs appliance: {first_line(e)}; {LAUNCH_HINTS}"
         ) from e
     _stop(done, thread, show)
-    return CountingHandle(g), time.monotonic() - start
+    handle = CountingHandle(g, deadline)
+    handle.qemu_pids = _qemu_children() - before
+    return handle, time.monotonic() - start
+
+
+class DeadlineWatchdog:
+    """Kills the appliance's processes when the deadline passes (unless stopped before).
+
+    A libguestfs call stuck in the appliance then fails at once with a RuntimeError, and
+    the next call through the CountingHandle raises DeadlineExceeded.
+    """
+
+    def __init__(self, handle: CountingHandle) -> None:
+        self._handle = handle
+        self._stopped = threading.Event()
+        self.fired = False
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        if handle.deadline.remaining() is not None:
+            self._thread.start()
+
+    def _watch(self) -> None:
+        left = self._handle.deadline.remaining()
+        if left is None or self._stopped.wait(left):
+            return
+        self.fired = True
+        for pid in self._handle.qemu_pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def _stop(done: threading.Event, thread: threading.Thread, show: bool) -> None:

@@ -19,6 +19,9 @@ from guestinspect.collectors.keys import KeySpec
 @click.option("-o", "--output", "out", required=True, metavar="DIR",
               type=click.Path(file_okay=False, path_type=Path),
               help="Directory for the <Relation>.facts files.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
+              show_default=True, help="Deadline of the inspection: past it, write what was "
+              "read, with a warning; 0 for none.")
 @click.option("-v", "--verbose", is_flag=True, help="Print libguestfs call counts and times.")
 def facts(
     disks: tuple[Path, ...],
@@ -26,17 +29,20 @@ def facts(
     keys: tuple[str, ...],
     keys_from_stdin: bool,
     out: Path,
+    timeout: float,
     verbose: bool,
 ) -> None:
     """Run the inspection over DISKs and write every base fact to DIR (a fact snapshot)."""
+    from guestinspect.collectors.deadline import Deadline
     from guestinspect.collectors.image import ImageCollector  # imports libguestfs
     from guestinspect.inspection.driver import load_program, run_collector
 
     spec = KeySpec.parse(keys, keys_from_stdin)
     program = load_program()
-    collector = ImageCollector(list(disks), format=fmt, keys=spec)
+    deadline = Deadline(timeout or None)
+    collector = ImageCollector(list(disks), format=fmt, keys=spec, deadline=deadline)
     try:
-        db = run_collector(program, collector)
+        db = run_collector(program, collector, deadline)
         db.write_facts_dir(out)
     finally:
         stats = collector.stats()

@@ -1,15 +1,20 @@
 """Windows registry hives read with hivex, as facts (docs/facts.md, "Registry conventions").
 
-Everything here works on a local hive file: the image collector downloads each hive once.
+Everything here works on a local hive file: the image collector downloads each hive once and
+reads it in a child process (collectors/isolate.py), as hivex may crash on a damaged hive.
 """
+
+from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hivex
 
-from guestinspect.collectors.base import FactSet
+if TYPE_CHECKING:  # at run time this module imports nothing of guestinspect: it is also
+    # loaded alone by the isolated hive reader (collectors/hive_child.py), which starts fast.
+    from guestinspect.collectors.base import FactSet
 
 # hivex value types
 _REG_NONE, _REG_SZ, _REG_EXPAND_SZ, _REG_BINARY = 0, 1, 2, 3

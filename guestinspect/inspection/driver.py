@@ -5,6 +5,7 @@ from importlib import resources
 from pathlib import Path
 
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline, DeadlineExceeded
 from guestinspect.datalog import Database, Program
 from guestinspect.functors import FUNCTORS, RELATIONS
 
@@ -39,12 +40,51 @@ def _add(db: Database, facts: FactSet) -> None:
         db.add_facts(name, tuples)
 
 
-def run_collector(program: Program, collector: Collector) -> Database:
-    """Evaluate ``program`` over what ``collector`` finds, asking it for more until done."""
+#: What each request relation asks for, in words (for the deadline's warning).
+_WANTED = {
+    "WantPath": "paths",
+    "WantContent": "file contents",
+    "WantDir": "directories",
+    "WantArch": "binary architectures",
+    "WantRegistryKey": "registry keys",
+    "WantPackages": "package databases",
+    "WantBlob": "files",
+    "WantPeResource": "PE resources",
+}
+
+
+def _unfinished(deadline: Deadline, wants: FactSet) -> str:
+    """The warning for a deadline passed with ``wants`` unanswered."""
+    left = ", ".join(
+        f"{len(wants[name])} {_WANTED.get(name, name)}"
+        for name in WANT_RELATIONS
+        if wants.get(name)
+    )
+    return f"{deadline.describe()}; not read: {left}; the report shows what was read before"
+
+
+def run_collector(
+    program: Program, collector: Collector, deadline: Deadline = NO_DEADLINE
+) -> Database:
+    """Evaluate ``program`` over what ``collector`` finds, asking it for more until done.
+
+    At the ``deadline`` the requests not yet answered are given up (with a warning) and the
+    database holds what was read before. A round is all or nothing: the answers of a round
+    that ended after the deadline (the appliance may have been killed under it) are dropped.
+    """
     db = Database(program)
-    _add(db, collector.initial_facts())
-    asked: set[tuple[str, tuple[str | int, ...]]] = set()
     stats = collector.stats()
+    try:
+        initial = collector.initial_facts()
+        deadline.check()
+    except DeadlineExceeded:
+        stats.warnings.append(
+            f"{deadline.describe()} while reading the devices and filesystems; nothing inspected"
+        )
+        db.run()
+        return db
+    _add(db, initial)
+    asked: set[tuple[str, tuple[str | int, ...]]] = set()
     for _ in range(MAX_ROUNDS):
         db.run()
         stats.rounds += 1
@@ -56,7 +96,14 @@ def run_collector(program: Program, collector: Collector) -> Database:
                     new.setdefault(name, set()).add(t)
         if not new:
             return db
-        _add(db, collector.answer(new))
+        try:
+            deadline.check()
+            answers = collector.answer(new)
+            deadline.check()
+        except DeadlineExceeded:
+            stats.warnings.append(_unfinished(deadline, new))
+            return db
+        _add(db, answers)
     stats.warnings.append(f"rules still wanted more after {MAX_ROUNDS} rounds; stopped")
     return db
 
