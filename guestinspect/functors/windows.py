@@ -1,6 +1,8 @@
 """Decoders for the Windows rules (rules/windows/): registry blobs, version strings, boot.ini.
 
-They only turn bytes and text into columns; every decision is made by the rules.
+They only turn bytes and text into columns; every decision is made by the rules. The text is
+a guest's: each decoder yields nothing for what it cannot read and never raises (a number of
+more than MAX_DIGITS digits is not one).
 """
 
 import re
@@ -13,6 +15,8 @@ from guestinspect.datalog import PyRelation
 _MBR_BLOB_BYTES = 12
 #: ``MountedDevices`` data of a GPT volume: this prefix, then the 16-byte partition GUID.
 _GPT_PREFIX = b"DMIO:ID:"
+#: Longest decimal number read (a 64-bit value; Python refuses to convert over 4,300 digits).
+MAX_DIGITS = 19
 
 
 def _bytes(hex_text: str) -> bytes | None:
@@ -46,25 +50,26 @@ def mounted_device_gpt(hex_text: str) -> Iterator[tuple[str]]:
         yield (guid_from_bytes_le(blob[8:24]),)
 
 
-_MAJOR_MINOR = re.compile(r"\s*(\d+)(?:\.(\d+))?")
+_MAJOR_MINOR = re.compile(r"\s*([0-9]+)(?:\.([0-9]+))?")
 
 
 def version_parts(text: str) -> Iterator[tuple[int, int]]:
     """``(major, minor)`` of a ``CurrentVersion`` string: ``6.1`` gives (6, 1), ``5`` (5, 0)."""
     m = _MAJOR_MINOR.match(text)
-    if m:
+    if m and len(m.group(1)) <= MAX_DIGITS and len(m.group(2) or "") <= MAX_DIGITS:
         yield int(m.group(1)), int(m.group(2) or 0)
 
 
 def decimal(text: str) -> Iterator[tuple[int]]:
     """The number a string of decimal digits stands for (nothing for anything else)."""
     stripped = text.strip()
-    if stripped.isascii() and stripped.isdigit():
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= MAX_DIGITS:
         yield (int(stripped),)
 
 
 _BOOT_INI_OS = re.compile(
-    r"(?:multi|scsi)\(\d+\)disk\(\d+\)rdisk\(\d+\)partition\(\d+\)([^=]+)=", re.IGNORECASE
+    r"(?:multi|scsi)\(\d+\)disk\(\d+\)rdisk\(\d+\)partition\(\d+\)([^=]+)=",
+    re.IGNORECASE | re.ASCII
 )
 
 
