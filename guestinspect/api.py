@@ -194,6 +194,7 @@ class Inspector:
         if self._collector is not None:
             out.extend(self._collector.stats().warnings)
         out.extend(f"{s}: {m}" for s, m in sorted(db.tuples("Warning")))
+        out.extend(db.failures.messages())  # functors that failed on a guest's value
         return out
 
     def stats(self) -> CollectorStats | None:

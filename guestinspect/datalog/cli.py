@@ -74,6 +74,8 @@ def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[
         for err in e.errors:
             click.echo(err, err=True)
         sys.exit(1)
+    for failure in db.failures.messages():
+        click.echo(f"warning: {failure}", err=True)
     if output_dir == "-":
         for name in prog.output_relations():
             click.echo(f"---------------\n{name}\n===============")

@@ -11,18 +11,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from . import runtime
+from .failures import FailureLog
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
 from .relation import Relation
 from .syntax import U32, BinOp, Call, Const, Expr, UnOp, Var, expr_vars
 
-PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^",
-             "bshl": "<<", "bshr": ">>"}
-HELPER_BINOPS = {"/": "_div", "%": "_mod", "^": "_pow", "bshru": "_shru", "land": "_land",
-                 "lor": "_lor", "lxor": "_lxor"}
+PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^"}
+HELPER_BINOPS = {"/": "_div", "%": "_mod", "^": "_pow", "bshl": "_shl", "bshr": "_shr",
+                 "bshru": "_shru", "land": "_land", "lor": "_lor", "lxor": "_lxor"}
 PY_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 CALLS = {"strlen": "len", "substr": "_substr", "ord": "_ord", "to_number": "_to_number",
          "to_unsigned": "_to_number", "to_float": "_to_float", "to_string": "_to_string",
-         "itof": "float", "utof": "float", "ftoi": "_ftoi", "ftou": "_ftoi", "itou": "int",
+         "itof": "_to_float", "utof": "_to_float", "ftoi": "_ftoi", "ftou": "_ftoi", "itou": "int",
          "utoi": "int", "abs": "abs", "min": "min", "max": "max"}
 # an unsigned result of these can leave 0 .. 2**32-1 and is wrapped (``& U32``), as in
 # Soufflé's default 32-bit domain; number arithmetic is left as Python integers
@@ -115,10 +115,19 @@ def _assignable(lit: CompareLit, bound: set[str]) -> bool:
 
 
 class Emitter:
+    """Functors, fallible built-ins and Python relations are called through guards
+    (runtime.guard): a call that raises is recorded in ``failures`` and its tuple skipped.
+    Each such call is hoisted out of its expression into ``if (fN := call) is not _FAIL``
+    before the line that uses it (``guards``, emitted by :meth:`open_if`)."""
+
     def __init__(self, rule: NormRule, relations: Mapping[str, Relation],
                  pyrels: Mapping[str, Callable[..., Any]],
-                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str]) -> None:
+                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
+                 failures: FailureLog | None = None) -> None:
         self.rule = rule
+        self.where = str(rule.source.loc)
+        self.failures = failures if failures is not None else FailureLog()
+        self.guards: list[str] = []
         self.relations = relations
         self.pyrels = pyrels
         self.functors = functors
@@ -143,7 +152,29 @@ class Emitter:
         return f"{prefix}{self.counter}"
 
     def emit(self, depth: int, line: str) -> None:
+        assert not self.guards, "guarded calls not emitted before the line that uses them"
         self.lines.append("    " * depth + line)
+
+    def hoist(self, call: str, failed: str = "_FAIL") -> str:
+        """A temporary for a guarded ``call``, checked by the next :meth:`open_if`."""
+        t = self.tmp("f")
+        self.guards.append(f"({t} := {call}) is not {failed}")
+        self.env["_FAIL"] = runtime.FAIL
+        return t
+
+    def open_if(self, depth: int, cond: str | None) -> int:
+        """``if <guards> and cond:`` (nothing if neither); the depth inside it."""
+        conds = self.guards + ([cond] if cond else [])
+        self.guards = []
+        if not conds:
+            return depth
+        self.emit(depth, f"if {' and '.join(conds)}:")
+        return depth + 1
+
+    def helper(self, name: str, args: list[str]) -> str:
+        self.helpers.add(name)
+        call = f"{name}({', '.join(args)})"
+        return self.hoist(call) if name in runtime.FALLIBLE else call
 
     # expressions
     def kind(self, e: Expr | None) -> str | None:
@@ -182,9 +213,7 @@ class Emitter:
             left, right = self.expr(e.left), self.expr(e.right)
             if e.op in PY_BINOPS:
                 return f"({left} {PY_BINOPS[e.op]} {right})"
-            helper = HELPER_BINOPS[e.op]
-            self.helpers.add(helper)
-            return f"{helper}({left}, {right})"
+            return self.helper(HELPER_BINOPS[e.op], [left, right])
         if isinstance(e, UnOp):
             arg = self.expr(e.arg)
             if e.op == "-":
@@ -197,25 +226,26 @@ class Emitter:
             args = [self.expr(a) for a in e.args]
             if e.user:
                 fname = f"F_{e.name}"
-                self.env[fname] = self.functors[e.name]
-                return f"{fname}({', '.join(args)})"
+                self.env[fname] = runtime.guard(self.functors[e.name], self.where,
+                                                f"@{e.name}", self.failures)
+                return self.hoist(f"{fname}({', '.join(args)})")
             if e.name == "cat":
                 return "(" + " + ".join(args) + ")" if len(args) > 1 else args[0]
             if e.name == "contains":
                 return f"({args[0]} in {args[1]})"
             if e.name == "match":
-                self.helpers.add("_match")
-                return f"_match({args[0]}, {args[1]})"
+                return self.helper("_match", args)
             fn = CALLS[e.name]
             if fn.startswith("_"):
-                self.helpers.add(fn)
+                return self.helper(fn, args)
             return f"{fn}({', '.join(args)})"
         raise AssertionError(f"cannot compile expression {e!r}")
 
     def relation_ref(self, lit: AtomLit) -> str:
         name = self.tmp("R")
         if lit.python:
-            self.env[name] = self.pyrels[lit.relation]
+            self.env[name] = runtime.guard_relation(self.pyrels[lit.relation], self.where,
+                                                    lit.relation, self.failures)
         else:
             self.env[name] = self.relations[lit.relation]
         return name
@@ -239,21 +269,23 @@ class Emitter:
                     isinstance(lit.left, Var) and lit.left.name not in bound) else (
                     lit.right, lit.left)
                 assert isinstance(target, Var)
-                self.emit(depth, f"{self.var(target.name)} = {self.expr(value)}")
+                code = self.expr(value)
+                depth = self.open_if(depth, None)
+                self.emit(depth, f"{self.var(target.name)} = {code}")
                 bound.add(target.name)
             else:
                 op = PY_COMPARE[lit.op]
-                self.emit(depth, f"if {self.expr(lit.left)} {op} {self.expr(lit.right)}:")
-                depth += 1
+                left, right = self.expr(lit.left), self.expr(lit.right)
+                depth = self.open_if(depth, f"{left} {op} {right}")
         elif isinstance(lit, ConstraintLit):
-            call = self.expr(Call(lit.name, lit.args, False, lit.loc))
-            if lit.negated and lit.name == "match":  # an invalid pattern: false either way
-                self.helpers.add("_not_match")
-                call = "_not_" + call[1:]
-            elif lit.negated:
-                call = "not " + call
-            self.emit(depth, f"if {call}:")
-            depth += 1
+            if lit.name == "match":  # an invalid pattern: a failure either way
+                args = [self.expr(a) for a in lit.args]
+                call = self.helper("_not_match" if lit.negated else "_match", args)
+            else:
+                call = self.expr(Call(lit.name, lit.args, False, lit.loc))
+                if lit.negated:
+                    call = "not " + call
+            depth = self.open_if(depth, call)
         else:
             depth = self.aggregate(lit, depth, bound)
             bound.add(lit.result)
@@ -277,6 +309,7 @@ class Emitter:
                 else:
                     seen.add(a.name)
                     binds.append((col, self.var(a.name)))
+        depth = self.open_if(depth, None)
         bound.update(seen)
         arity = len(lit.args)
         tset = "delta" if is_delta else f"{ref}.tuples"
@@ -334,7 +367,7 @@ class Emitter:
     def python_atom(self, lit: AtomLit, depth: int, bound: set[str], explain: bool) -> int:
         ref = self.relation_ref(lit)
         mode = self.modes[lit.relation]
-        inputs = [self.expr(a) for a, m in zip(lit.args, mode, strict=False) if m == "b"]
+        inputs: list[str] = []
         out = self.tmp("o")
         parts: list[str] = []
         conds: list[str] = []
@@ -342,7 +375,8 @@ class Emitter:
         j = 0
         for a, m in zip(lit.args, mode, strict=False):
             if m == "b":
-                parts.append(self.expr(a))
+                inputs.append(self.expr(a))
+                parts.append(inputs[-1])
                 continue
             slot = f"{out}[{j}]"
             j += 1
@@ -354,12 +388,12 @@ class Emitter:
                     conds.append(f"{slot} == {self.var(a.name)}")
                 else:
                     binds.append((a.name, slot))
-        call = f"{ref}({', '.join(inputs)})"
+        rows = self.hoist(f"{ref}({', '.join(inputs)})", "None")
         if lit.negated:
             cond = " and ".join(conds) or "True"
-            self.emit(depth, f"if not any({cond} for {out} in {call}):")
-            return depth + 1
-        self.emit(depth, f"for {out} in {call}:")
+            return self.open_if(depth, f"not any({cond} for {out} in {rows})")
+        depth = self.open_if(depth, None)
+        self.emit(depth, f"for {out} in {rows}:")
         depth += 1
         for name, slot in binds:
             self.emit(depth, f"{self.var(name)} = {slot}")
@@ -393,6 +427,7 @@ class Emitter:
                 self.emit(d, f"{acc} += 1")
                 return
             value = self.expr(lit.target)
+            d = self.open_if(d, None)
             if op == "sum":
                 self.emit(d, f"{acc} += {value}")
             elif op == "mean":
@@ -440,7 +475,9 @@ class Emitter:
         for p in dict.fromkeys(self.prelude):
             lines.append("    " + p)
         for h in sorted(self.helpers):
-            self.env[h] = runtime.HELPERS[h]
+            helper = runtime.HELPERS[h]
+            self.env[h] = helper if h not in runtime.FALLIBLE else runtime.guard(
+                helper, self.where, runtime.FALLIBLE[h], self.failures)
         lines.extend("    " + ln for ln in self.lines)
         if len(lines) == 1 or not self.lines:
             lines.append("    pass")
@@ -471,17 +508,20 @@ class _LiveSizes(Mapping[str, int]):
 def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
                  pyrels: Mapping[str, Callable[..., Any]],
                  functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
-                 delta: int | None) -> Callable[[set[Any] | None, Callable[[Any], None]], None]:
+                 delta: int | None, failures: FailureLog | None = None,
+                 ) -> Callable[[set[Any] | None, Callable[[Any], None]], None]:
     """Compile ``rule`` to ``rule(delta, out_add)``; with ``delta`` set, body literal number
-    ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation."""
-    em = Emitter(rule, relations, pyrels, functors, modes)
+    ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation.
+    Functor failures go to ``failures``."""
+    em = Emitter(rule, relations, pyrels, functors, modes, failures)
     sizes = _LiveSizes(relations)
     order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
     assert delta_lit is None or isinstance(delta_lit, AtomLit)
 
     def inner(depth: int, _bound: set[str]) -> None:
-        em.emit(depth, f"out_add({em.head()})")
+        head = em.head()
+        em.emit(em.open_if(depth, None), f"out_add({head})")
 
     em.body(order, 0, 0, set(), inner, delta_lit, False)
     return em.finish("def rule(delta, out_add):")
@@ -504,8 +544,8 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
     atoms = [lit for lit in order if isinstance(lit, AtomLit) and not lit.negated]
 
     def inner(depth: int, _bound: set[str]) -> None:
-        em.emit(depth, f"if {em.head()} == goal:")
-        em.emit(depth + 1, f"yield ({''.join(w + ', ' for w in em.witnesses)})")
+        d = em.open_if(depth, f"{em.head()} == goal")
+        em.emit(d, f"yield ({''.join(w + ', ' for w in em.witnesses)})")
 
     em.body(order, 0, 0, bound, inner, None, True)
     em.emit(0, "return")

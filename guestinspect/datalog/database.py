@@ -11,6 +11,7 @@ from .codegen import compile_explainer, compile_rule
 from .errors import DatalogError
 from .explain import Derivation
 from .factfiles import format_rows, read_facts, write_facts
+from .failures import FailureLog
 from .ir import AtomLit, NormRule
 from .program import Program
 from .relation import Relation, Row
@@ -37,6 +38,8 @@ class Database:
         self.rounds: dict[str, list[set[Row]]] = {}
         self._compiled: dict[tuple[int, int | None], RuleFn] = {}
         self._explainers: dict[int, tuple[Callable[..., Any], list[AtomLit]]] = {}
+        #: functors and Python relations that raised on a value (their tuples were skipped)
+        self.failures = FailureLog()
 
     # ---- facts in ------------------------------------------------------------------------
     def _relation(self, name: str) -> Relation:
@@ -157,7 +160,8 @@ class Database:
         fn = self._compiled.get(key)
         if fn is None:
             p = self.program
-            fn = compile_rule(rule, self.relations, self.pyfns, p.functors, p.modes, delta)
+            fn = compile_rule(rule, self.relations, self.pyfns, p.functors, p.modes, delta,
+                              self.failures)
             self._compiled[key] = fn
         return fn
 

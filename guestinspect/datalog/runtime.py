@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
-_REGEXES: dict[str, re.Pattern[str] | None] = {}
+import re2
+
+from .errors import DatalogError
+from .failures import FailureLog
+
+#: Numbers from ``to_number`` are in Soufflé's 64-bit domain; more is a failure.
+MAX_NUMBER = 2**63
+#: Shifts and powers that would need more bits than this fail (no runaway integers).
+MAX_BITS = 65536
 
 
 class EvaluationError(Exception):
@@ -33,12 +42,28 @@ def mod(a: Any, b: Any) -> Any:
 
 def power(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int):
+        if abs(a) > 1 and b > 0 and b * a.bit_length() > MAX_BITS:
+            raise EvaluationError(f"power: {a} ^ {b} is too large")
         return a**b if b >= 0 else 0 if abs(a) != 1 else a**b
     return float(a) ** b
 
 
+def shl(a: int, b: int) -> int:
+    if b < 0 or b > MAX_BITS:
+        raise EvaluationError(f"shift count {b} out of range")
+    return a << b
+
+
+def shr(a: int, b: int) -> int:
+    if b < 0:
+        raise EvaluationError(f"shift count {b} out of range")
+    return a >> b
+
+
 def shru(a: int, b: int) -> int:
     """Logical shift right in Soufflé's default 32-bit domain."""
+    if b < 0:
+        raise EvaluationError(f"shift count {b} out of range")
     return (a & 0xFFFFFFFF) >> b
 
 
@@ -70,12 +95,21 @@ def ord_(s: str) -> int:
 
 
 def to_number(s: Any) -> int:
+    """A decimal (or ``0x``/``0b``) text as a number; EvaluationError for anything else, and
+    for a number outside the 64-bit domain (a guest's text of thousands of digits)."""
     if not isinstance(s, str):
-        return int(s)
-    try:
-        return int(s.strip(), 0) if s.strip().lower().startswith(("0x", "0b")) else int(s)
-    except ValueError:
-        raise EvaluationError(f"to_number: {s!r} is not a number") from None
+        n = int(s)
+    else:
+        t = s.strip()
+        if len(t) > 80:  # no 64-bit number is that long (and int() refuses 4,300 digits)
+            raise EvaluationError(f"to_number: a text of {len(t)} characters is no number")
+        try:
+            n = int(t, 0) if t.lower().startswith(("0x", "0b")) else int(s)
+        except ValueError:
+            raise EvaluationError(f"to_number: {s!r} is not a number") from None
+    if not -MAX_NUMBER <= n < 2 * MAX_NUMBER:
+        raise EvaluationError(f"to_number: {n} is outside the 64-bit range")
+    return n
 
 
 def to_float(s: Any) -> float:
@@ -88,6 +122,7 @@ def to_float(s: Any) -> float:
 
 
 def to_string(n: Any) -> str:
+    """A number as text (ValueError for an integer of over 4,300 digits: a failure)."""
     if isinstance(n, float):
         return f"{n:g}"
     return str(n)
@@ -97,96 +132,107 @@ def ftoi(x: Any) -> int:
     return int(x)
 
 
-class RegexWarning(UserWarning):
-    """A ``match`` pattern that is not a valid (std::regex ECMAScript) regular expression."""
+# ---- regular expressions: RE2 ------------------------------------------------------------
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a bad pattern is our error to report, not a line on stderr
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    rx = _REGEXES.get(pattern, False)
-    if rx is False:
-        problem = ecmascript_problem(pattern)
-        rx = None
-        if problem is None:
-            try:
-                rx = re.compile(_posix_classes(pattern))
-            except re.error as e:
-                problem = str(e)
-        if rx is None:  # like Soufflé: a warning, and the constraint is false
-            warnings.warn(f'wrong pattern provided "{pattern}": {problem}', RegexWarning,
-                          stacklevel=2)
-        _REGEXES[pattern] = rx
-    return rx  # type: ignore[return-value]
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> tuple[Any, str | None]:
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS), None
+    except re2.error as e:
+        reason = e.args[0] if e.args else "invalid"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        return None, str(reason)
+    except UnicodeEncodeError:
+        return None, "the pattern is not valid Unicode (a lone surrogate)"
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why RE2 rejects ``pattern`` (a backreference, a lookaround, ...), or None."""
+    return _compiled(pattern)[1]
+
+
+def regex(pattern: str) -> Any:
+    """The compiled RE2 pattern; EvaluationError if RE2 rejects it."""
+    rx, problem = _compiled(pattern)
+    if rx is None:
+        raise EvaluationError(f'invalid regular expression "{pattern}": {problem}')
+    return rx
+
+
+def regex_text(s: str) -> str:
+    """``s`` as RE2 can take it: lone surrogates (undecodable guest bytes) become U+FFFD."""
+    if s.isascii():
+        return s
+    return _SURROGATES.sub("\ufffd", s)
 
 
 def match(pattern: str, s: str) -> bool:
-    rx = _regex(pattern)
-    return rx is not None and rx.fullmatch(s) is not None
+    """``match(pattern, s)``: the whole of ``s`` matches (RE2, linear time)."""
+    return regex(pattern).fullmatch(regex_text(s)) is not None
 
 
 def not_match(pattern: str, s: str) -> bool:
-    """``!match``: false too when the pattern is invalid (as in Soufflé)."""
-    rx = _regex(pattern)
-    return rx is not None and rx.fullmatch(s) is None
+    """``!match``: an invalid pattern is a failure too, not a true."""
+    return regex(pattern).fullmatch(regex_text(s)) is None
 
 
-_QUANTIFIER = re.compile(r"\{\d+(,\d*)?\}")
+# ---- failures ----------------------------------------------------------------------------
+
+FAIL = object()
+"""What a guarded call returns when the call raised (the tuple is then skipped)."""
 
 
-def ecmascript_problem(pattern: str) -> str | None:
-    """Why std::regex (ECMAScript grammar) rejects a pattern that Python's ``re`` accepts
-    with another meaning, or None: a ``{`` that does not start a ``{n}``, ``{n,}`` or ``{n,m}``
-    quantifier, Python-only groups ``(?P…)``, ``(?<…)``, ``(?>…)``, ``(?#…)``, inline flags,
-    and possessive quantifiers (``a*+``)."""
-    i, n = 0, len(pattern)
-    in_class = False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            if c == "[" and pattern.startswith("[:", i):
-                j = pattern.find(":]", i + 2)
-                i = j + 2 if j >= 0 else i + 1
-                continue
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if pattern.startswith("[^", i):
-                i += 1
-        elif c == "{":
-            m = _QUANTIFIER.match(pattern, i)
-            if m is None:
-                return f"'{{' at offset {i} is not a quantifier"
-            i = m.end()
-            if i < n and pattern[i] == "+":
-                return f"possessive quantifier at offset {i}"
-            continue
-        elif c == "(" and pattern.startswith("(?", i) and not pattern.startswith(
-                ("(?:", "(?=", "(?!"), i):
-            return f"group '{pattern[i:i + 3]}' at offset {i}"
-        elif c in "*+?" and pattern.startswith("+", i + 1):
-            return f"possessive quantifier at offset {i}"
-        i += 1
-    return None
+def guard(fn: Callable[..., Any], rule: str, name: str,
+          log: FailureLog) -> Callable[..., Any]:
+    """``fn`` that returns FAIL, and records the failure, instead of raising."""
+
+    def call(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except DatalogError:
+            raise
+        except Exception as e:  # any error of a functor on a value
+            log.record(rule, name, args, e)
+            return FAIL
+
+    return call
 
 
-_POSIX = {"[:digit:]": "0-9", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9",
-          "[:upper:]": "A-Z", "[:lower:]": "a-z", "[:space:]": r"\s", "[:xdigit:]": "0-9a-fA-F",
-          "[:punct:]": r"!-/:-@\[-`{-~", "[:blank:]": r" \t", "[:word:]": r"\w"}
+def guard_relation(fn: Callable[..., Iterable[tuple[Any, ...]]], rule: str, name: str,
+                   log: FailureLog) -> Callable[..., list[tuple[Any, ...]] | None]:
+    """A Python relation whose tuples are read at once: None, and a recorded failure, if it
+    raised on the way (none of its tuples are used then)."""
 
+    def call(*args: Any) -> list[tuple[Any, ...]] | None:
+        try:
+            return list(fn(*args))
+        except DatalogError:
+            raise
+        except Exception as e:  # any error of a Python relation on a value
+            log.record(rule, name, args, e)
+            return None
 
-def _posix_classes(pattern: str) -> str:
-    """Rewrite POSIX bracket classes (``[[:digit:]]``), which ECMAScript regexes allow."""
-    if "[:" in pattern:
-        for k, v in _POSIX.items():
-            pattern = pattern.replace(k, v)
-    return pattern
+    return call
 
 
 HELPERS: dict[str, Any] = {
-    "_div": div, "_mod": mod, "_pow": power, "_shru": shru, "_land": land, "_lor": lor,
-    "_lxor": lxor, "_lnot": lnot, "_substr": substr, "_ord": ord_, "_to_number": to_number,
+    "_div": div, "_mod": mod, "_pow": power, "_shl": shl, "_shr": shr, "_shru": shru,
+    "_land": land, "_lor": lor, "_lxor": lxor, "_lnot": lnot, "_substr": substr, "_ord": ord_,
+    "_to_number": to_number,
     "_to_float": to_float, "_to_string": to_string, "_ftoi": ftoi, "_match": match,
     "_not_match": not_match,
 }
+
+FALLIBLE: dict[str, str] = {
+    "_div": "/", "_mod": "%", "_pow": "^", "_shl": "bshl", "_shr": "bshr", "_shru": "bshru",
+    "_substr": "substr", "_to_number": "to_number", "_to_float": "to_float",
+    "_to_string": "to_string", "_ftoi": "ftoi", "_match": "match", "_not_match": "!match",
+}
+"""The helpers that can fail on a value (guarded: a failure skips the tuple), by their name
+in the language."""
