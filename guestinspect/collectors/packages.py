@@ -310,7 +310,7 @@ def read_rpm_sqlite(path: Path, seconds: float = SQLITE_SECONDS) -> list[Record]
     headers = _Headers()
     try:
         con = sqlite3.connect(uri, uri=True, timeout=0)
-    except sqlite3.Error as e:
+    except (sqlite3.Error, ValueError) as e:
         raise RpmSqliteError(f"cannot open rpmdb.sqlite: {e}") from None
     try:
         con.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
@@ -329,8 +329,9 @@ def read_rpm_sqlite(path: Path, seconds: float = SQLITE_SECONDS) -> list[Record]
                 headers.add(where, f"blob of {length} bytes")
             else:
                 headers.add(where, blob)
-    except sqlite3.Error as e:
-        why = f"took longer than {seconds:g} s" if time.monotonic() > deadline else str(e)
+    except (sqlite3.Error, ValueError) as e:  # ValueError: an error message not in UTF-8
+        why = f"took longer than {seconds:g} s" if time.monotonic() > deadline else (
+            str(e) if isinstance(e, sqlite3.Error) else "damaged database (text not UTF-8)")
         raise RpmSqliteError(f"rpmdb.sqlite: {why}", headers.records) from None
     finally:
         con.close()

@@ -1,0 +1,51 @@
+"""Partition tables (collectors/partitions.py): MBR with an extended chain, GPT, decoded from
+a disk's first sectors. The input is the disk itself (its first 64 KiB)."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+from fuzz.targets import target
+from guestinspect.collectors.partitions import HEAD_BYTES, SECTOR, PartitionTableError, read_table
+
+
+def _mbr(entries: list[tuple[int, int, int]], sector: bytearray | None = None) -> bytearray:
+    s = sector if sector is not None else bytearray(SECTOR)
+    for i, (ptype, start, count) in enumerate(entries):
+        struct.pack_into("<B3xB3xII", s, 0x1BE + 16 * i, 0, ptype, start, count)
+    s[510:512] = b"\x55\xaa"
+    return s
+
+
+def _seeds() -> list[bytes]:
+    msdos = bytearray(128 * SECTOR)
+    msdos[:SECTOR] = _mbr([(0x83, 2, 10), (0x05, 20, 100)])
+    msdos[20 * SECTOR : 21 * SECTOR] = _mbr([(0x83, 1, 5), (0x05, 30, 10)])
+    msdos[50 * SECTOR : 51 * SECTOR] = _mbr([(0x82, 1, 5)])
+    gpt = bytearray(128 * SECTOR)
+    gpt[:SECTOR] = _mbr([(0xEE, 1, 127)])
+    hdr = b"EFI PART" + bytes(64) + struct.pack("<QII", 2, 4, 128)
+    gpt[SECTOR : SECTOR + len(hdr)] = hdr
+    for i in range(2):
+        entry = bytearray(128)
+        entry[:16], entry[16:32] = uuid.UUID(int=i + 1).bytes_le, uuid.UUID(int=99 - i).bytes_le
+        struct.pack_into("<QQ", entry, 32, 34 + 40 * i, 70 + 40 * i)
+        name = f"part{i}".encode("utf-16-le")
+        entry[56 : 56 + len(name)] = name
+        gpt[2 * SECTOR + 128 * i : 2 * SECTOR + 128 * (i + 1)] = entry
+    return [bytes(msdos), bytes(gpt)]
+
+
+@target("partitions.table", _seeds, (PartitionTableError,), max_len=HEAD_BYTES)
+def run(data: bytes) -> None:
+    reads = 0
+
+    def read(size: int, offset: int) -> bytes:
+        nonlocal reads
+        reads += 1
+        assert 0 <= size <= 1 << 20 and reads <= 1000, f"read {reads}: {size} bytes"
+        return data[offset : offset + size]
+
+    table = read_table(data, read)
+    assert table is None or table.type in ("msdos", "gpt")
