@@ -28,8 +28,10 @@ def program(rules: Iterable[PathLike] | None = None) -> Program:
     """The shipped rules plus the user's rule directories or files, statically checked."""
     user = [Path(r) for r in rules or ()]
     for path in user:
-        if not path.exists():
-            raise UsageError(f"--rules {path}: no such file or directory")
+        try:
+            path.stat()  # no such file, a symlink loop, permission denied…
+        except OSError as e:
+            raise UsageError(f"--rules {path}: {e.strerror}") from e
     try:
         return load_program(user)
     except DatalogError as e:
@@ -86,7 +88,7 @@ class Inspector:
             raise UsageError("no disk image given")
         self.disks = [Path(d) for d in disks]
         for disk in self.disks:  # before the rules are loaded: fail fast on a typo
-            if not disk.exists():
+            if not disk.exists() and not disk.is_symlink():
                 raise ImageError(f"{disk}: no such file")
         self.format = format
         self.keys = (
@@ -185,7 +187,11 @@ class Inspector:
 
     def write_facts(self, directory: PathLike) -> None:
         """Record every base fact gathered, as a snapshot :meth:`from_facts` can read."""
-        self.database().write_facts_dir(directory)
+        db = self.database()
+        try:
+            db.write_facts_dir(directory)
+        except OSError as e:
+            raise FactsError(f"{directory}: cannot write the facts: {e.strerror}") from e
 
     def warnings(self) -> list[str]:
         """What went wrong without stopping inspection (collector warnings, rule warnings)."""

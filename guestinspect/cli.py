@@ -44,11 +44,46 @@ class OneLineErrors(click.Group):
             _fail("interrupted", 130)
         except BrokenPipeError:
             sys.exit(1)
+        # The last resort: whatever a hostile argument still gets through is one line too.
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            _fail(f"{where}{e.strerror or type(e).__name__}")
+        except MemoryError:
+            _fail("out of memory")
+        except RecursionError:
+            _fail("input nested too deeply")
+        except Exception as e:  # noqa: BLE001 - a bug, but still not a traceback
+            if os.environ.get("GUESTINSPECT_DEBUG"):
+                raise
+            _fail(f"internal error: {type(e).__name__}: {_one_line(str(e))} "
+                  "(set GUESTINSPECT_DEBUG=1 for the traceback)", 70)
+
+
+def _one_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _output_dir(path: Path, option: str) -> None:
+    """Create the output directory ``path`` now (before a long inspection), or say why not."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path}: exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"{option} {path}: cannot create the directory: {e.strerror}") from e
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: directory not writable")
 
 
 def _xpath(expr: str, xml: bytes) -> str:
     """Apply an XPath expression to the XML and format the result as virt-inspector does."""
-    from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+    try:
+        from lxml import etree  # type: ignore[import-untyped,unused-ignore]
+    except ImportError as e:
+        raise UsageError(
+            "--xpath needs the lxml module, which is not installed (pip install lxml)"
+        ) from e
 
     try:
         doc = etree.fromstring(xml, etree.XMLParser(remove_blank_text=True))
@@ -173,6 +208,8 @@ def cli(
         raise UsageError("--facts cannot be used with -a or -d")
     if as_json and xpath is not None:
         raise UsageError("--json and --xpath cannot be used together")
+    if facts_out is not None:
+        _output_dir(facts_out, "--facts-out")
     if verbose:
         os.environ["LIBGUESTFS_DEBUG"] = "1"
     if trace:
@@ -227,21 +264,27 @@ def rules_group() -> None:
 @click.option("--alone", is_flag=True,
               help="Check the files by themselves, without the shipped rules.")
 def rules_check(files: Sequence[Path], alone: bool) -> None:
-    """Statically check rule FILES (with the shipped rules they build on); nothing is run."""
+    """Statically check rule FILES or the .dl files of directories (with the shipped rules
+    they build on); nothing is run."""
     from guestinspect.datalog import check_files
     from guestinspect.functors import FUNCTORS, RELATIONS
-    from guestinspect.inspection.driver import rules_dir
+    from guestinspect.inspection.driver import rules_dir, user_rule_files
 
     for f in files:
-        if not f.is_file():
-            raise UsageError(f"{f}: no such file")
-    paths = list(files) if alone else [rules_dir() / "inspect.dl", *files]
+        try:
+            f.stat()  # says what is wrong: no such file, a symlink loop, permission denied…
+        except OSError as e:
+            raise UsageError(f"{f}: {e.strerror}") from e
+    checked = user_rule_files(files)  # a directory: its .dl files; a FIFO: refused when read
+    if not checked:
+        raise UsageError(f"{', '.join(map(str, files))}: no .dl files to check")
+    paths = checked if alone else [rules_dir() / "inspect.dl", *checked]
     errors = check_files(paths, functors=FUNCTORS, relations=RELATIONS)
     for error in errors:
         click.echo(error, err=True)
     if errors:
         sys.exit(1)
-    click.echo(f"{len(files)} file(s) checked: no errors")
+    click.echo(f"{len(checked)} file(s) checked: no errors")
 
 
 def _add_optional_commands() -> None:

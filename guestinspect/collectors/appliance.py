@@ -6,6 +6,7 @@ The drives are always added with ``readonly=True`` (docs/security.md, "Read-only
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -70,10 +71,16 @@ def probe_disk(path: Path, format: str | None) -> str | None:
     Raises ImageError with a one-line message for a missing file, an image qemu cannot open,
     or something that is plainly not a disk image (a text file).
     """
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError as e:
+        raise ImageError(f"{path}: no such file") from e
+    except OSError as e:  # a symlink loop, permission denied…
+        raise ImageError(f"{path}: {(e.strerror or 'cannot stat').lower()}") from e
+    if stat.S_ISDIR(mode):
         raise ImageError(f"{path}: is a directory, not a disk image")
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):  # a FIFO would hang qemu-img
+        raise ImageError(f"{path}: not a regular file or a block device, not a disk image")
     if not os.access(path, os.R_OK):
         raise ImageError(f"{path}: permission denied")
     if path.is_file() and path.stat().st_size == 0:

@@ -26,26 +26,28 @@ def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
         raise click.BadParameter(f"undeclared relation '{name}'")
     kinds = program.kinds[name]
     values: list[object] = []
-    i = 2
-    negative = False
-    while i < len(tokens) and tokens[i].text != ")":
-        t = tokens[i]
-        if t.kind == "punct" and t.text == ",":
-            i += 1
-            continue
-        if t.kind == "punct" and t.text == "-":
-            negative = True
-            i += 1
-            continue
-        col = len(values)
-        kind = kinds[col] if col < len(kinds) else "symbol"
+    i = 2  # strictly: value (',' value)* ')' and nothing after, a value maybe after a '-'
+    while tokens[i].text != ")" or tokens[i].kind != "punct":
+        negative = tokens[i].kind == "punct" and tokens[i].text == "-"
+        t = tokens[i + 1] if negative else tokens[i]
+        if t.kind not in ("number", "string", "ident") or (negative and t.kind != "number"):
+            raise click.BadParameter(f"expected a value at {t.text!r} in {text!r}")
+        kind = kinds[len(values)] if len(values) < len(kinds) else "symbol"
         if kind == "symbol":
             values.append(str(t.value))
         else:
-            v = float(t.text) if kind == "float" else int(t.value)
+            try:
+                v = float(t.text) if kind == "float" else int(t.value)
+            except (TypeError, ValueError):
+                raise click.BadParameter(f"{t.text!r} is not a {kind} in {text!r}") from None
             values.append(-v if negative else v)
-        negative = False
-        i += 1
+        i += 2 if negative else 1
+        if tokens[i].kind == "punct" and tokens[i].text == ",":
+            i += 1
+        elif tokens[i].text != ")" or tokens[i].kind != "punct":
+            raise click.BadParameter(f"expected ',' or ')' at {tokens[i].text!r} in {text!r}")
+    if tokens[i + 1].kind != "eof":
+        raise click.BadParameter(f"unexpected {tokens[i + 1].text!r} after ')' in {text!r}")
     if len(values) != len(kinds):
         raise click.BadParameter(f"relation '{name}' has {len(kinds)} columns, got "
                                  f"{len(values)} values")
@@ -53,7 +55,7 @@ def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
 
 
 @click.command("datalog")
-@click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("program", type=click.Path(path_type=Path))  # the reader says what is wrong
 @click.option("-F", "--fact-dir", "fact_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Directory of the .facts input files.")
 @click.option("-D", "--output-dir", "output_dir", default=".", show_default=True,
@@ -65,6 +67,15 @@ def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
 def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[Path, ...],
             explain: tuple[str, ...]) -> None:
     """Evaluate a Datalog PROGRAM (a subset of Soufflé's language)."""
+    if output_dir != "-":  # now, not after the evaluation: say at once what is wrong
+        out = Path(output_dir)
+        if out.exists() and not out.is_dir():
+            raise click.BadParameter(f"{out}: exists and is not a directory", param_hint="-D")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise click.BadParameter(f"{out}: cannot create the directory: {e.strerror}",
+                                     param_hint="-D") from None
     try:
         prog = Program.from_files([program], include_dirs=include_dirs)
         db = Database(prog)
