@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, Term
+from .runtime import regex_problem
 from .syntax import (
     Aggregate,
     Atom,
@@ -318,6 +319,12 @@ class Checker:
         if sig is None:
             self.a.error(loc, f"unknown functor '{name}'")
             return
+        if name == "match" and args and isinstance(args[0], Const) and isinstance(
+                args[0].value, str):
+            problem = regex_problem(args[0].value)
+            if problem is not None:
+                self.a.error(args[0].loc, f"invalid regular expression {_show(args[0].value)}: "
+                             f"{problem} (RE2 syntax)")
         lo, hi = sig[2], sig[3]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = str(lo) if hi == lo else f"at least {lo}"

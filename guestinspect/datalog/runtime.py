@@ -19,7 +19,7 @@ MAX_NUMBER = 2**63
 MAX_BITS = 65536
 
 
-class EvaluationError(Exception):
+class EvaluationError(ValueError):
     """A run-time error in a rule (division by zero, a bad conversion, ...)."""
 
 

@@ -3,7 +3,11 @@
 Every function here turns text into smaller pieces (lines, fields, KEY=value pairs, version
 parts, paths). What the pieces mean is decided by the rules in ``rules/``. All of them accept
 any input, however hostile (binary garbage, unbalanced quotes, huge files), and then yield
-nothing rather than fail.
+nothing rather than fail; the few that refuse a value (a version number of thousands of
+digits) raise ValueError, which the engine reports as a warning naming the rule and skips.
+
+Regular expressions on guest text are RE2's (linear time, ``guestinspect.datalog.runtime``):
+no input can make a pattern backtrack.
 """
 
 import posixpath
@@ -12,15 +16,18 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from guestinspect.datalog import PyRelation
+from guestinspect.datalog.runtime import regex, regex_text
 
 #: Lines longer than this are not split further (a hostile file cannot make us quadratic).
 MAX_LINE = 64 * 1024
 #: At most this many lines of a file are looked at.
 MAX_LINES = 100_000
+#: A version number of more digits than this is refused (ValueError), not converted.
+MAX_DIGITS = 18
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_MAJOR_MINOR = re.compile(r"(\d+)\.(\d+)")
-_MAJOR = re.compile(r"(\d+)")
+_MAJOR_MINOR = regex(r"([0-9]+)\.([0-9]+)")
+_MAJOR = regex(r"([0-9]+)")
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
 
@@ -70,23 +77,30 @@ def words(text: str) -> Iterator[tuple[str]]:
         yield (w,)
 
 
+def _version_number(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise ValueError(f"a version number of {len(digits)} digits")
+    return int(digits)
+
+
 def major_minor(text: str) -> Iterator[tuple[int, int]]:
-    """``MajorMinor(text, major, minor)``: the first ``N.M`` in the text, else ``N`` (minor 0)."""
-    m = _MAJOR_MINOR.search(text[:MAX_LINE])
+    """``MajorMinor(text, major, minor)``: the first ``N.M`` in the text, else ``N`` (minor 0).
+
+    Digits are ASCII digits; a number of more than MAX_DIGITS digits is a ValueError."""
+    text = regex_text(text[:MAX_LINE])
+    m = _MAJOR_MINOR.search(text)
     if m is not None:
-        yield int(m.group(1)), int(m.group(2))
+        yield _version_number(m.group(1)), _version_number(m.group(2))
         return
-    m = _MAJOR.search(text[:MAX_LINE])
+    m = _MAJOR.search(text)
     if m is not None:
-        yield int(m.group(1)), 0
+        yield _version_number(m.group(1)), 0
 
 
 def regex_groups(pattern: str, text: str) -> Iterator[tuple[str, str]]:
-    """``RegexGroups(pattern, text, g1, g2)``: ``re.search``; groups 1 and 2, ``""`` if absent."""
-    try:
-        m = re.search(pattern, text[:MAX_LINE])
-    except re.error:
-        return
+    """``RegexGroups(pattern, text, g1, g2)``: an RE2 search in the first MAX_LINE characters;
+    groups 1 and 2, ``""`` if absent. A pattern RE2 rejects is an error (a warning)."""
+    m = regex(pattern).search(regex_text(text[:MAX_LINE]))
     if m is None:
         return
     groups = [g or "" for g in m.groups()] + ["", ""]
@@ -161,8 +175,8 @@ def unquote(s: str) -> str:
 
 
 def first_line(s: str) -> str:
-    """The first line of a text, without its line end."""
-    return s.split("\n", 1)[0].rstrip("\r")
+    """The first line of a text, without its line end, and at most MAX_LINE characters."""
+    return s[:MAX_LINE].split("\n", 1)[0].rstrip("\r")
 
 
 def trim(s: str) -> str:

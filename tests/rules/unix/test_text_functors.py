@@ -47,5 +47,6 @@ def test_numbers_and_lines() -> None:
     assert list(text.lines("")) == []
     assert text.disk_index("a") == 0 and text.disk_index("aa") == 26
     assert text.hex_reverse("78563412") == "12345678"
-    assert list(text.regex_groups("(", "x")) == []
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        list(text.regex_groups("(", "x"))
     assert list(text.text_block("s\n a\n .\n b")) == [("s", "a\n.\nb")]

@@ -1,0 +1,117 @@
+"""Regular expressions are RE2's: linear time on any guest text, one dialect for ``match`` and
+``RegexGroups``, and a pattern RE2 rejects is a static error when it is a constant (issue 10,
+class 5)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from guestinspect.datalog import Database, DatalogError, Program
+from guestinspect.datalog.ir import AggregateLit, AtomLit, ConstraintLit, Lit
+from guestinspect.datalog.runtime import match, regex_problem
+from guestinspect.datalog.syntax import Const
+from guestinspect.functors import text
+from guestinspect.inspection.driver import load_program, run_collector
+from tests.rules.unix.guests import fedora
+
+CENTOS = r"CentOS.*release (\d+).*Update (\d+)"
+
+
+def hostile_line(size: int) -> str:
+    """The worst case for a backtracking engine: many "release N" and no "Update"."""
+    unit = "CentOS release 5 "
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def best_of(n: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_the_centos_pattern_is_linear_on_a_64_kib_line() -> None:
+    big, small = hostile_line(64 * 1024), hostile_line(8 * 1024)
+    assert list(text.regex_groups(CENTOS, big)) == []
+    t_big = best_of(3, lambda: list(text.regex_groups(CENTOS, big)))
+    t_small = best_of(3, lambda: list(text.regex_groups(CENTOS, small)))
+    assert t_big < 0.5, t_big  # a backtracking engine takes minutes
+    # 8 times the input: linear is about 8 times the time, cubic 512 times
+    assert t_big < 40 * t_small + 0.01, (t_big, t_small)
+    t_match = best_of(3, lambda: match(f"{CENTOS}.*", big))
+    assert t_match < 0.5, t_match
+
+
+def test_a_hostile_release_line_through_the_rules_is_quick() -> None:
+    guest = fedora()
+    root = next(dev for (dev, path) in guest.files if path == "/etc/redhat-release")
+    guest.write(root, "/etc/redhat-release", hostile_line(64 * 1024) + " Update 7\n")
+    start = time.perf_counter()
+    db = run_collector(load_program(), guest.collector())
+    assert time.perf_counter() - start < 30
+    assert {t[1] for t in db.tuples("OsDistro")} == {"centos"}
+    assert {t[1] for t in db.tuples("MajorVersion")} == {5}
+
+
+def _patterns(lits: list[Lit]) -> Iterator[str]:
+    for lit in lits:
+        if isinstance(lit, ConstraintLit) and lit.name == "match":
+            if isinstance(lit.args[0], Const):
+                yield str(lit.args[0].value)
+        elif isinstance(lit, AtomLit) and lit.relation == "RegexGroups":
+            if isinstance(lit.args[0], Const):
+                yield str(lit.args[0].value)
+        elif isinstance(lit, AggregateLit):
+            yield from _patterns(lit.body)
+
+
+def test_every_pattern_of_the_shipped_rules_compiles_under_re2() -> None:
+    program = load_program()
+    patterns = {p for rule in program.rules for p in _patterns(rule.body)}
+    db = Database(program)
+    db.run()
+    table = {rx for *_, rx in db.tuples("ReleaseFile") if rx}  # RegexGroups(rx, ...) patterns
+    assert CENTOS in table and "opensuse-.*" in patterns and len(patterns) > 20
+    bad = {p: regex_problem(p) for p in patterns | table if regex_problem(p) is not None}
+    assert bad == {}
+
+
+@pytest.mark.parametrize(("pattern", "col", "reason"), [
+    (r"(a)\\1", 21, "invalid escape sequence"),
+    ("(?<=a)b", 21, "invalid perl operator: (?<"),
+    ("a(?!b)", 21, "invalid perl operator: (?!"),
+    ("(", 21, "missing )"),
+])
+def test_a_constant_pattern_re2_rejects_is_a_static_error(pattern: str, col: int,
+                                                          reason: str) -> None:
+    source = f'.decl A(x: symbol)\n.decl B(x: symbol)\nB(x) :- A(x), match("{pattern}", x).\n'
+    with pytest.raises(DatalogError) as e:
+        Program.from_text(source, "t.dl")
+    [error] = e.value.errors
+    assert error.startswith(f"t.dl:3:{col}: invalid regular expression "), error
+    assert reason in error and error.endswith("(RE2 syntax)")
+
+
+def test_one_dialect_for_match_and_regex_groups() -> None:
+    db = Database(Program.from_text("""
+    .decl A(x: symbol)
+    .decl M(x: symbol)
+    M(x) :- A(x), match("[[:digit:]]+\\\\.[0-9]+", x).
+    .decl G(x: symbol, a: symbol, b: symbol)
+    G(x, a, b) :- A(x), RegexGroups("([[:digit:]]+)\\\\.(\\\\d+)", x, a, b).
+    .decl RegexGroups(p: symbol, t: symbol, a: symbol, b: symbol)
+    """, relations={"RegexGroups": text.RELATIONS["RegexGroups"]}))
+    db.add_facts("A", [("7.9",), ("\u0663.1",), ("x7.9y",)])  # U+0663: an Arabic-Indic 3
+    db.run()
+    assert db.tuples("M") == {("7.9",)}  # \d and [[:digit:]] are ASCII digits only
+    assert db.tuples("G") == {("7.9", "7", "9"), ("x7.9y", "7", "9")}
+
+
+def test_text_with_lone_surrogates_is_matched() -> None:
+    assert match("a.b", "a\udcffb")  # an undecodable guest byte is one character
+    assert list(text.regex_groups("(x+)(.)", "\udc80xx\udc81")) == [("xx", "\ufffd")]
