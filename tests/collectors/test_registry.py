@@ -1,11 +1,15 @@
 """Registry facts from real hives, read locally with hivex (no appliance)."""
 
 import lzma
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors import registry
+from guestinspect.collectors import isolate, registry
 from tests.oracles import SHARED
 
 HIVES = SHARED / "testdata" / "real-hives"
@@ -93,3 +97,85 @@ def test_not_a_hive(tmp_path: Path) -> None:
 )
 def test_decode_value(vtype: int, data: bytes, expected: tuple[str, str]) -> None:
     assert registry.decode_value(vtype, data) == expected
+
+
+# ---- the isolated reader (collectors/isolate.py): a child process per batch of keys ----
+
+KEYS = ["Select", "ControlSet001\\Control\\ComputerName\\ComputerName", "MountedDevices", ""]
+
+
+def _segfaulting_hive(tmp: Path, system: Path) -> Path:
+    """Windows 7's SYSTEM with 4 bytes cut at 5930808 and cut short at 6102156 bytes (found by
+    fuzz/targets/registry.py): hivex (1.3.x) dies of SIGSEGV reading it in its unsafe mode."""
+    data = bytearray(system.read_bytes())
+    del data[5930808:5930812]
+    del data[6102156:]
+    path = tmp / "SYSTEM-segv"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["SYSTEM", "SYSTEM_WIN_10_1709", "corrupted_system_hive",
+                                  "NTUSER.DAT"])
+def test_isolated_reads_what_hivex_reads(tmp_path_factory: pytest.TempPathFactory,
+                                         name: str) -> None:
+    path = _unxz(tmp_path_factory, name)
+    isolated = isolate.read_keys_isolated(path, FS, HIVE, KEYS)
+    assert isolated == registry.read_keys(path, FS, HIVE, KEYS)
+    assert isolated.get("RegistryKeyFound")
+
+
+def test_real_segfault_costs_that_hive_only(tmp_path: Path, system: Path,
+                                            tmp_path_factory: pytest.TempPathFactory) -> None:
+    bad = _segfaulting_hive(tmp_path, system)
+    # in this process, the same read would kill pytest: check that it really crashes hivex
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from guestinspect.collectors import registry; "
+         "registry.read_keys(Path(sys.argv[1]), 'fs', 'h', sys.argv[2:])", str(bad), *KEYS],
+        capture_output=True, check=False,
+    )
+    assert probe.returncode == -signal.SIGSEGV
+    facts = isolate.read_keys_isolated(bad, FS, HIVE, KEYS)
+    assert facts == {"HiveError": {
+        (FS, HIVE, "the hive reader crashed (SIGSEGV); nothing read from this hive")}}
+    # the next hive (and the rest of the inspection) reads on
+    good = _unxz(tmp_path_factory, "SYSTEM_WIN_10_1709")
+    soft = "/Windows/System32/config/SOFTWARE"
+    facts = isolate.read_keys_isolated(good, FS, soft, ["Select"])
+    assert "HiveError" not in facts
+    assert any(t[3] == "current" for t in facts["RegistryValue"])
+
+
+@pytest.mark.parametrize(
+    ("fault", "limits", "message"),
+    [
+        ("segv", isolate.Limits(),
+         "the hive reader crashed (SIGSEGV); nothing read from this hive"),
+        ("hang", isolate.Limits(seconds=1.5), "the hive reader took longer than 2s and was killed"),
+        ("memory", isolate.Limits(memory=64 << 20), "the hive reader failed: out of memory"),
+        ("cpu", isolate.Limits(seconds=60, cpu_seconds=1),
+         "the hive reader used more than 1s of CPU and was killed"),
+        ("garbage", isolate.Limits(), "the hive reader gave a malformed RegistryValue fact"),
+    ],
+)
+def test_child_faults_become_hive_errors(system: Path, fault: str, limits: isolate.Limits,
+                                         message: str) -> None:
+    t0 = time.monotonic()
+    facts = isolate.read_keys_isolated(system, FS, HIVE, KEYS, limits=limits, fault=fault)
+    assert facts == {"HiveError": {(FS, HIVE, message)}}
+    assert time.monotonic() - t0 < limits.seconds + 10
+
+
+def test_deadline_shortens_the_wait(system: Path) -> None:
+    t0 = time.monotonic()
+    facts = isolate.read_keys_isolated(system, FS, HIVE, KEYS, timeout=0.5, fault="hang")
+    assert facts == {"HiveError": {(FS, HIVE, "the hive reader took longer than 0s and was "
+                                              "killed")}}
+    assert time.monotonic() - t0 < 5
+
+
+def test_missing_hive_file(tmp_path: Path) -> None:
+    facts = isolate.read_keys_isolated(tmp_path / "none", FS, HIVE, KEYS)
+    assert facts == {"HiveError": {(FS, HIVE, "the hive reader failed: cannot read the hive: "
+                                              "No such file or directory")}}
