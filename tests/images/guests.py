@@ -620,6 +620,9 @@ def build_blank_fs(ctx: Ctx) -> None:
 _FEDORA_DATA = ("fedora-db.sql.xz",)
 _WINDOWS_DATA = ("minimal-hive", "windows-software.reg", "windows-system.reg")
 
+# The hostile guests (issue 10) build on the helpers above, hence imported here.
+from tests.images.hostile import HOSTILE  # noqa: E402
+
 _ALL: list[Guest] = [
     Guest(
         "debian",
@@ -712,7 +715,7 @@ _ALL: list[Guest] = [
     ),
 ]
 
-GUESTS: dict[str, Guest] = {guest.name: guest for guest in _ALL}
+GUESTS: dict[str, Guest] = {guest.name: guest for guest in [*_ALL, *HOSTILE]}
 
 #: Guests asked for that this appliance cannot make, with the reason.
 UNSUPPORTED: dict[str, str] = {
