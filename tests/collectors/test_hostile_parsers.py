@@ -184,11 +184,12 @@ def test_bdb_btree_item_past_the_page() -> None:
 
 
 def test_dpkg_continuation_lines_are_linear() -> None:
-    data = b"Package: big\nStatus: install ok installed\nDescription: x\n" + b" y\n" * 80_000
+    """160k continuation lines: the quadratic parser took about 4 s, this one 0.3 s."""
+    data = b"Package: big\nStatus: install ok installed\nDescription: x\n" + b" y\n" * 160_000
     start = time.perf_counter()
     (record,) = packages.parse_dpkg_status(data)
-    assert time.perf_counter() - start < 0.3
-    assert record["description"].count("\n") == 80_000
+    assert time.perf_counter() - start < 1.0
+    assert record["description"].count("\n") == 160_000
 
 
 def test_dpkg_cut_at_the_cap_keeps_whole_records() -> None:
