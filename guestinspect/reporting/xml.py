@@ -4,8 +4,14 @@ virt-inspector writes with libxml2's ``xmlTextWriter``, indented by two spaces. 
 reproduces that output: the element order, the sort orders, the ``<?xml version="1.0"?>``
 header, empty elements as ``<x/>``, and the writer's escaping (text: ``& < > "`` and CR;
 attributes: also TAB and LF, and non-ASCII characters as hexadecimal character references).
+
+One difference, on purpose: libxml2's writer copies characters that XML 1.0 forbids (C0
+controls other than TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF) into the document,
+which is then not well-formed. Here each such character of a guest's text is written as
+U+FFFD REPLACEMENT CHARACTER (docs/compatibility.md), so that the output always parses.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,10 +50,20 @@ _HEAD_FIELDS = (
 _BASE64_LINE = 72
 
 
+#: Characters XML 1.0 does not allow, not even as a character reference.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+REPLACEMENT = "\ufffd"
+
+
+def xml_chars(s: str) -> str:
+    """``s`` with every character XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub(REPLACEMENT, s)
+
+
 def escape_text(s: str) -> str:
-    """Escape element content as libxml2's writer does."""
+    """Escape element content as libxml2's writer does (forbidden characters: U+FFFD)."""
     return (
-        s.replace("&", "&amp;")
+        xml_chars(s).replace("&", "&amp;")
         .replace("<", "&lt;")
         .replace(">", "&gt;")
         .replace('"', "&quot;")
@@ -56,9 +72,10 @@ def escape_text(s: str) -> str:
 
 
 def escape_attribute(s: str) -> str:
-    """Escape an attribute value as libxml2's writer does (it has no document encoding)."""
+    """Escape an attribute value as libxml2's writer does (it has no document encoding);
+    forbidden characters become U+FFFD (``&#xFFFD;``)."""
     out: list[str] = []
-    for c in s:
+    for c in xml_chars(s):
         if c == "&":
             out.append("&amp;")
         elif c == "<":
