@@ -891,9 +891,8 @@ class ImageCollector:
             return packages.parse_apk_installed(data, size)
         if kind == "rpm":
             if self._fetch(fs, _join(path, "rpmdb.sqlite"), work / "rpmdb.sqlite") is not None:
-                for extra in ("-wal", "-shm"):
-                    name = "rpmdb.sqlite" + extra
-                    self._fetch(fs, _join(path, name), work / name)
+                # The WAL, not the guest's -shm (an index sqlite would trust; it rebuilds it).
+                self._fetch(fs, _join(path, "rpmdb.sqlite-wal"), work / "rpmdb.sqlite-wal")
                 return packages.read_rpm_sqlite(work / "rpmdb.sqlite")
             if self._fetch(fs, _join(path, "Packages"), work / "Packages") is not None:
                 with (work / "Packages").open("rb") as f:
