@@ -24,6 +24,8 @@ MAX_LINE = 64 * 1024
 MAX_LINES = 100_000
 #: A version number of more digits than this is refused (ValueError), not converted.
 MAX_DIGITS = 18
+#: ``zero_pad`` pads to at most this width.
+MAX_WIDTH = 64
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _MAJOR_MINOR = regex(r"([0-9]+)\.([0-9]+)")
@@ -252,8 +254,8 @@ def zero_pad2(n: int) -> str:
 
 def zero_pad(s: str, width: int) -> str:
     """A decimal text left-padded with zeros to ``width`` (so that texts sort as numbers);
-    any other text is returned as it is."""
-    return s.rjust(width, "0") if s.isascii() and s.isdigit() else s
+    any other text is returned as it is. The width is at most MAX_WIDTH."""
+    return s.rjust(min(width, MAX_WIDTH), "0") if s.isascii() and s.isdigit() else s
 
 
 FUNCTORS: dict[str, Callable[..., Any]] = {

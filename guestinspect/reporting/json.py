@@ -6,29 +6,17 @@ they become U+FFFD REPLACEMENT CHARACTER, as in the XML (docs/compatibility.md).
 """
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from guestinspect.inspection.results import Inspection
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _clean(value: Any) -> Any:
-    """``value`` with lone surrogates replaced in every string, keys included."""
-    if isinstance(value, str):
-        return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, Mapping):
-        return {_clean(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
+from guestinspect.reporting.surrogates import replace_surrogates
 
 
 def to_json(inspections: Sequence[Mapping[str, Any]], ensure_ascii: bool = False) -> str:
     """A JSON array of the inspection dicts, indented by two spaces, ending with a newline."""
-    return json.dumps(_clean(list(inspections)), indent=2, ensure_ascii=ensure_ascii) + "\n"
+    data = replace_surrogates(list(inspections))
+    return json.dumps(data, indent=2, ensure_ascii=ensure_ascii) + "\n"
 
 
 def from_json(text: str) -> list[Inspection]:

@@ -23,6 +23,7 @@ from guestinspect.inspection.results import (
     drive_order,
     mountpoint_order,
 )
+from guestinspect.reporting.surrogates import replace_surrogates
 
 HEADER = '<?xml version="1.0"?>\n'
 
@@ -207,6 +208,6 @@ def to_xml(inspections: Sequence[Mapping[str, Any]]) -> str:
     else:
         w.open(0, "operatingsystems")
         for os in inspections:
-            _write_root(w, os)
+            _write_root(w, replace_surrogates(os))
         w.close(0, "operatingsystems")
     return HEADER + "\n".join(w.lines) + "\n"
