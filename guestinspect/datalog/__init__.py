@@ -6,6 +6,8 @@ It knows nothing of disks. See docs/rule-language.md for the language.
 from .database import Database
 from .errors import DatalogError
 from .explain import Derivation
+from .limits import Limits
 from .program import Program, PyRelation, check_files
 
-__all__ = ["Database", "DatalogError", "Derivation", "Program", "PyRelation", "check_files"]
+__all__ = ["Database", "DatalogError", "Derivation", "Limits", "Program", "PyRelation",
+           "check_files"]

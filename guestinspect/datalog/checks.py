@@ -26,6 +26,7 @@ from .syntax import (
     Negation,
     Rule,
     Truth,
+    TypeDecl,
     UnOp,
     Var,
     Wildcard,
@@ -138,34 +139,47 @@ class Checker:
         return self.a
 
     def check_types(self) -> None:
+        """Resolve every type definition to its base kind, depth first without recursion
+        (a chain of thousands of types is fine); a cycle of definitions is an error."""
         pending = {t.name: t for t in self.module.types}
         for t in self.module.types:
             if t.name in BASE_KINDS:
                 self.a.error(t.loc, f"cannot redefine the built-in type '{t.name}'")
-        resolving: set[str] = set()
+        for first in self.module.types:
+            if first.name in self.types:
+                continue
+            stack = [first.name]
+            on_path = {first.name}
+            while stack:
+                name = stack[-1]
+                nxt = next((b for b in pending[name].bases
+                            if b not in self.types and b in pending), None)
+                if nxt is None:
+                    stack.pop()
+                    on_path.discard(name)
+                    self.types[name] = self.base_kind(pending[name])
+                elif nxt in on_path:
+                    cycle = stack[stack.index(nxt):]
+                    self.a.error(pending[nxt].loc, f"type '{nxt}' is defined in terms of "
+                                 f"itself ({' -> '.join([*cycle, nxt])})")
+                    for c in cycle:
+                        self.types[c] = "symbol"
+                    del stack[stack.index(nxt):]
+                    on_path.difference_update(cycle)
+                else:
+                    stack.append(nxt)
+                    on_path.add(nxt)
 
-        def resolve(name: str, loc: Location) -> str | None:
-            if name in self.types:
-                return self.types[name]
-            t = pending.get(name)
-            if t is None or name in resolving:
-                return None
-            resolving.add(name)
-            kinds = {resolve(b, t.loc) for b in t.bases}
-            resolving.discard(name)
-            if None in kinds:
-                bad = [b for b in t.bases if resolve(b, t.loc) is None]
-                self.a.error(t.loc, f"unknown type '{bad[0]}' in the definition of '{name}'")
-                self.types[name] = "symbol"
-                return "symbol"
-            if len(kinds) > 1 and kinds != {"number", "unsigned"}:
-                self.a.error(t.loc, f"type '{name}' mixes symbols and numbers")
-            kind = sorted(k for k in kinds if k is not None)[0]
-            self.types[name] = kind
-            return kind
-
-        for t in self.module.types:
-            resolve(t.name, t.loc)
+    def base_kind(self, t: TypeDecl) -> str:
+        """The kind of a type whose bases are all resolved (or unknown)."""
+        bad = [b for b in t.bases if b not in self.types]
+        if bad:
+            self.a.error(t.loc, f"unknown type '{bad[0]}' in the definition of '{t.name}'")
+            return "symbol"
+        kinds = {self.types[b] for b in t.bases}
+        if len(kinds) > 1 and kinds != {"number", "unsigned"}:
+            self.a.error(t.loc, f"type '{t.name}' mixes symbols and numbers")
+        return sorted(kinds)[0]
 
     def resolve(self, name: str, loc: Location) -> str:
         kind = self.types.get(name)

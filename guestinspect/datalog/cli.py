@@ -10,6 +10,7 @@ import click
 from .database import Database
 from .errors import DatalogError
 from .lexer import LexError, tokenize
+from .limits import MAX_RULES, MAX_RULES_PER_CLAUSE, MAX_TUPLES, Limits
 from .program import Program
 
 
@@ -64,8 +65,18 @@ def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
               type=click.Path(file_okay=False, path_type=Path), help="Where #include looks.")
 @click.option("--explain", "explain", multiple=True, metavar="'Rel(a,\"b\")'",
               help="Print why a tuple holds (a derivation tree).")
+@click.option("--max-tuples", type=click.IntRange(min=1), default=MAX_TUPLES, show_default=True,
+              help="Stop evaluation when the database holds more tuples.")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop evaluation after this many seconds (default: no limit).")
+@click.option("--max-rules", type=click.IntRange(min=1), default=MAX_RULES, show_default=True,
+              help="Refuse a program of more rules, once disjunctions are expanded.")
+@click.option("--max-rules-per-clause", type=click.IntRange(min=1),
+              default=MAX_RULES_PER_CLAUSE, show_default=True,
+              help="Refuse a clause whose disjunctions expand to more rules.")
 def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[Path, ...],
-            explain: tuple[str, ...]) -> None:
+            explain: tuple[str, ...], max_tuples: int, max_seconds: float | None,
+            max_rules: int, max_rules_per_clause: int) -> None:
     """Evaluate a Datalog PROGRAM (a subset of Soufflé's language)."""
     if output_dir != "-":  # now, not after the evaluation: say at once what is wrong
         out = Path(output_dir)
@@ -76,8 +87,10 @@ def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[
         except OSError as e:
             raise click.BadParameter(f"{out}: cannot create the directory: {e.strerror}",
                                      param_hint="-D") from None
+    limits = Limits(max_tuples=max_tuples, max_rules_per_clause=max_rules_per_clause,
+                    max_rules=max_rules, max_seconds=max_seconds)
     try:
-        prog = Program.from_files([program], include_dirs=include_dirs)
+        prog = Program.from_files([program], include_dirs=include_dirs, limits=limits)
         db = Database(prog)
         db.load_facts_dir(fact_dir)
         db.run()

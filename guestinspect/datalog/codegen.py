@@ -29,6 +29,13 @@ CALLS = {"strlen": "len", "substr": "_substr", "ord": "_ord", "to_number": "_to_
 WRAPPING = {"+", "-", "*", "^", "bshl", "bnot", "to_unsigned", "itou", "ftou"}
 
 
+#: Nested blocks of one generated function before the rest of a body goes to a nested helper
+#: function (Python allows 20 nested loops and 100 indentation levels per function).
+SPLIT_DEPTH = 12
+#: Loop iterations between two calls of ``tick`` (the database's limits check).
+TICK_EVERY = 10_000
+
+
 # ---- planning ----------------------------------------------------------------------------
 
 
@@ -140,6 +147,10 @@ class Emitter:
         self.helpers: set[str] = set()
         self.witnesses: list[str] = []  # explain mode: tuple variables of positive atoms
         self.counting = 0  # > 0 inside an aggregate: every matching tuple counts
+        self.ticking = False  # count loop iterations and call ``tick`` (compile_rule)
+        self.defs: list[str] = []  # nested helper functions of the function being written
+        self.shared: list[str] = []  # aggregate accumulators a helper assigns (nonlocal)
+        self.generator = False  # the function being written yields (explain mode)
 
     def var(self, name: str) -> str:
         n = self.names.get(name)
@@ -254,11 +265,49 @@ class Emitter:
     def body(self, lits: list[Lit], i: int, depth: int, bound: set[str],
              inner: Callable[[int, set[str]], None], delta: AtomLit | None,
              explain: bool) -> None:
-        if i == len(lits):
-            inner(depth, bound)
-            return
-        lit = lits[i]
+        """Emit ``lits[i:]`` then ``inner``, each literal nested in the previous one."""
         bound = set(bound)
+        for k in range(i, len(lits)):
+            if depth >= SPLIT_DEPTH:
+                self.split(lits, k, depth, bound, inner, delta, explain)
+                return
+            depth = self.literal(lits[k], depth, bound, delta, explain)
+        inner(depth, bound)
+
+    def split(self, lits: list[Lit], i: int, depth: int, bound: set[str],
+              inner: Callable[[int, set[str]], None], delta: AtomLit | None,
+              explain: bool) -> None:
+        """Emit ``lits[i:]`` as a nested function and a call to it: a rule of many atoms
+        stays within Python's limits on nested blocks. The helper reads the variables bound
+        so far as closure variables; it assigns the accumulators of the aggregates it is in
+        (``nonlocal``)."""
+        name = self.tmp("_part")
+        outer_lines, outer_defs = self.lines, self.defs
+        self.lines, self.defs = [], []
+        self.body(lits, i, 0, bound, inner, delta, explain)
+        lines, defs = self.lines, self.defs
+        self.lines, self.defs = outer_lines, outer_defs
+        shared = [*self.shared, "_n"] if self.ticking else list(self.shared)
+        text = [f"def {name}():"]
+        if shared:
+            text.append(f"    nonlocal {', '.join(dict.fromkeys(shared))}")
+        text.extend("    " + ln for ln in defs + lines)
+        self.defs.extend(text)
+        generator = self.generator and not self.counting
+        self.emit(depth, f"yield from {name}()" if generator else f"{name}()")
+
+    def loop(self, depth: int, header: str) -> int:
+        """``for …:`` and, when ticking, the iteration countdown; the depth inside it."""
+        self.emit(depth, f"for {header}:")
+        if self.ticking:
+            self.emit(depth + 1, "_n -= 1")
+            self.emit(depth + 1, "if not _n:")
+            self.emit(depth + 2, "_n = tick()")
+        return depth + 1
+
+    def literal(self, lit: Lit, depth: int, bound: set[str], delta: AtomLit | None,
+                explain: bool) -> int:
+        """Emit one body literal (adding what it binds to ``bound``); the depth inside it."""
         if isinstance(lit, AtomLit) and lit.python:
             depth = self.python_atom(lit, depth, bound, explain)
         elif isinstance(lit, AtomLit):
@@ -289,7 +338,7 @@ class Emitter:
         else:
             depth = self.aggregate(lit, depth, bound)
             bound.add(lit.result)
-        self.body(lits, i + 1, depth, bound, inner, delta, explain)
+        return depth
 
     def atom(self, lit: AtomLit, depth: int, bound: set[str], is_delta: bool,
              explain: bool) -> int:
@@ -347,8 +396,7 @@ class Emitter:
             self.emit(depth, f"if {source}:")  # existence only
             return depth + 1
         if explain or checks or filters or arity > 6 or not binds:
-            self.emit(depth, f"for {witness} in {source}:")
-            depth += 1
+            depth = self.loop(depth, f"{witness} in {source}")
             for col, v in binds:
                 self.emit(depth, f"{v} = {witness}[{col}]")
             conds = [f"{witness}[{c}] == {v}" for c, v in checks + filters]
@@ -356,8 +404,7 @@ class Emitter:
             target = ["_"] * arity
             for col, v in binds:
                 target[col] = v
-            self.emit(depth, f"for ({', '.join(target)},) in {source}:")
-            depth += 1
+            depth = self.loop(depth, f"({', '.join(target)},) in {source}")
             conds = []
         if conds:
             self.emit(depth, f"if {' and '.join(conds)}:")
@@ -393,8 +440,7 @@ class Emitter:
             cond = " and ".join(conds) or "True"
             return self.open_if(depth, f"not any({cond} for {out} in {rows})")
         depth = self.open_if(depth, None)
-        self.emit(depth, f"for {out} in {rows}:")
-        depth += 1
+        depth = self.loop(depth, f"{out} in {rows}")
         for name, slot in binds:
             self.emit(depth, f"{self.var(name)} = {slot}")
             bound.add(name)
@@ -443,10 +489,15 @@ class Emitter:
                     self.emit(d + 1, f"{w} = {var}")
 
         saved_witnesses = [(self.tmp("w"), self.var(name)) for name in lit.witnesses]
+        for w, _var in saved_witnesses:
+            self.emit(depth, f"{w} = None")
         saved = self.witnesses
         self.witnesses = []
         self.counting += 1
+        shared = len(self.shared)
+        self.shared += [acc, *([cnt] if op == "mean" else []), *(w for w, _ in saved_witnesses)]
         self.body(order, 0, depth, bound, inner, None, False)
+        del self.shared[shared:]
         self.counting -= 1
         self.witnesses = saved
         value = acc
@@ -478,7 +529,7 @@ class Emitter:
             helper = runtime.HELPERS[h]
             self.env[h] = helper if h not in runtime.FALLIBLE else runtime.guard(
                 helper, self.where, runtime.FALLIBLE[h], self.failures)
-        lines.extend("    " + ln for ln in self.lines)
+        lines.extend("    " + ln for ln in self.defs + self.lines)
         if len(lines) == 1 or not self.lines:
             lines.append("    pass")
         source = "\n".join(lines) + "\n"
@@ -509,11 +560,15 @@ def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
                  pyrels: Mapping[str, Callable[..., Any]],
                  functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
                  delta: int | None, failures: FailureLog | None = None,
-                 ) -> Callable[[set[Any] | None, Callable[[Any], None]], None]:
-    """Compile ``rule`` to ``rule(delta, out_add)``; with ``delta`` set, body literal number
-    ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation.
+                 ) -> Callable[[set[Any] | None, Callable[[Any], None], Callable[[], int]], None]:
+    """Compile ``rule`` to ``rule(delta, out_add, tick)``; with ``delta`` set, body literal
+    number ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation.
+    Every ``TICK_EVERY`` loop iterations it calls ``tick()`` (which may raise to stop
+    evaluation; it returns the next countdown).
     Functor failures go to ``failures``."""
     em = Emitter(rule, relations, pyrels, functors, modes, failures)
+    em.ticking = True
+    em.prelude.append(f"_n = {TICK_EVERY}")
     sizes = _LiveSizes(relations)
     order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
@@ -524,7 +579,7 @@ def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
         em.emit(em.open_if(depth, None), f"out_add({head})")
 
     em.body(order, 0, 0, set(), inner, delta_lit, False)
-    return em.finish("def rule(delta, out_add):")
+    return em.finish("def rule(delta, out_add, tick):")
 
 
 def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
@@ -534,6 +589,7 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
     """Compile ``rule(goal)``: yields, for each body instantiation deriving ``goal``, the tuple
     of positive body tuples (in the order of the returned atoms)."""
     em = Emitter(rule, relations, pyrels, functors, modes)
+    em.generator = True
     bound: set[str] = set()
     for i, a in enumerate(rule.head_args):
         if isinstance(a, Var) and a.name not in bound:

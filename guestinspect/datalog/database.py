@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .codegen import compile_explainer, compile_rule
+from .codegen import TICK_EVERY, compile_explainer, compile_rule
 from .errors import DatalogError
 from .explain import Derivation
 from .factfiles import format_rows, read_facts, write_facts
 from .failures import FailureLog
 from .ir import AtomLit, NormRule
+from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program
 from .relation import Relation, Row
 from .stratify import Stratum
 
-RuleFn = Callable[[set[Row] | None, Callable[[Row], None]], None]
+RuleFn = Callable[[set[Row] | None, Callable[[Row], None], Callable[[], int]], None]
 
 
 class Database:
     """The tuples of one program's relations: add facts, run, read, query, explain."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, limits: Limits | None = None) -> None:
         self.program = program
+        self.limits = limits if limits is not None else program.limits
+        self.held = 0  # tuples in the relations
+        self._round: dict[str, set[Row]] = {}  # tuples derived in the current round
+        self._deadline: float | None = None
         self.relations: dict[str, Relation] = {
             name: Relation(name, len(cols)) for name, cols in program.declarations.items()
             if name not in program.modes
@@ -74,6 +80,9 @@ class Database:
             return 0
         self.base[relation] |= new
         added = rel.add(new)
+        self.held += len(added)
+        if self.held > self.limits.max_tuples:
+            raise DatalogError([f"cannot add the facts: {self._too_many()}"])
         if added:
             self.pending.setdefault(relation, set()).update(added)
         return len(added)
@@ -97,7 +106,22 @@ class Database:
     def run(self) -> None:
         """Evaluate. After more ``add_facts``, a stratum that reads changed relations only
         through positive atoms continues semi-naively from the new tuples; one that negates or
-        aggregates a changed relation (or reads one that lost tuples) is recomputed."""
+        aggregates a changed relation (or reads one that lost tuples) is recomputed.
+
+        Evaluation stops with a DatalogError when it holds more than ``limits.max_tuples``
+        tuples or takes more than ``limits.max_seconds``."""
+        seconds = self.limits.max_seconds
+        self._deadline = time.monotonic() + seconds if seconds is not None else None
+        try:
+            self._run()
+        except LimitExceeded as e:
+            message = str(e)
+            raise DatalogError([message if ": evaluation stopped" in message else
+                                f"evaluation stopped: {message}"]) from None
+        finally:
+            self._round = {}
+
+    def _run(self) -> None:
         if not self.evaluated:
             for stratum in self.program.strata:
                 self._evaluate(stratum)
@@ -125,8 +149,10 @@ class Database:
         old = {r: set(self.relations[r].tuples) for r in stratum.relations}
         for r in stratum.relations:
             rel = self.relations[r]
+            self.held -= len(rel)
             rel.clear()
             rel.add_new(set(self.base[r]))
+            self.held += len(rel)
         for layers in (self.rounds.get(r) for r in stratum.relations):
             if layers is not None:
                 layers.clear()
@@ -142,6 +168,7 @@ class Database:
         they read (other strata), then the usual rounds over the stratum's own relations."""
         members = set(stratum.relations)
         new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+        self._round = new
         for rule in stratum.rules:
             for pos in rule.positive_atoms():
                 lit = rule.body[pos]
@@ -149,8 +176,7 @@ class Database:
                 d = delta.get(lit.relation)
                 if d and lit.relation not in members:
                     self._call(rule, pos, d, new[rule.head])
-        deltas = {r: self.relations[r].add(rows) | delta.get(r, set())
-                  for r, rows in new.items()}
+        deltas = {r: self._store(r, rows) | delta.get(r, set()) for r, rows in new.items()}
         if stratum.recursive:
             deltas = self._fixpoint(stratum, deltas)
         delta.update(deltas)
@@ -165,10 +191,33 @@ class Database:
             self._compiled[key] = fn
         return fn
 
+    def _store(self, relation: str, rows: set[Row]) -> set[Row]:
+        added = self.relations[relation].add(rows)
+        self.held += len(added)
+        return added
+
+    def _too_many(self) -> str:
+        return f"more than {self.limits.max_tuples} tuples ({limit_hint('max_tuples')})"
+
+    def _tick(self) -> int:
+        """The limits check, called before each rule and by compiled rules as they loop;
+        returns how many iterations until the next call."""
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise LimitExceeded(f"it took more than "
+                                f"{self.limits.max_seconds:g} s ({limit_hint('max_seconds')})")
+        if self.held + sum(len(rows) for rows in self._round.values()) > \
+                self.limits.max_tuples:
+            raise LimitExceeded(self._too_many())
+        return TICK_EVERY
+
     def _call(self, rule: NormRule, delta: int | None, rows: set[Row] | None,
               out: set[Row]) -> None:
         try:
-            self._fn(rule, delta)(rows, out.add)
+            self._tick()
+            self._fn(rule, delta)(rows, out.add, self._tick)
+        except LimitExceeded as e:
+            raise LimitExceeded(f"{rule.source.loc}: evaluation stopped in this rule: {e}") \
+                from None
         except DatalogError:
             raise
         except Exception as e:  # a run-time error in a functor, a conversion, ...
@@ -179,9 +228,10 @@ class Database:
         if not stratum.rules:
             return
         new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+        self._round = new
         for rule in stratum.rules:
             self._call(rule, None, None, new[rule.head])
-        deltas = {r: self.relations[r].add(rows) for r, rows in new.items()}
+        deltas = {r: self._store(r, rows) for r, rows in new.items()}
         if stratum.recursive:
             self._fixpoint(stratum, deltas)
 
@@ -189,7 +239,6 @@ class Database:
         """Semi-naive rounds over a recursive stratum from ``deltas`` (tuples just added);
         each round's tuples are appended to ``self.rounds`` (for explain). Returns every
         tuple added, ``deltas`` included."""
-        rels = self.relations
         rounds = {r: self.rounds.setdefault(r, []) for r in stratum.relations}
         added: dict[str, set[Row]] = {r: set() for r in stratum.relations}
         plans = [(rule, self.program.recursive_atoms(rule)) for rule in stratum.rules]
@@ -198,6 +247,7 @@ class Database:
                 rounds[r].append(d)
                 added[r] |= d
             new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+            self._round = new
             for rule, positions in plans:
                 for pos in positions:
                     lit = rule.body[pos]
@@ -205,7 +255,7 @@ class Database:
                     d = deltas[lit.relation]
                     if d:
                         self._call(rule, pos, d, new[rule.head])
-            deltas = {r: rels[r].add(rows) for r, rows in new.items()}
+            deltas = {r: self._store(r, rows) for r, rows in new.items()}
         return added
 
     # ---- reading -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .syntax import Location
@@ -14,6 +15,10 @@ PUNCTUATION = [
     ":-", "<:", "!=", "<=", ">=", "(", ")", ",", ";", "!", "=", "<", ">", "+", "-", "*", "/",
     "%", "^", ":", "@", ".", "{", "}", "|", "$", "[", "]",
 ]
+DIGITS = "0123456789"  # ASCII only: str.isdigit() is also true for "²" and "٣"
+HEX_DIGITS = DIGITS + "abcdefABCDEF"
+#: The largest number literal: 64 bits, as Soufflé's widest domain.
+MAX_NUMBER = 2**64 - 1
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0": "\0"}
 
 
@@ -40,6 +45,49 @@ def _is_ident_start(c: str) -> bool:
 
 def _is_ident_char(c: str) -> bool:
     return c.isalnum() or c in "_?"
+
+
+def _digits(text: str, j: int, allowed: str) -> int:
+    n = len(text)
+    while j < n and text[j] in allowed:
+        j += 1
+    return j
+
+
+def _number(text: str, i: int, loc: Location) -> tuple[str, int | float, int]:
+    """The number literal at ``text[i]`` (an ASCII digit): its kind, value and end."""
+    n = len(text)
+    base = 10
+    if text.startswith(("0x", "0X"), i):
+        base, start = 16, i + 2
+        j = _digits(text, start, HEX_DIGITS)
+    elif text.startswith(("0b", "0B"), i) and i + 2 < n and text[i + 2] in "01":
+        base, start = 2, i + 2
+        j = _digits(text, start, "01")
+    else:
+        start = i
+        j = _digits(text, i, DIGITS)
+    if base == 16 and j == start:
+        raise LexError(loc, "hexadecimal number without digits after '0x'")
+    if base == 10 and j + 1 < n and text[j] == "." and text[j + 1] in DIGITS:
+        j = _digits(text, j + 1, DIGITS)
+        if j < n and text[j] in "eE":
+            k = j + 1
+            if k < n and text[k] in "+-":
+                k += 1
+            if k < n and text[k] in DIGITS:
+                j = _digits(text, k, DIGITS)
+        value = float(text[i:j])
+        if not math.isfinite(value):
+            raise LexError(loc, f"float literal {text[i:j]} is out of range")
+        return "float", value, j
+    digits = text[start:j].lstrip("0") or "0"
+    if len(digits) > 64 or int(digits, base) > MAX_NUMBER:  # 64 binary digits at most
+        raise LexError(loc, "number literal out of range (it must fit in 64 bits)")
+    value_int = int(digits, base)
+    if j < n and text[j] == "u":
+        j += 1
+    return "number", value_int, j
 
 
 def tokenize(text: str, filename: str) -> list[Token]:
@@ -99,40 +147,8 @@ def tokenize(text: str, filename: str) -> list[Token]:
             tokens.append(Token("string", text[i : j + 1], "".join(chars), loc, i, j + 1))
             i = j + 1
             continue
-        if c.isdigit():
-            j = i
-            if text.startswith(("0x", "0X"), i):
-                j = i + 2
-                while j < n and (text[j] in "0123456789abcdefABCDEF"):
-                    j += 1
-                value: int | float = int(text[i:j], 16)
-                kind = "number"
-            elif text.startswith(("0b", "0B"), i) and i + 2 < n and text[i + 2] in "01":
-                j = i + 2
-                while j < n and text[j] in "01":
-                    j += 1
-                value = int(text[i:j], 2)
-                kind = "number"
-            else:
-                while j < n and text[j].isdigit():
-                    j += 1
-                kind = "number"
-                if j + 1 < n and text[j] == "." and text[j + 1].isdigit():
-                    j += 1
-                    while j < n and text[j].isdigit():
-                        j += 1
-                    kind = "float"
-                if j < n and text[j] in "eE" and kind == "float":
-                    k = j + 1
-                    if k < n and text[k] in "+-":
-                        k += 1
-                    if k < n and text[k].isdigit():
-                        j = k
-                        while j < n and text[j].isdigit():
-                            j += 1
-                value = float(text[i:j]) if kind == "float" else int(text[i:j])
-            if j < n and text[j] == "u" and kind == "number":
-                j += 1
+        if c in DIGITS:
+            kind, value, j = _number(text, i, loc)
             tokens.append(Token(kind, text[i:j], value, loc, i, j))
             i = j
             continue

@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from .files import FileRefused, decode_utf8, read_regular
 from .lexer import LexError, Token, tokenize
+from .limits import DEFAULT_LIMITS, Limits, limit_hint
 from .syntax import (
     U32,
     Aggregate,
@@ -31,6 +33,7 @@ from .syntax import (
     UnOp,
     Var,
     Wildcard,
+    expr_depth,
 )
 
 BUILTIN_FUNCTORS = {
@@ -47,8 +50,15 @@ IGNORED_QUALIFIERS = {"brie", "btree", "btree_delete", "inline", "no_inline", "m
                       "no_magic", "overridable"}
 BINARY_LEVELS: list[set[str]] = [
     {"lor"}, {"lxor"}, {"land"}, {"bor"}, {"bxor"}, {"band"}, {"bshl", "bshr", "bshru"},
-    {"+", "-"}, {"*", "/", "%"},
+    {"+", "-"}, {"*", "/", "%"}, {"^"},
 ]
+OPERATOR_LEVEL = {op: level for level, ops in enumerate(BINARY_LEVELS) for op in ops}
+#: How deeply parentheses, operators and aggregates may nest (the parser recurses on them).
+MAX_NESTING = 200
+#: How deep an expression's tree may be (the checks and the generated Python recurse on it).
+MAX_EXPR_DEPTH = 64
+#: How deeply ``#include`` may nest.
+MAX_INCLUDE_DEPTH = 64
 
 
 class ParseError(Exception):
@@ -69,10 +79,15 @@ def _describe(tok: Token) -> str:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], text: str) -> None:
+    def __init__(self, tokens: list[Token], text: str, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
         self.toks = tokens
         self.text = text
         self.pos = 0
+        self.depth = 0
+        # parenthesised bodies tried at a token position: the literal (None: not a body)
+        # and the position after it
+        self.groups: dict[int, tuple[Literal | None, int]] = {}
 
     # ---- token helpers -------------------------------------------------------------------
     @property
@@ -215,39 +230,54 @@ class _Parser:
             raise ParseError(d.loc, f"'.{kind}' is not supported")
 
     # ---- expressions ---------------------------------------------------------------------
+    def nest(self) -> None:
+        """Enter a nested part (an expression, a parenthesised body, an aggregate body)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ParseError(self.tok.loc, f"nested too deeply (more than {MAX_NESTING} levels "
+                             "of parentheses, operators or aggregates)")
+
+    def binary_level(self) -> int | None:
+        t = self.tok
+        if t.kind in ("punct", "ident"):
+            return OPERATOR_LEVEL.get(t.text)
+        return None
+
     def expr(self, level: int = 0) -> Expr:
-        if level == len(BINARY_LEVELS):
-            return self.power()
-        left = self.expr(level + 1)
-        ops = BINARY_LEVELS[level]
-        while self.tok.kind in ("punct", "ident") and self.tok.text in ops:
+        """Precedence climbing: the operators of ``level`` and above."""
+        self.nest()
+        start = self.tok.loc
+        left = self.unary()
+        while True:
+            op_level = self.binary_level()
+            if op_level is None or op_level < level:
+                break
             op = self.advance()
-            right = self.expr(level + 1)
+            # ``^`` is right-associative, the others left-associative
+            right = self.expr(op_level if op.text == "^" else op_level + 1)
             left = BinOp(op.text, left, right, op.loc)
+        self.depth -= 1
+        if level == 0 and expr_depth(left) > MAX_EXPR_DEPTH:
+            raise ParseError(start, f"expression nested too deeply (more than "
+                             f"{MAX_EXPR_DEPTH} levels of operators and functors)")
         return left
 
-    def power(self) -> Expr:
-        base = self.unary()
-        if self.at("^"):
-            op = self.advance()
-            return BinOp("^", base, self.power(), op.loc)
-        return base
-
     def unary(self) -> Expr:
-        t = self.tok
-        if self.at("-"):
-            self.advance()
-            arg = self.unary()
-            if isinstance(arg, Const) and arg.unsigned:
-                assert isinstance(arg.value, int)
-                return Const(-arg.value & U32, t.loc, unsigned=True)
-            if isinstance(arg, Const) and not isinstance(arg.value, str):
-                return Const(-arg.value, t.loc)
-            return UnOp("-", arg, t.loc)
-        if t.kind == "ident" and t.text in ("bnot", "lnot"):
-            self.advance()
-            return UnOp(t.text, self.unary(), t.loc)
-        return self.primary()
+        prefix: list[Token] = []
+        while self.at("-") or (self.tok.kind == "ident" and self.tok.text in ("bnot", "lnot")):
+            prefix.append(self.advance())
+        e = self.primary()
+        for t in reversed(prefix):
+            if t.text != "-":
+                e = UnOp(t.text, e, t.loc)
+            elif isinstance(e, Const) and e.unsigned:
+                assert isinstance(e.value, int)
+                e = Const(-e.value & U32, t.loc, unsigned=True)
+            elif isinstance(e, Const) and not isinstance(e.value, str):
+                e = Const(-e.value, t.loc)
+            else:
+                e = UnOp("-", e, t.loc)
+        return e
 
     def args(self) -> tuple[Expr, ...]:
         self.expect("(")
@@ -267,8 +297,10 @@ class _Parser:
     def aggregate_body(self) -> tuple[Literal, ...]:
         if self.at("{"):
             self.advance()
+            self.nest()
             body = self.body()
             self.expect("}")
+            self.depth -= 1
             if len(body) != 1:
                 raise ParseError(self.tok.loc, "disjunction in an aggregate body is not supported")
             return body[0]
@@ -347,25 +379,44 @@ class _Parser:
             self.advance()
             return Truth(t.text == "true", t.loc)
         if self.at("("):
-            save = self.pos
-            try:
-                self.advance()
-                alts = self.body()
-                self.expect(")")
-                if self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS | {
-                        "+", "-", "*", "/", "%", "^"}:
-                    raise ParseError(t.loc, "not a parenthesised body")
-                if len(alts) == 1 and len(alts[0]) == 1:
-                    return alts[0][0]
-                return Disjunction(alts, t.loc)
-            except ParseError:
-                self.pos = save
+            group = self.parenthesised_body()
+            if group is not None:
+                return group
         left = self.expr()
         if not (self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS):
             raise self.fail("a comparison operator (= != < <= > >=)")
         op = self.advance()
         right = self.expr()
         return Comparison(op.text, left, right, op.loc)
+
+    def parenthesised_body(self) -> Literal | None:
+        """``( body )`` as a literal, or None (and no token used) if it is an expression such
+        as ``(x + 1) = y``. Each attempt is remembered by position, so that nested attempts
+        inside a failed one are not parsed again and again (exponentially)."""
+        save, depth = self.pos, self.depth
+        known = self.groups.get(save)
+        if known is not None:
+            group, end = known
+            if group is not None:
+                self.pos = end
+            return group
+        t = self.tok
+        result: Literal | None = None
+        try:
+            self.advance()
+            self.nest()
+            alts = self.body()
+            self.expect(")")
+            if self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS | {
+                    "+", "-", "*", "/", "%", "^"}:
+                raise ParseError(t.loc, "not a parenthesised body")
+            result = alts[0][0] if len(alts) == 1 and len(alts[0]) == 1 else \
+                Disjunction(alts, t.loc)
+        except ParseError:
+            self.pos = save
+        self.depth = depth
+        self.groups[save] = (result, self.pos)
+        return result
 
     def conjunction(self) -> tuple[Literal, ...]:
         lits = [self.literal()]
@@ -395,6 +446,16 @@ class _Parser:
             raise self.fail("'.' at the end of the clause" if len(alternatives[0]) else
                             "':-' or '.'")
         end = self.advance()
+        count = sum(count_expansions(alt) for alt in alternatives) * len(heads)
+        if count > self.limits.max_rules_per_clause:
+            raise ParseError(start.loc, f"this clause expands to {count} rules (its "
+                             "disjunctions multiply), more than the limit of "
+                             f"{self.limits.max_rules_per_clause} "
+                             f"({limit_hint('max_rules_per_clause')})")
+        if len(module.rules) + count > self.limits.max_rules:
+            raise ParseError(start.loc, f"the program has more than {self.limits.max_rules} "
+                             f"rules once disjunctions are expanded "
+                             f"({limit_hint('max_rules')})")
         text = " ".join(self.text[start.start : end.end].split())
         for alt in alternatives:
             for conj in expand_disjunctions(alt):
@@ -416,24 +477,55 @@ def expand_disjunctions(body: tuple[Literal, ...]) -> list[tuple[Literal, ...]]:
     return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*choices)]
 
 
+#: The largest rule file read.
+MAX_SOURCE_BYTES = 16 << 20
+
+
+def count_expansions(body: tuple[Literal, ...]) -> int:
+    """How many conjunctions :func:`expand_disjunctions` would make of ``body``."""
+    total = 1
+    for lit in body:
+        if isinstance(lit, Disjunction):
+            total *= sum(count_expansions(alt) for alt in lit.alternatives)
+    return total
+
+
+def quoted(name: str) -> str:
+    """A name in double quotes, with control characters escaped (an error stays one line)."""
+    if name.isprintable():
+        return f'"{name}"'
+    return '"' + name.encode("unicode_escape").decode("ascii").replace('"', '\\"') + '"'
+
+
 class Loader:
     """Parse files and texts into one module, following ``#include`` once per file."""
 
-    def __init__(self, include_dirs: list[Path] | None = None) -> None:
+    def __init__(self, include_dirs: list[Path] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.include_dirs = include_dirs or []
+        self.limits = limits
         self.module = Module()
         self.errors: list[str] = []
-        self.seen: set[Path] = set()
+        self.seen: set[tuple[int, int]] = set()  # (device, inode) of every file read
+        self.include_depth = 0
 
-    def load_file(self, path: Path) -> None:
-        resolved = path.resolve()
-        if resolved in self.seen:
-            return
-        self.seen.add(resolved)
+    def load_file(self, path: Path, where: Location | None = None) -> None:
+        """Parse a file; an error reading it is reported at ``where`` (an ``#include``) or at
+        the file itself."""
+        prefix = f"{where}: cannot include {quoted(str(path))}" if where is not None else \
+            f"{Location(str(path), 1, 1)}: cannot read file"
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            self.errors.append(f"{path}:1:1: cannot read file: {e.strerror}")
+            data, st = read_regular(path, MAX_SOURCE_BYTES)
+        except FileRefused as e:
+            self.errors.append(f"{prefix}: {e}")
+            return
+        if (st.st_dev, st.st_ino) in self.seen:
+            return
+        self.seen.add((st.st_dev, st.st_ino))
+        text, bad = decode_utf8(data)
+        if bad is not None:
+            line, col, message = bad
+            self.errors.append(f"{Location(str(path), line, col)}: {message}")
             return
         self.load_text(text, str(path), path.parent)
 
@@ -443,9 +535,10 @@ class Loader:
         except LexError as e:
             self.errors.append(str(e))
             return
-        p = _Parser(tokens, text)
+        p = _Parser(tokens, text, self.limits)
         while p.tok.kind != "eof":
             try:
+                p.depth = 0
                 if p.tok.kind == "directive":
                     p.directive(self.module)
                 elif p.tok.kind == "include":
@@ -466,10 +559,21 @@ class Loader:
                     p.advance()
 
     def include(self, name: str, loc: Location, directory: Path | None) -> None:
+        if self.include_depth >= MAX_INCLUDE_DEPTH:
+            self.errors.append(f"{loc}: cannot include {quoted(name)}: includes nested more "
+                               f"than {MAX_INCLUDE_DEPTH} deep")
+            return
         candidates = ([directory] if directory is not None else []) + self.include_dirs
         for d in candidates:
             path = d / name
-            if path.is_file():
-                self.load_file(path)
-                return
-        self.errors.append(f"{loc}: cannot include \"{name}\": file not found")
+            try:
+                path.stat()
+            except (OSError, ValueError):
+                continue
+            self.include_depth += 1
+            try:
+                self.load_file(path, loc)
+            finally:
+                self.include_depth -= 1
+            return
+        self.errors.append(f"{loc}: cannot include {quoted(name)}: file not found")

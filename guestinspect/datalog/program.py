@@ -10,6 +10,7 @@ from typing import Any
 from .checks import Checker
 from .errors import DatalogError
 from .ir import AtomLit, NormRule
+from .limits import DEFAULT_LIMITS, Limits
 from .parser import Loader
 from .stratify import Stratum, dependencies, stratify
 from .syntax import IODirective, Module
@@ -35,7 +36,9 @@ class Program:
     """Parse with :meth:`from_files` or :meth:`from_text`; static errors raise DatalogError."""
 
     def __init__(self, module: Module, functors: Functors | None = None,
-                 relations: PyRelations | None = None, errors: list[str] | None = None) -> None:
+                 relations: PyRelations | None = None, errors: list[str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits  # what a Database of this program may use (see limits.py)
         self.functors: dict[str, Callable[..., Any]] = dict(functors or {})
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
         self.errors = self._analyse(module, list(errors or []))
@@ -45,20 +48,22 @@ class Program:
     @classmethod
     def from_files(cls, paths: Iterable[str | Path], functors: Functors | None = None,
                    relations: PyRelations | None = None,
-                   include_dirs: Iterable[str | Path] = ()) -> Program:
-        loader = Loader([Path(d) for d in include_dirs])
+                   include_dirs: Iterable[str | Path] = (),
+                   limits: Limits = DEFAULT_LIMITS) -> Program:
+        loader = Loader([Path(d) for d in include_dirs], limits)
         for p in paths:
             loader.load_file(Path(p))
-        return cls(loader.module, functors, relations, loader.errors)
+        return cls(loader.module, functors, relations, loader.errors, limits)
 
     @classmethod
     def from_text(cls, text: str, filename: str = "<text>", functors: Functors | None = None,
                   relations: PyRelations | None = None,
-                  include_dirs: Iterable[str | Path] = ()) -> Program:
-        loader = Loader([Path(d) for d in include_dirs])
+                  include_dirs: Iterable[str | Path] = (),
+                  limits: Limits = DEFAULT_LIMITS) -> Program:
+        loader = Loader([Path(d) for d in include_dirs], limits)
         loader.load_text(text, filename, Path.cwd() if filename.startswith("<") else
                          Path(filename).parent)
-        return cls(loader.module, functors, relations, loader.errors)
+        return cls(loader.module, functors, relations, loader.errors, limits)
 
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
         self.module = module
@@ -114,10 +119,11 @@ class Program:
 
 def check_files(paths: Iterable[str | Path], functors: Functors | None = None,
                 relations: PyRelations | None = None,
-                include_dirs: Iterable[str | Path] = ()) -> list[str]:
+                include_dirs: Iterable[str | Path] = (),
+                limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Every static error in the given files (empty if they are fine); nothing is evaluated."""
     try:
-        Program.from_files(paths, functors, relations, include_dirs)
+        Program.from_files(paths, functors, relations, include_dirs, limits)
     except DatalogError as e:
         return e.errors
     return []

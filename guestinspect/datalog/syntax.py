@@ -15,7 +15,9 @@ class Location:
     col: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
+        name = self.file if self.file.isprintable() else \
+            self.file.encode("unicode_escape").decode("ascii")  # an error stays one line
+        return f"{name}:{self.line}:{self.col}"
 
 
 # ---- expressions -------------------------------------------------------------------------
@@ -210,3 +212,22 @@ def literal_exprs(lit: Literal) -> list[Expr]:
     if isinstance(lit, Constraint):
         return list(lit.args)
     return []
+
+
+def expr_depth(e: Expr) -> int:
+    """How deep an expression's tree is (a constant or variable is 1), without recursion."""
+    deepest = 0
+    stack: list[tuple[Expr, int]] = [(e, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, BinOp):
+            stack.append((node.left, depth + 1))
+            stack.append((node.right, depth + 1))
+        elif isinstance(node, UnOp):
+            stack.append((node.arg, depth + 1))
+        elif isinstance(node, Call):
+            stack.extend((a, depth + 1) for a in node.args)
+        elif isinstance(node, Aggregate) and node.target is not None:
+            stack.append((node.target, depth + 1))
+    return deepest
