@@ -5,7 +5,7 @@ from importlib import resources
 from pathlib import Path
 
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
-from guestinspect.collectors.deadline import NO_DEADLINE, Deadline, DeadlineExceeded
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.datalog import Database, Program
 from guestinspect.functors import FUNCTORS, RELATIONS
 
@@ -77,7 +77,10 @@ def run_collector(
     try:
         initial = collector.initial_facts()
         deadline.check()
-    except DeadlineExceeded:
+    except Exception:
+        if not deadline.expired():
+            raise
+        # DeadlineExceeded, or the error of a call cut short by the appliance's killing
         stats.warnings.append(
             f"{deadline.describe()} while reading the devices and filesystems; nothing inspected"
         )
@@ -100,7 +103,9 @@ def run_collector(
             deadline.check()
             answers = collector.answer(new)
             deadline.check()
-        except DeadlineExceeded:
+        except Exception:
+            if not deadline.expired():
+                raise
             stats.warnings.append(_unfinished(deadline, new))
             return db
         _add(db, answers)
