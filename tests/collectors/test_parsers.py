@@ -57,7 +57,7 @@ def test_rpm_sqlite(rpmdb: Path) -> None:
 
 
 def test_rpm_header_rejects_garbage() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(packages.RpmHeaderError):
         packages.parse_rpm_header(b"\x00\x00\xff\xff\x00\x00\x00\x10garbage")
 
 
@@ -101,7 +101,7 @@ def test_rpm_bdb_hash(rpmdb: Path) -> None:
 
 
 def test_rpm_bdb_rejects_other_files() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(packages.BdbError, match="not a Berkeley DB file"):
         packages.read_rpm_bdb(b"SQLite format 3\0" + bytes(4096))
 
 

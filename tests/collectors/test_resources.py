@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors.resources import pe_resource
+from guestinspect.collectors.resources import PeError, pe_resource
 from tests.images.content import RT_BITMAP, bitmap, pe_with_resources
 
 RESOURCES: dict[tuple[int | str, int | str], bytes] = {
@@ -59,7 +59,7 @@ def test_reads_only_what_it_needs() -> None:
 @pytest.mark.parametrize("data", [b"", b"MZ", b"\x7fELF" + bytes(200), bytes(4096),
                                   b"MZ" + bytes(0x3A) + b"\xff\xff\xff\x00" + bytes(100)])
 def test_not_a_pe_file(data: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(PeError):
         pe_resource(reader(data), RT_BITMAP, 143)
 
 
@@ -68,6 +68,6 @@ def test_truncated_pe_file() -> None:
     for cut in (0x300, 0x1000, len(data) - 600):
         try:
             found = pe_resource(reader(data[:cut]), RT_BITMAP, 6801)
-        except ValueError:
+        except PeError:
             continue
         assert found is None or found == RESOURCES[(RT_BITMAP, 6801)]
