@@ -87,10 +87,12 @@ class Analysis:
 
 class Checker:
     def __init__(self, module: Module, functors: dict[str, Callable[..., Any]],
-                 modes: dict[str, str]) -> None:
+                 modes: dict[str, str], patterns: dict[str, tuple[int, ...]] | None = None,
+                 ) -> None:
         self.module = module
         self.registered_functors = functors
         self.modes = modes  # python relation -> binding pattern
+        self.patterns = patterns or {}  # python relation -> columns holding a regex
         self.a = Analysis()
         self.types: dict[str, str] = dict(BASE_KINDS)
         self.fresh = 0
@@ -278,7 +280,18 @@ class Checker:
             return None
         return norm
 
+    def check_pattern(self, e: Expr) -> None:
+        """A constant regular expression must be one RE2 accepts."""
+        if isinstance(e, Const) and isinstance(e.value, str):
+            problem = regex_problem(e.value)
+            if problem is not None:
+                self.a.error(e.loc, f"invalid regular expression {_show(e.value)}: "
+                             f"{problem} (RE2 syntax)")
+
     def check_atom(self, atom: Atom, where: str) -> None:
+        for col in self.patterns.get(atom.relation, ()):
+            if col < len(atom.args):
+                self.check_pattern(atom.args[col])
         decl = self.a.declarations.get(atom.relation)
         if decl is None:
             self.a.error(atom.loc, f"undeclared relation '{atom.relation}'")
@@ -333,12 +346,8 @@ class Checker:
         if sig is None:
             self.a.error(loc, f"unknown functor '{name}'")
             return
-        if name == "match" and args and isinstance(args[0], Const) and isinstance(
-                args[0].value, str):
-            problem = regex_problem(args[0].value)
-            if problem is not None:
-                self.a.error(args[0].loc, f"invalid regular expression {_show(args[0].value)}: "
-                             f"{problem} (RE2 syntax)")
+        if name == "match" and args:
+            self.check_pattern(args[0])
         lo, hi = sig[2], sig[3]
         if len(args) < lo or (hi is not None and len(args) > hi):
             want = str(lo) if hi == lo else f"at least {lo}"

@@ -23,10 +23,13 @@ class PyRelation:
     """A relation computed by Python: ``fn(*bound_values)`` yields tuples of the free values.
 
     ``modes`` has one letter per column: ``b`` (must be bound when used) or ``f`` (free).
+    ``patterns`` are the columns that hold a regular expression (RE2): a constant there that
+    RE2 rejects is a static error.
     """
 
     fn: Callable[..., Iterable[tuple[Any, ...]]]
     modes: str
+    patterns: tuple[int, ...] = ()
 
 
 PyRelations = Mapping[str, PyRelation]
@@ -68,7 +71,8 @@ class Program:
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
         self.module = module
         modes = {n: r.modes for n, r in self.python_relations.items()}
-        analysis = Checker(module, self.functors, modes).run()
+        patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}
+        analysis = Checker(module, self.functors, modes, patterns).run()
         errors.extend(analysis.errors)
         self.kinds: dict[str, list[str]] = analysis.kinds
         self.declarations: dict[str, tuple[tuple[str, str], ...]] = {

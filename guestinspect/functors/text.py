@@ -284,7 +284,7 @@ RELATIONS: dict[str, PyRelation] = {
     "Fields": PyRelation(fields, "bff"),
     "Word": PyRelation(words, "bf"),
     "MajorMinor": PyRelation(major_minor, "bff"),
-    "RegexGroups": PyRelation(regex_groups, "bbff"),
+    "RegexGroups": PyRelation(regex_groups, "bbff", patterns=(0,)),
     "Evr": PyRelation(evr, "bfff"),
     "PathPrefix": PyRelation(path_prefix, "bff"),
     "PathSplit": PyRelation(path_split, "bff"),

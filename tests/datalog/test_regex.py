@@ -115,3 +115,16 @@ def test_one_dialect_for_match_and_regex_groups() -> None:
 def test_text_with_lone_surrogates_is_matched() -> None:
     assert match("a.b", "a\udcffb")  # an undecodable guest byte is one character
     assert list(text.regex_groups("(x+)(.)", "\udc80xx\udc81")) == [("xx", "\ufffd")]
+
+
+def test_a_constant_regex_groups_pattern_re2_rejects_is_a_static_error() -> None:
+    source = ('.decl A(x: symbol)\n.decl B(x: symbol)\n'
+              '.decl RegexGroups(p: symbol, t: symbol, a: symbol, b: symbol)\n'
+              'B(a) :- A(x), RegexGroups("(a)(?=b)", x, a, _).\n'
+              'B(a) :- A(x), RegexGroups(cat("(", x), x, a, _).\n')  # computed: checked later
+    with pytest.raises(DatalogError) as e:
+        Program.from_text(source, "t.dl",
+                          relations={"RegexGroups": text.RELATIONS["RegexGroups"]})
+    assert e.value.errors == [
+        't.dl:4:27: invalid regular expression "(a)(?=b)": invalid perl operator: (?= '
+        "(RE2 syntax)"]
