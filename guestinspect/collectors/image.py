@@ -268,7 +268,10 @@ class ImageCollector:
 
             try:
                 table = partitions.read_table(head, read)
-            except (RuntimeError, partitions.PartitionTableError):
+            except partitions.PartitionTableError as e:
+                self.warn(f"{dev}: damaged partition table ({e}): parted decides")
+                table = None
+            except RuntimeError:
                 table = None
             if table is None and not kernel:
                 continue
