@@ -96,8 +96,8 @@ class Database:
                 continue
             name = opts.get("filename", f"{d.relation}.facts")
             path = Path(directory) / name
-            if not path.is_file():
-                continue
+            if not (path.exists() or path.is_symlink()):  # a missing file: no facts
+                continue  # (anything else that is not a regular file is an error)
             rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts))
             total += self.add_facts(d.relation, rows)
         return total

@@ -7,11 +7,13 @@ any other backslash is kept as it is, so a Soufflé file without backslashes rea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from .errors import DatalogError
+from .files import FileRefused, decode_utf8, open_regular
+from .syntax import Location
 
 _UNESCAPE = re.compile(r"\\([\\tnr])")
 _UNESCAPED = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
@@ -41,27 +43,69 @@ def format_value(v: Any) -> str:
     return str(v)
 
 
+#: The longest line of a fact file.
+MAX_LINE_BYTES = 16 << 20
+#: Number fields: 64 bits, signed or unsigned.
+MIN_NUMBER, MAX_NUMBER = -(2**63), 2**64 - 1
+
+
 def parse_value(field: str, kind: str) -> Any:
+    """A field's value; ValueError (with a short message) if it is not one."""
     if kind == "symbol":
         return unescape(field)
     if kind == "float":
         return float(field)
+    text = field.strip()
+    if len(text) > 70:  # more digits than 64 bits have, even in binary with a sign
+        raise ValueError(f"number out of range (more than 64 bits): {text[:20]}...")
     try:
-        return int(field)
+        value = int(text)
     except ValueError:
-        return int(field.strip(), 0)
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise ValueError(f"not a number: {field[:40]!r}") from None
+    if not MIN_NUMBER <= value <= MAX_NUMBER:
+        raise ValueError(f"number out of range (more than 64 bits): {text[:20]}")
+    return value
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a fact file, without their end of line; DatalogError (at
+    ``file:line:col``) for a file that is not a regular file, not UTF-8 or has a huge line."""
+    try:
+        f, _ = open_regular(path)
+    except FileRefused as e:
+        raise DatalogError([f"{Location(str(path), 1, 1)}: cannot read the fact file: {e}"]) \
+            from None
+    with f:
+        n = 0
+        while True:
+            n += 1
+            try:
+                raw = f.readline(MAX_LINE_BYTES + 1)
+            except OSError as e:
+                raise DatalogError([f"{Location(str(path), n, 1)}: cannot read the fact file: "
+                                    f"{e.strerror}"]) from None
+            if not raw:
+                return
+            if len(raw) > MAX_LINE_BYTES:
+                raise DatalogError([f"{Location(str(path), n, 1)}: line longer than "
+                                    f"{MAX_LINE_BYTES} bytes"])
+            text, bad = decode_utf8(raw)
+            if bad is not None:
+                _, col, message = bad
+                raise DatalogError([f"{Location(str(path), n, col)}: {message}"])
+            yield n, text[:-1] if text.endswith("\n") else text
 
 
 def read_facts(path: Path, kinds: list[str], delimiter: str = "\t") -> list[tuple[Any, ...]]:
-    text = path.read_text(encoding="utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    """The rows of a tab-separated fact file; DatalogError at ``file:line:col`` if it is not
+    one (not a regular file, not UTF-8, a wrong number of fields, a bad value)."""
     rows: list[tuple[Any, ...]] = []
     arity = len(kinds)
-    simple = all(k == "symbol" for k in kinds) and delimiter == "\t" and "\\" not in text \
-        and "\r" not in text
-    for n, line in enumerate(lines, 1):
+    symbols = all(k == "symbol" for k in kinds) and delimiter == "\t"
+    for n, line in _lines(path):
         if arity == 0:
             if line.strip() in ("()", ""):
                 rows.append(())
@@ -72,16 +116,16 @@ def read_facts(path: Path, kinds: list[str], delimiter: str = "\t") -> list[tupl
             continue
         fields = line.split(delimiter)
         if len(fields) != arity:
-            raise DatalogError([f"{path}:{n}:1: expected {arity} field"
+            raise DatalogError([f"{Location(str(path), n, 1)}: expected {arity} field"
                                 f"{'s' if arity != 1 else ''} separated by "
                                 f"{delimiter!r}, found {len(fields)}"])
-        if simple:
+        if symbols and "\\" not in line:
             rows.append(tuple(fields))
             continue
         try:
             rows.append(tuple(parse_value(f, k) for f, k in zip(fields, kinds, strict=True)))
         except ValueError as e:
-            raise DatalogError([f"{path}:{n}:1: {e}"]) from None
+            raise DatalogError([f"{Location(str(path), n, 1)}: {e}"]) from None
     return rows
 
 
