@@ -26,6 +26,8 @@ MAX_LINES = 100_000
 MAX_DIGITS = 18
 #: ``zero_pad`` pads to at most this width.
 MAX_WIDTH = 64
+#: Linux's PATH_MAX: ``PathPrefix`` refuses longer paths.
+MAX_PATH = 4096
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _MAJOR_MINOR = regex(r"([0-9]+)\.([0-9]+)")
@@ -127,10 +129,15 @@ def evr(version: str) -> Iterator[tuple[str, str, str]]:
 def path_prefix(path: str) -> Iterator[tuple[str, str]]:
     """``PathPrefix(path, dir, rest)``: each proper ancestor directory of an absolute path
     (not ``/``) with the rest of the path below it: ``/a/b/c`` gives ``(/a, b/c)``, ``(/a/b, c)``.
+    A path longer than MAX_PATH is refused (ValueError): the output would be quadratic.
     """
-    parts = [p for p in path.split("/") if p]
-    for i in range(1, len(parts)):
-        yield "/" + "/".join(parts[:i]), "/".join(parts[i:])
+    if len(path) > MAX_PATH:
+        raise ValueError(f"a path of {len(path)} characters")
+    norm = "/" + "/".join(p for p in path.split("/") if p)
+    start = 1
+    while (cut := norm.find("/", start)) != -1:
+        yield norm[:cut], norm[cut + 1:]
+        start = cut + 1
 
 
 def split_on(text: str, sep: str) -> Iterator[tuple[int, str]]:

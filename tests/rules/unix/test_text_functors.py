@@ -50,3 +50,11 @@ def test_numbers_and_lines() -> None:
     with pytest.raises(ValueError, match="invalid regular expression"):
         list(text.regex_groups("(", "x"))
     assert list(text.text_block("s\n a\n .\n b")) == [("s", "a\n.\nb")]
+
+
+def test_path_prefix_is_bounded() -> None:
+    deep = "/a" * 2048  # PATH_MAX: 2,047 prefixes of up to 4 KiB each, built by slicing
+    rows = list(text.path_prefix(deep))
+    assert len(rows) == 2047 and rows[-1] == (deep[:-2], "a")
+    with pytest.raises(ValueError, match="a path of 4098 characters"):
+        list(text.path_prefix(deep + "/b"))
