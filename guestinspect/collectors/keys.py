@@ -6,6 +6,12 @@ from pathlib import Path
 from typing import TextIO
 
 from guestinspect.collectors.errors import KeySpecError
+from guestinspect.datalog.files import FileRefused, read_regular
+
+#: A key file larger than this is refused (cryptsetup's own limit for a key file).
+MAX_KEY_FILE = 8 << 20
+#: At most this much of standard input is read for ``--keys-from-stdin``.
+MAX_STDIN_KEYS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -30,9 +36,9 @@ class KeySelector:
             return cls(device, value)
         if kind == "file":
             try:
-                data = Path(value).read_bytes()
-            except OSError as e:
-                raise KeySpecError(f"--key {device}:file: cannot read {value}: {e.strerror}") from e
+                data, _ = read_regular(Path(value), MAX_KEY_FILE)
+            except FileRefused as e:  # a FIFO would block, /dev/zero never end
+                raise KeySpecError(f"--key {device}:file: cannot read {value}: {e}") from e
             return cls(device, data.decode("utf-8", "replace").rstrip("\n"))
         raise KeySpecError(f"--key {text!r}: unsupported key type {kind!r} (use key or file)")
 
@@ -59,7 +65,14 @@ class KeySpec:
                 import sys
 
                 stdin = sys.stdin
-            lines = [line.rstrip("\r\n") for line in stdin]
+            text = stdin.read(MAX_STDIN_KEYS + 1)
+            if len(text) > MAX_STDIN_KEYS:
+                raise KeySpecError(
+                    f"--keys-from-stdin: more than {MAX_STDIN_KEYS} characters on standard input"
+                )
+            lines = [line.rstrip("\r") for line in text.split("\n")]
+            if lines and lines[-1] == "":
+                lines.pop()
         return cls(selectors, lines)
 
     def candidates(self, device: str, uuid: str) -> Iterator[str]:
