@@ -9,6 +9,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from guestinspect.cli import cli
 from guestinspect.datalog import Database, Program, PyRelation
 from guestinspect.inspection.driver import load_program, run_collector
 from guestinspect.inspection.results import build_inspections
@@ -124,3 +127,17 @@ def test_a_version_id_of_5000_digits_costs_only_the_version() -> None:
     warnings = db.failures.messages()
     assert any("rules/unix/release.dl:" in w and "MajorMinor('777" in w
                and "(5000 characters)" in w for w in warnings), warnings
+
+
+def test_the_command_line_warns_and_prints_the_rest(tmp_path: Path) -> None:
+    """End to end: a fact snapshot of that guest through ``guestinspect --facts``."""
+    guest = fedora()
+    root = next(dev for (dev, path) in guest.files if path == "/etc/redhat-release")
+    guest.write(root, "/etc/os-release", f"ID=fedora\nVERSION_ID={HUGE}\nPRETTY_NAME=F\n")
+    run_collector(load_program(), guest.collector()).write_facts_dir(tmp_path)
+    run = CliRunner().invoke(cli, ["--facts", str(tmp_path)])
+    assert run.exit_code == 0, run.stderr
+    assert "<hostname>fedora.invalid</hostname>" in run.stdout
+    assert "<major_version>14</major_version>" in run.stdout
+    [warning] = [w for w in run.stderr.splitlines() if "MajorMinor('777" in w]
+    assert warning.startswith("guestinspect: warning: ") and "release.dl:" in warning
