@@ -15,7 +15,7 @@ from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
 from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
-from guestinspect.datalog import Database, DatalogError, Program
+from guestinspect.datalog import Database, DatalogError, Limits, Program
 from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
 from guestinspect.inspection.results import Inspection, build_inspections
@@ -24,8 +24,9 @@ from guestinspect.reporting.explain import explain_field
 PathLike = str | Path
 
 
-def program(rules: Iterable[PathLike] | None = None) -> Program:
-    """The shipped rules plus the user's rule directories or files, statically checked."""
+def program(rules: Iterable[PathLike] | None = None, limits: Limits | None = None) -> Program:
+    """The shipped rules plus the user's rule directories or files, statically checked
+    (``limits``: the engine's limits, default ``Limits()``)."""
     user = [Path(r) for r in rules or ()]
     for path in user:
         try:
@@ -33,7 +34,7 @@ def program(rules: Iterable[PathLike] | None = None) -> Program:
         except OSError as e:
             raise UsageError(f"--rules {path}: {e.strerror}") from e
     try:
-        return load_program(user)
+        return load_program(user, limits)
     except DatalogError as e:
         raise RuleError(str(e), e.errors) from e
 
@@ -81,6 +82,7 @@ class Inspector:
         facts_dir: PathLike | None = None,
         progress: bool = False,
         timeout: float | None = DEFAULT_TIMEOUT,
+        limits: Limits | None = None,
     ) -> None:
         if facts_dir is not None and disks:
             raise UsageError("give either disk images or a fact snapshot, not both")
@@ -102,7 +104,8 @@ class Inspector:
         #: Seconds the inspection of the images may take, appliance launch included (None:
         #: no limit); past it the inspection reports what it read, with a warning.
         self.timeout = timeout
-        self.program = program(rules)
+        #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
+        self.program = program(rules, limits)
         self._collector: Collector | None = None
         self._db: Database | None = None
 
@@ -222,11 +225,13 @@ def inspect(
     rules: Iterable[PathLike] | None = None,
     facts_dir: PathLike | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
+    limits: Limits | None = None,
 ) -> list[Inspection]:
     """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS.
 
     ``timeout``: seconds the inspection of the images may take (None: no limit); past it,
-    what was read is reported, with a warning (:meth:`Inspector.warnings`).
+    what was read is reported, with a warning (:meth:`Inspector.warnings`). ``limits``: the
+    rules engine's (``guestinspect.datalog.Limits``; docs/rule-language.md, "Limits").
     """
     with Inspector(
         disks,
@@ -236,5 +241,6 @@ def inspect(
         rules=rules,
         facts_dir=facts_dir,
         timeout=timeout,
+        limits=limits,
     ) as inspector:
         return inspector.inspect()

@@ -166,6 +166,8 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
 @click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
               show_default=True, help="Deadline of the inspection (appliance start included): "
               "past it, print what was read, with a warning; 0 for none.")
+@click.option("--max-tuples", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Stop the rules' evaluation past N tuples (default: 20 million).")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")
 @click.option("-x", "trace", is_flag=True, help="Trace libguestfs calls.")
 @click.pass_context
@@ -187,6 +189,7 @@ def cli(
     rules: tuple[Path, ...],
     explain: str | None,
     timeout: float,
+    max_tuples: int | None,
     verbose: bool,
     trace: bool,
 ) -> None:
@@ -216,6 +219,7 @@ def cli(
         os.environ["LIBGUESTFS_TRACE"] = "1"
 
     from guestinspect.api import Inspector
+    from guestinspect.datalog import Limits
     from guestinspect.reporting.json import to_json
     from guestinspect.reporting.xml import to_xml
 
@@ -229,6 +233,7 @@ def cli(
         facts_dir=facts_dir,
         progress=verbose,
         timeout=timeout or None,
+        limits=Limits(max_tuples=max_tuples) if max_tuples is not None else None,
     ) as inspector:
         if explain is not None:
             text = inspector.explain(explain)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
-from guestinspect.datalog import Database, Program
+from guestinspect.datalog import Database, Limits, Program
 from guestinspect.functors import FUNCTORS, RELATIONS
 
 #: Stop asking after this many rounds: a rule that keeps wanting new things is a bug.
@@ -29,10 +29,12 @@ def user_rule_files(directories: Sequence[Path]) -> list[Path]:
     return files
 
 
-def load_program(user_rules: Sequence[Path] = ()) -> Program:
-    """The shipped inspection program plus the user's own rule files."""
+def load_program(user_rules: Sequence[Path] = (), limits: Limits | None = None) -> Program:
+    """The shipped inspection program plus the user's own rule files (``limits``: the
+    engine's, docs/rule-language.md "Limits"; default: the engine's defaults)."""
     paths = [rules_dir() / "inspect.dl", *user_rule_files(user_rules)]
-    return Program.from_files(paths, functors=FUNCTORS, relations=RELATIONS)
+    return Program.from_files(paths, functors=FUNCTORS, relations=RELATIONS,
+                              limits=limits or Limits())
 
 
 def _add(db: Database, facts: FactSet) -> None:

@@ -387,3 +387,20 @@ def test_rules_check_command(tmp_path: Path, case: Case) -> None:
     else:
         assert code == 1 and out == ""
         assert err.splitlines() == [f"{prog}:{case.error.format(tmp=tmp_path)}"]
+
+
+def test_inspection_takes_the_tuple_limit() -> None:
+    snapshot = Path(__file__).resolve().parents[2] / "facts" / "synthetic" / "almalinux"
+    code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "50"])
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [f"guestinspect: error: {snapshot}: cannot add the facts: more "
+                                "than 50 tuples (raise it with --max-tuples or "
+                                "Limits(max_tuples=...))"]
+    code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "200"])
+    assert code == 1
+    [line] = err.splitlines()
+    assert line.startswith(f"guestinspect: error: {snapshot}: ")
+    assert line.endswith(": evaluation stopped in this rule: more than 200 tuples (raise it "
+                         "with --max-tuples or Limits(max_tuples=...))")
+    code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "100000"])
+    assert code == 0 and "<distro>almalinux</distro>" in out
