@@ -59,14 +59,33 @@ def _phony_hives() -> list[bytes]:
     return out
 
 
-@functools.cache
-def seeds() -> list[bytes]:
+def _build_seeds() -> list[bytes]:
     real = SHARED / "real-hives"
     hives = [lzma.decompress((real / f"{n}.xz").read_bytes())
              for n in ("NTUSER.DAT", "corrupted_system_hive", "SYSTEM", "SYSTEM_WIN_10_1709")]
     phony = _phony_hives()
     minimal = SHARED / "libguestfs-phony" / "minimal-hive"
     return phony + ([minimal.read_bytes()] if minimal.is_file() else []) + hives
+
+
+@functools.cache
+def seeds() -> list[bytes]:
+    """The seeds, kept decompressed in the temporary directory: made once (3 s: xz and
+    hivexregedit), then read in milliseconds by each worker of a short run."""
+    cache = Path(tempfile.gettempdir()) / f"guestinspect-fuzz-hives-{os.getuid()}"
+    names = sorted(cache.glob("seed-*")) if cache.is_dir() else []
+    if names and (cache / "complete").is_file():
+        return [n.read_bytes() for n in names]
+    built = _build_seeds()
+    work = Path(tempfile.mkdtemp(prefix="guestinspect-fuzz-hives-"))
+    for i, data in enumerate(built):
+        (work / f"seed-{i:02d}").write_bytes(data)
+    (work / "complete").touch()
+    try:
+        work.rename(cache)
+    except OSError:  # another worker was first
+        shutil.rmtree(work, ignore_errors=True)
+    return built
 
 
 def _outcome(facts: dict[str, set[tuple[str | int, ...]]]) -> str:
