@@ -98,7 +98,9 @@ class Database:
             path = Path(directory) / name
             if not (path.exists() or path.is_symlink()):  # a missing file: no facts
                 continue  # (anything else that is not a regular file is an error)
-            rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts))
+            rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts),
+                              self.limits.max_tuples - self.held,
+                              f"cannot add the facts: {self._too_many()}")
             total += self.add_facts(d.relation, rows)
         return total
 

@@ -99,13 +99,17 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             yield n, text[:-1] if text.endswith("\n") else text
 
 
-def read_facts(path: Path, kinds: list[str], delimiter: str = "\t") -> list[tuple[Any, ...]]:
+def read_facts(path: Path, kinds: list[str], delimiter: str = "\t", max_rows: int | None = None,
+               too_many: str = "too many lines") -> list[tuple[Any, ...]]:
     """The rows of a tab-separated fact file; DatalogError at ``file:line:col`` if it is not
-    one (not a regular file, not UTF-8, a wrong number of fields, a bad value)."""
+    one (not a regular file, not UTF-8, a wrong number of fields, a bad value) or if it has
+    more than ``max_rows`` rows (the error says ``too_many``)."""
     rows: list[tuple[Any, ...]] = []
     arity = len(kinds)
     symbols = all(k == "symbol" for k in kinds) and delimiter == "\t"
     for n, line in _lines(path):
+        if max_rows is not None and len(rows) >= max_rows:
+            raise DatalogError([f"{Location(str(path), n, 1)}: {too_many}"])
         if arity == 0:
             if line.strip() in ("()", ""):
                 rows.append(())

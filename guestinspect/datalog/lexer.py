@@ -22,7 +22,7 @@ MAX_NUMBER = 2**64 - 1
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0": "\0"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     kind: str  # ident number float string directive include punct eof
     text: str  # the token as written (for punct/ident/directive: the word itself)

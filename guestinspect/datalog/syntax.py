@@ -8,7 +8,7 @@ Value = str | int | float
 U32 = 0xFFFFFFFF  # unsigned values wrap like Soufflé's default 32-bit RAM domain
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     file: str
     line: int

@@ -259,6 +259,15 @@ def test_fact_file_that_is_not_a_file(tmp_path: Path) -> None:
                                  "not a regular file"]
 
 
+def test_fact_file_stops_at_the_tuple_limit(tmp_path: Path) -> None:
+    (tmp_path / "A.facts").write_text("1\ta\n2\tb\n3\tc\n")
+    db = Database(Program.from_text(FACTS_PROGRAM, filename="t.dl"), Limits(max_tuples=2))
+    with pytest.raises(DatalogError) as info:
+        db.load_facts_dir(tmp_path)
+    assert info.value.errors == [f"{tmp_path}/A.facts:3:1: cannot add the facts: more than 2 "
+                                 "tuples (raise it with --max-tuples or Limits(max_tuples=...))"]
+
+
 def test_good_fact_file_still_reads(tmp_path: Path) -> None:
     (tmp_path / "A.facts").write_bytes(b"1\ta\\tb\n-9223372036854775808\t\xc3\xa9\r\n0x10\t\n")
     db = Database(Program.from_text(FACTS_PROGRAM, filename="t.dl"))
@@ -393,9 +402,10 @@ def test_inspection_takes_the_tuple_limit() -> None:
     snapshot = Path(__file__).resolve().parents[2] / "facts" / "synthetic" / "almalinux"
     code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "50"])
     assert (code, out) == (1, "")
-    assert err.splitlines() == [f"guestinspect: error: {snapshot}: cannot add the facts: more "
-                                "than 50 tuples (raise it with --max-tuples or "
-                                "Limits(max_tuples=...))"]
+    [line] = err.splitlines()
+    assert line.startswith(f"guestinspect: error: {snapshot}: {snapshot}/")
+    assert line.endswith(".facts:28:1: cannot add the facts: more than 50 tuples (raise it "
+                         "with --max-tuples or Limits(max_tuples=...))")
     code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "200"])
     assert code == 1
     [line] = err.splitlines()
