@@ -85,6 +85,7 @@ class _Parser:
         self.text = text
         self.pos = 0
         self.depth = 0
+        self.in_expr = 0  # expr() calls under way (an aggregate's body starts again at 0)
         # parenthesised bodies tried at a token position: the literal (None: not a body)
         # and the position after it
         self.groups: dict[int, tuple[Literal | None, int]] = {}
@@ -244,8 +245,11 @@ class _Parser:
         return None
 
     def expr(self, level: int = 0) -> Expr:
-        """Precedence climbing: the operators of ``level`` and above."""
+        """Precedence climbing: the operators of ``level`` and above. The depth of the tree
+        is checked once, by the outermost call (not again at each level of parentheses)."""
         self.nest()
+        outermost = self.in_expr == 0
+        self.in_expr += 1
         start = self.tok.loc
         left = self.unary()
         while True:
@@ -257,7 +261,8 @@ class _Parser:
             right = self.expr(op_level if op.text == "^" else op_level + 1)
             left = BinOp(op.text, left, right, op.loc)
         self.depth -= 1
-        if level == 0 and expr_depth(left) > MAX_EXPR_DEPTH:
+        self.in_expr -= 1
+        if outermost and expr_depth(left) > MAX_EXPR_DEPTH:
             raise ParseError(start, f"expression nested too deeply (more than "
                              f"{MAX_EXPR_DEPTH} levels of operators and functors)")
         return left
@@ -295,6 +300,14 @@ class _Parser:
         return tuple(out)
 
     def aggregate_body(self) -> tuple[Literal, ...]:
+        """The literals of an aggregate: expressions of their own (checked on their own)."""
+        outer, self.in_expr = self.in_expr, 0
+        try:
+            return self._aggregate_body()
+        finally:
+            self.in_expr = outer
+
+    def _aggregate_body(self) -> tuple[Literal, ...]:
         if self.at("{"):
             self.advance()
             self.nest()
@@ -393,7 +406,7 @@ class _Parser:
         """``( body )`` as a literal, or None (and no token used) if it is an expression such
         as ``(x + 1) = y``. Each attempt is remembered by position, so that nested attempts
         inside a failed one are not parsed again and again (exponentially)."""
-        save, depth = self.pos, self.depth
+        save, depth, in_expr = self.pos, self.depth, self.in_expr
         known = self.groups.get(save)
         if known is not None:
             group, end = known
@@ -414,7 +427,7 @@ class _Parser:
                 Disjunction(alts, t.loc)
         except ParseError:
             self.pos = save
-        self.depth = depth
+        self.depth, self.in_expr = depth, in_expr
         self.groups[save] = (result, self.pos)
         return result
 
@@ -538,7 +551,7 @@ class Loader:
         p = _Parser(tokens, text, self.limits)
         while p.tok.kind != "eof":
             try:
-                p.depth = 0
+                p.depth = p.in_expr = 0
                 if p.tok.kind == "directive":
                     p.directive(self.module)
                 elif p.tok.kind == "include":
