@@ -707,8 +707,9 @@ class ImageCollector:
 
         try:
             data = resources.pe_resource(read, kind, name)
-        except resources.PeError:
-            return  # not a PE file, or a damaged one: no such resource
+        except resources.PeError as e:  # not a PE file, or a damaged one: no such resource
+            self.warn(f"{fs}:{path}: no resource {kind}/{name}: {e}")
+            return
         except RuntimeError as e:
             self.warn(f"{fs}:{path}: cannot read: {first_line(e)}")
             return
