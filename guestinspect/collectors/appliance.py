@@ -215,7 +215,8 @@ class DeadlineWatchdog:
         if left is None or self._stopped.wait(left):
             return
         self.fired = True
-        for pid in self._handle.qemu_pids:
+        # still our qemu children (not a reused pid of a process that ended before)
+        for pid in self._handle.qemu_pids & _qemu_children():
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:

@@ -142,10 +142,13 @@ def test_cli_stuck_libguestfs_call_is_interrupted() -> None:
     assert proc.returncode == 0, err
     assert timeout - 5 < took < timeout + 60
     assert "Traceback" not in err
-    assert (
+    (warning,) = [line for line in err.splitlines() if "deadline" in line]
+    # the round of the stuck call also asked for the architecture of /bin/ls: not read either
+    assert warning.startswith(
         f"guestinspect: warning: the deadline of {timeout}s was reached; not read: "
-        "1 package databases; the report shows what was read before"
-    ) in err.splitlines()
+    )
+    assert "1 package databases" in warning
+    assert warning.endswith("; the report shows what was read before")
     (os_,) = read_xml(proc.stdout)
     assert os_["distro"] == "debian" and os_["hostname"]  # read before the deadline
     assert not os_.get("applications")  # the stuck part
