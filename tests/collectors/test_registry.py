@@ -179,3 +179,32 @@ def test_missing_hive_file(tmp_path: Path) -> None:
     facts = isolate.read_keys_isolated(tmp_path / "none", FS, HIVE, KEYS)
     assert facts == {"HiveError": {(FS, HIVE, "the hive reader failed: cannot read the hive: "
                                               "No such file or directory")}}
+
+
+def test_collector_reads_each_hive_in_its_own_child(
+    tmp_path: Path, system: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The image collector's registry answer (hives already downloaded): the SYSTEM hive
+    that kills hivex costs that hive only, the SOFTWARE hive of the same round reads on."""
+    from collections import defaultdict
+
+    from guestinspect.collectors.deadline import NO_DEADLINE
+    from guestinspect.collectors.image import ImageCollector
+
+    soft = "/Windows/System32/config/SOFTWARE"
+    collector = ImageCollector.__new__(ImageCollector)  # no appliance: the hives are local
+    collector._deadline = NO_DEADLINE
+    collector._hives = {
+        (FS, HIVE): _segfaulting_hive(tmp_path, system),
+        (FS, soft): _unxz(tmp_path_factory, "SYSTEM_WIN_10_1709"),
+        ("/dev/sda3", HIVE): "hive not found",
+    }
+    wants = {(FS, HIVE, k) for k in KEYS} | {(FS, soft, "Select"), ("/dev/sda3", HIVE, "Select")}
+    facts: dict[str, set[tuple[str | int, ...]]] = defaultdict(set)
+    collector._answer_registry(wants, facts)
+    assert facts["HiveError"] == {
+        (FS, HIVE, "the hive reader crashed (SIGSEGV); nothing read from this hive"),
+        ("/dev/sda3", HIVE, "hive not found"),
+    }
+    assert {t[:3] for t in facts["RegistryKeyFound"]} == {(FS, soft, "Select")}
+    assert any(t[1] == soft and t[3] == "current" for t in facts["RegistryValue"])
