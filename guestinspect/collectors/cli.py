@@ -38,6 +38,11 @@ def facts(
     from guestinspect.inspection.driver import load_program, run_collector
 
     spec = KeySpec.parse(keys, keys_from_stdin)
+    try:  # now, not after the inspection
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise click.BadParameter(f"{out}: cannot create the directory: {e.strerror}",
+                                 param_hint="-o") from None
     program = load_program()
     deadline = Deadline(timeout or None)
     collector = ImageCollector(list(disks), format=fmt, keys=spec, deadline=deadline)

@@ -87,6 +87,9 @@ CASES = [
          r"Not a directory$"),
     Case("facts-out-impossible", ("--facts", "{snapshot}", "--facts-out", "/dev/null/out"), 1,
          ERR + r"--facts-out /dev/null/out: cannot create the directory: Not a directory$"),
+    Case("facts-command-output-impossible", ("facts", "-a", "{regular}", "-o", "/dev/null/out"),
+         2, ERR + r"Invalid value for -o: /dev/null/out: cannot create the directory: "
+         r"Not a directory$"),
     Case("facts-out-regular-file", ("--facts", "{snapshot}", "--facts-out", "{regular}"), 2,
          ERR + r"Invalid value for '--facts-out': Directory '.*regular' is a file\.$"),
     # --explain: a broken tuple, a broken field
