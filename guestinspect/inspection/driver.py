@@ -6,6 +6,7 @@ from pathlib import Path
 
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
+from guestinspect.collectors.errors import LaunchError
 from guestinspect.datalog import Database, Limits, Program
 from guestinspect.functors import FUNCTORS, RELATIONS
 
@@ -79,6 +80,8 @@ def run_collector(
     try:
         initial = collector.initial_facts()
         deadline.check()
+    except LaunchError:
+        raise  # nothing was read: an error (the appliance did not start before the deadline)
     except Exception:
         if not deadline.expired():
             raise

@@ -11,6 +11,7 @@ import pytest
 
 from guestinspect.collectors.base import CollectorStats, FactSet
 from guestinspect.collectors.deadline import Deadline, DeadlineExceeded
+from guestinspect.collectors.errors import LaunchError
 from guestinspect.datalog import Program
 from guestinspect.inspection.driver import run_collector
 from tests.reporting.xmlreader import read_xml
@@ -177,3 +178,16 @@ def test_error_of_a_call_cut_short_by_the_deadline() -> None:
 
     with pytest.raises(RuntimeError, match="a real error"):
         run_collector(_program(), Broken(Deadline(60), 0, 0), Deadline(60))
+
+
+def test_appliance_not_started_before_the_deadline_is_an_error() -> None:
+    deadline = Deadline(0.1)
+
+    class NoLaunch(SlowCollector):
+        def initial_facts(self) -> FactSet:
+            time.sleep(0.2)
+            raise LaunchError("the deadline of 0.1s was reached before the libguestfs "
+                              "appliance started (raise --timeout)")
+
+    with pytest.raises(LaunchError, match="before the libguestfs appliance started"):
+        run_collector(_program(), NoLaunch(deadline, 0, 0), deadline)
