@@ -191,3 +191,23 @@ def test_appliance_not_started_before_the_deadline_is_an_error() -> None:
 
     with pytest.raises(LaunchError, match="before the libguestfs appliance started"):
         run_collector(_program(), NoLaunch(deadline, 0, 0), deadline)
+
+
+@pytest.mark.appliance
+def test_cli_deadline_before_the_appliance_started() -> None:
+    from tests.images import image
+
+    disk = image("debian")
+    env = dict(os.environ, LIBGUESTFS_BACKEND_SETTINGS="force_tcg")
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "guestinspect.cli", "-a", str(disk), "--timeout", "2"],
+        capture_output=True, timeout=120, env=env, check=False,
+    )
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == 1
+    assert proc.stdout == b""
+    assert proc.stderr.decode().splitlines() == [
+        "guestinspect: error: the deadline of 2s was reached before the libguestfs appliance "
+        "started (raise --timeout)"
+    ]
