@@ -35,6 +35,9 @@ from .syntax import (
 
 BASE_KINDS = {"symbol": "symbol", "number": "number", "unsigned": "unsigned", "float": "float"}
 NUMERIC = {"number", "unsigned", "float"}
+#: Body literals of one rule (its join is planned in quadratic time and compiled to nested
+#: functions: a rule of thousands of atoms would take minutes, then exceed Python's limits).
+MAX_BODY_LITERALS = 500
 ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
 # name -> (argument kinds, or None for "any"; result kind; min arity; max arity or None)
 BUILTIN_SIGNATURES: dict[str, tuple[str | None, str | None, int, int | None]] = {
@@ -256,6 +259,10 @@ class Checker:
     # ---- rules ---------------------------------------------------------------------------
     def rule(self, index: int, rule: Rule) -> NormRule | None:
         before = len(self.a.errors)
+        if len(rule.body) > MAX_BODY_LITERALS:
+            self.a.error(rule.loc, f"this rule has {len(rule.body)} body literals, more than "
+                         f"{MAX_BODY_LITERALS}")
+            return None
         self.check_atom(rule.head, "head")
         for a in rule.head.args:
             if isinstance(a, Wildcard):

@@ -127,6 +127,12 @@ def test_rule_of_many_atoms_evaluates_and_explains(n: int) -> None:
         (f"C{i}", (i, i + 1)) for i in range(n)]
 
 
+def test_rule_of_too_many_atoms() -> None:
+    assert errors_of(wide_rule(501)) == [
+        "t.dl:1505:1: this rule has 501 body literals, more than 500"]
+    assert run(wide_rule(500)).tuples("A") == {(0, 500)}
+
+
 def test_rule_of_many_atoms_with_aggregates() -> None:
     n = 30
     decls = "".join(f".decl C{i}(a: number)\nC{i}({i}).\n" for i in range(n))
