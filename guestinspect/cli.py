@@ -76,14 +76,20 @@ def _output_dir(path: Path, option: str) -> None:
         raise UsageError(f"{option} {path}: directory not writable")
 
 
-def _xpath(expr: str, xml: bytes) -> str:
-    """Apply an XPath expression to the XML and format the result as virt-inspector does."""
+def _etree() -> Any:
+    """lxml's etree, or a one-line error saying that --xpath needs it."""
     try:
         from lxml import etree  # type: ignore[import-untyped,unused-ignore]
     except ImportError as e:
         raise UsageError(
             "--xpath needs the lxml module, which is not installed (pip install lxml)"
         ) from e
+    return etree
+
+
+def _xpath(expr: str, xml: bytes) -> str:
+    """Apply an XPath expression to the XML and format the result as virt-inspector does."""
+    etree = _etree()
 
     try:
         doc = etree.fromstring(xml, etree.XMLParser(remove_blank_text=True))
@@ -211,6 +217,8 @@ def cli(
         raise UsageError("--facts cannot be used with -a or -d")
     if as_json and xpath is not None:
         raise UsageError("--json and --xpath cannot be used together")
+    if xpath is not None:
+        _etree()  # before the inspection, not after
     if facts_out is not None:
         _output_dir(facts_out, "--facts-out")
     if verbose:

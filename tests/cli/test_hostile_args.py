@@ -111,6 +111,8 @@ CASES = [
     Case("xpath-without-lxml", ("--xpath", "/a"), 1,
          ERR + r"--xpath needs the lxml module, which is not installed", stdin="<a/>",
          no_lxml=True),
+    Case("xpath-without-lxml-before-inspecting", ("--xpath", "/a", "-a", "{regular}"), 1,
+         ERR + r"--xpath needs the lxml module, which is not installed", no_lxml=True),
     Case("xpath-with-lxml", ("--xpath", "string(/a/b)"), 0, r"^$", stdin="<a><b>x</b></a>",
          stdout=r"^x\n$"),
     Case("xpath-bad-expression", ("--xpath", "/a[", ), 1, ERR + r"--xpath '/a\[': ",
