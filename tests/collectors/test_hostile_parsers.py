@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import struct
 import tarfile
 import threading
@@ -86,6 +87,24 @@ def test_sqlite_opened_read_only_and_immutable(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert _names(packages.read_rpm_sqlite(db)) == ["bash"]
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_sqlite_rows_still_in_the_wal_are_read(tmp_path: Path) -> None:
+    """A guest copied while rpm ran: rows only in rpmdb.sqlite-wal (no -shm copied)."""
+    live = tmp_path / "live"
+    live.mkdir()
+    con = sqlite3.connect(live / "rpmdb.sqlite")
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB)")
+    con.executemany("INSERT INTO Packages (blob) VALUES (?)", [(GOOD,), (OTHER,)])
+    con.commit()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("rpmdb.sqlite", "rpmdb.sqlite-wal"):
+        (copy / name).write_bytes((live / name).read_bytes())
+    con.close()
+    assert _names(packages.read_rpm_sqlite(copy / "rpmdb.sqlite")) == ["bash", "gmp"]
 
 
 # ---- rpm headers ----
