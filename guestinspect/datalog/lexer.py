@@ -19,6 +19,8 @@ DIGITS = "0123456789"  # ASCII only: str.isdigit() is also true for "²" and "٣
 HEX_DIGITS = DIGITS + "abcdefABCDEF"
 #: The largest number literal: 64 bits, as Soufflé's widest domain.
 MAX_NUMBER = 2**64 - 1
+PUNCT_PAIRS = {p for p in PUNCTUATION if len(p) == 2}
+PUNCT_SINGLE = {p for p in PUNCTUATION if len(p) == 1}
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0": "\0"}
 
 
@@ -179,12 +181,12 @@ def tokenize(text: str, filename: str) -> list[Token]:
                 i = j
                 continue
             raise LexError(loc, f"unsupported preprocessor directive '#{word}'")
-        for p in PUNCTUATION:
-            if text.startswith(p, i):
-                tokens.append(Token("punct", p, p, loc, i, i + len(p)))
-                i += len(p)
-                break
-        else:
-            raise LexError(loc, f"unexpected character {c!r}")
+        p = text[i : i + 2]
+        if p not in PUNCT_PAIRS:
+            p = c
+            if p not in PUNCT_SINGLE:
+                raise LexError(loc, f"unexpected character {c!r}")
+        tokens.append(Token("punct", p, p, loc, i, i + len(p)))
+        i += len(p)
     tokens.append(Token("eof", "end of file", "", loc_at(i), n, n))
     return tokens
