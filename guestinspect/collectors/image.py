@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import binaries, isolate, packages, partitions, resources
+from guestinspect.collectors import binaries, isolate, packages, partitions, resources, ufs
 from guestinspect.collectors.appliance import (
     CountingHandle,
     DeadlineWatchdog,
@@ -480,6 +480,8 @@ class ImageCollector:
                 self.warn(f"{fs}: cannot mount: {error}")
 
     def _mount(self, fs: str, vfs: str, directory: str) -> str | None:
+        if vfs == "ufs":
+            return self._mount_ufs(fs, directory)
         try:
             self.g.mount_ro(fs, directory)
             return None
@@ -495,6 +497,22 @@ class ImageCollector:
             except RuntimeError:
                 pass
         return error
+
+    def _mount_ufs(self, fs: str, directory: str) -> str | None:
+        """Mount a UFS with the `ufstype` its superblock names (Linux cannot guess it)."""
+
+        def read(offset: int, size: int) -> bytes:
+            return bytes(call_or(b"", self.g.pread_device, fs, size, offset))
+
+        types = ufs.mount_types(read)
+        error = ""
+        for ufstype in types:
+            try:
+                self.g.mount_options(f"ro,ufstype={ufstype}", fs, directory)
+                return None
+            except RuntimeError as e:
+                error = error or first_line(e)  # the likeliest type's error says the most
+        return f"{error} (tried ufstype={','.join(types)})"
 
     # ---- paths ----
 

@@ -284,7 +284,8 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
         filesystems: list[Filesystem] = []
         for dev in sorted({str(r[0]) for r in index.rows("RootFilesystem", root)}):
             fs = Filesystem(dev=dev)
-            if vfs_type.get(dev):
+            # "unknown" is the collector's word for no signature: no type, as virt-inspector.
+            if vfs_type.get(dev) not in (None, "", "unknown"):
                 fs["type"] = vfs_type[dev]
             if labels.get(dev):
                 fs["label"] = labels[dev]

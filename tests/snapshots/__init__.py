@@ -71,6 +71,10 @@ _ALL = [
     Snapshot("blank-disk", "blank-disk"),
     Snapshot("blank-part", "blank-part"),
     Snapshot("blank-fs", "blank-fs"),
+    # guests as their distributions lay them out (issue 16)
+    Snapshot("freebsd-ufs2", "freebsd-ufs2"),
+    Snapshot("freebsd-ufs1", "freebsd-ufs1"),
+    Snapshot("opensuse-tumbleweed", "opensuse-tumbleweed"),
 ]
 
 SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
