@@ -1,0 +1,99 @@
+"""Guests laid out as their distributions lay them out: FreeBSD 14 on a UFS2 root (as
+bsdinstall makes it) and on a UFS1 root, openSUSE Tumbleweed (root a btrfs snapshot, /var a
+subvolume of its own, /var/lib/rpm a relative symlink to /usr/lib/sysimage/rpm).
+
+Each is inspected from its committed fact snapshot and, with the appliance, from its image;
+both give ``tests/expected/<guest>.xml`` byte for byte. ``tests/expected/virt-inspector-1.48/``
+holds what Debian 12's virt-inspector (libguestfs 1.48) makes of the same images, made with
+
+    virt-inspector --format=raw -a "$(python -m tests.images GUEST | cut -d' ' -f2)"
+
+(``--no-applications`` for Tumbleweed, where it fails otherwise): the tests below pin every
+difference, each listed in docs/compatibility.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from guestinspect.api import Inspector
+from guestinspect.cli import cli
+from guestinspect.reporting.xml import to_xml
+from tests.cli.test_end_to_end import validate
+from tests.oracles import ROOT
+
+GUESTS = ["freebsd-ufs2", "freebsd-ufs1", "opensuse-tumbleweed"]
+EXPECTED = ROOT / "tests" / "expected"
+VIRT_INSPECTOR = EXPECTED / "virt-inspector-1.48"
+FACTS = ROOT / "facts"
+
+
+def expected(guest: str) -> str:
+    return (EXPECTED / f"{guest}.xml").read_text()
+
+
+@pytest.mark.parametrize("guest", GUESTS)
+def test_snapshot_inspects_as_expected(guest: str) -> None:
+    result = CliRunner().invoke(cli, ["--facts", str(FACTS / guest)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""  # no warning: every filesystem mounted, every database read
+    validate(result.stdout)
+    assert result.stdout == expected(guest)
+
+
+@pytest.mark.appliance
+@pytest.mark.parametrize("guest", GUESTS)
+def test_image_inspects_as_expected(guest: str, recorded: Callable[[str], Path]) -> None:
+    with Inspector.from_facts(recorded(guest)) as insp:
+        assert to_xml(insp.inspect()) == expected(guest)
+        assert insp.warnings() == []
+
+
+def test_freebsd_on_ufs1_is_what_virt_inspector_says() -> None:
+    assert expected("freebsd-ufs1") == (VIRT_INSPECTOR / "freebsd-ufs1.xml").read_text()
+
+
+def test_freebsd_on_ufs2_virt_inspector_cannot_mount() -> None:
+    """libguestfs 1.48 mounts UFS without `ufstype`, which Linux needs for UFS2: it stops with
+    an error. We mount it as `ufstype=ufs2` and report the same fields as on UFS1."""
+    theirs = (VIRT_INSPECTOR / "freebsd-ufs2.stderr").read_text()
+    assert "mount_ro: mount exited with status 32" in theirs
+    ours, ufs1 = expected("freebsd-ufs2"), expected("freebsd-ufs1")
+    assert ours == ufs1.replace("freebsd14-ufs1.invalid", "freebsd14.invalid").replace(
+        "0123456789abcd01", "0123456789abcd02")
+
+
+def test_tumbleweed_differs_from_virt_inspector_only_as_documented() -> None:
+    """Three documented differences (docs/compatibility.md): Tumbleweed's snapshot date is no
+    version (0.0, osinfo ``opensusetumbleweed``); a subvolume named ``subvol=/@/var`` is written
+    ``btrfsvol:/dev/sda2/@/var``, not with virt-inspector's doubled slash; and the applications,
+    which libguestfs 1.48 fails to list (an error and no output at all)."""
+    theirs = (VIRT_INSPECTOR / "opensuse-tumbleweed-no-applications.xml").read_text()
+    theirs = theirs.replace("<major_version>20241120</major_version>",
+                            "<major_version>0</major_version>")
+    theirs = theirs.replace("<osinfo>opensuse20241120.0</osinfo>",
+                            "<osinfo>opensusetumbleweed</osinfo>")
+    theirs = theirs.replace("btrfsvol:/dev/sda2//@/", "btrfsvol:/dev/sda2/@/")
+    ours = re.sub(r"    <applications>\n.*?    </applications>\n", "", expected(
+        "opensuse-tumbleweed"), flags=re.S)
+    assert ours == theirs
+    stderr = (VIRT_INSPECTOR / "opensuse-tumbleweed.stderr").read_text()
+    assert "internal_list_rpm_applications" in stderr
+
+
+def test_tumbleweed_packages_come_from_usr_lib_sysimage() -> None:
+    """The rpm database is read where /var/lib/rpm (on the /var subvolume) points, on the
+    root subvolume, and no warning says it is missing."""
+    with Inspector.from_facts(FACTS / "opensuse-tumbleweed") as insp:
+        (os_,) = insp.inspect()
+        why = insp.explain("applications")
+        assert insp.warnings() == []
+    apps = os_["applications"]
+    assert len(apps) == 172
+    assert {a["name"] for a in apps} >= {"bash", "kernel", "rpm"}
+    assert "/usr/lib/sysimage/rpm" in why
