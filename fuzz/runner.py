@@ -23,6 +23,7 @@ from fuzz.targets import Target, load_all
 
 FINDINGS = Path(__file__).parent / "findings"
 MEMORY_LIMIT = 3 << 30  # bytes of address space for a worker
+STARTUP_SECONDS = 120.0  # a loaded machine may take long to import a worker
 
 
 @dataclass
@@ -86,6 +87,7 @@ def run_target(t: Target, cases: int, seconds: float, seed: int, timeout: float)
         current = nxt
         buf = b""
         done = False
+        started = False  # the hang clock runs from the first case, not from the start-up
         last = time.monotonic()
         while True:
             ready, _, _ = select.select([proc.stdout], [], [], 0.5)
@@ -98,6 +100,7 @@ def run_target(t: Target, cases: int, seconds: float, seed: int, timeout: float)
                 for line in lines:
                     msg = json.loads(line)
                     if "case" in msg:
+                        started = True
                         current = msg["case"]
                         res.cases += 1
                         last = time.monotonic()
@@ -107,9 +110,12 @@ def run_target(t: Target, cases: int, seconds: float, seed: int, timeout: float)
                         res.slowest = max(res.slowest, msg["took"])
                     elif "done" in msg:
                         done = True
-            elif time.monotonic() - last > timeout:
+            elif time.monotonic() - last > (timeout if started else STARTUP_SECONDS):
                 proc.kill()
-                res.findings.append(_save(t, seeds, seed, current, f"hang: over {timeout} s"))
+                if started:
+                    res.findings.append(_save(t, seeds, seed, current, f"hang: over {timeout} s"))
+                else:
+                    res.findings.append(f"worker did not start within {STARTUP_SECONDS} s")
                 break
         proc.wait()
         err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
