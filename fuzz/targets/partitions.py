@@ -1,5 +1,6 @@
-"""Partition tables (collectors/partitions.py): MBR with an extended chain, GPT, decoded from
-a disk's first sectors. The input is the disk itself (its first 64 KiB)."""
+"""Partition tables (collectors/partitions.py): MBR with an extended chain and BSD disklabels
+(FreeBSD, OpenBSD, NetBSD slices), GPT, decoded from a disk's first sectors. The input is the
+disk itself (its first 64 KiB)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,35 @@ def _seeds() -> list[bytes]:
         name = f"part{i}".encode("utf-16-le")
         entry[56 : 56 + len(name)] = name
         gpt[2 * SECTOR + 128 * i : 2 * SECTOR + 128 * (i + 1)] = entry
-    return [bytes(msdos), bytes(gpt)]
+    return [bytes(msdos), bytes(gpt), *_disklabel_seeds()]
+
+
+def _disklabel(entries: list[tuple[int, int, int]], npartitions: int) -> bytes:
+    """A BSD disklabel sector: (p_size, p_offset, p_fstype) per entry."""
+    label = bytearray(SECTOR)
+    struct.pack_into("<I", label, 0, 0x82564557)
+    label[24:32] = bytes(range(1, 9))  # OpenBSD's DUID
+    struct.pack_into("<IHH", label, 132, 0x82564557, 0, npartitions)
+    for i, (size, offset, fstype) in enumerate(entries):
+        struct.pack_into("<IIIBBH", label, 148 + 16 * i, size, offset, 2048, fstype, 8, 1)
+    return bytes(label)
+
+
+def _disklabel_seeds() -> list[bytes]:
+    """An OpenBSD slice (a, b, c the whole disk, d), a FreeBSD slice with relative offsets
+    after a logical partition, a NetBSD one beside it whose label claims 16 entries."""
+    openbsd = bytearray(128 * SECTOR)
+    openbsd[:SECTOR] = _mbr([(0xA6, 4, 124)])
+    openbsd[5 * SECTOR : 6 * SECTOR] = _disklabel(
+        [(60, 4, 7), (20, 64, 1), (128, 0, 0), (44, 84, 7)], 16)
+    mixed = bytearray(128 * SECTOR)
+    mixed[:SECTOR] = _mbr([(0x05, 2, 10), (0xA5, 20, 50), (0xA9, 70, 58)])
+    mixed[2 * SECTOR : 3 * SECTOR] = _mbr([(0x83, 1, 5)])
+    mixed[21 * SECTOR : 22 * SECTOR] = _disklabel(
+        [(20, 0, 7), (10, 20, 1), (50, 0, 0), (20, 30, 7)], 8)
+    mixed[71 * SECTOR : 72 * SECTOR] = _disklabel(
+        [(30, 70, 7), (10, 100, 1), (128, 0, 0), (58, 70, 7)] * 4, 16)
+    return [bytes(openbsd), bytes(mixed)]
 
 
 @target("partitions.table", _seeds, (PartitionTableError,), max_len=HEAD_BYTES)

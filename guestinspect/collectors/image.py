@@ -344,10 +344,13 @@ class ImageCollector:
 
     def _can_hold_fs(self, dev: str) -> bool:
         """What libguestfs would look at for a filesystem: not a partitioned device, not an
-        extended partition, not an LDM/Microsoft reserved/snapshot partition."""
+        extended partition, not an LDM/Microsoft reserved/snapshot partition; nor a BSD slice
+        whose disklabel was decoded (its first partition starts where it does: the same
+        filesystem would be seen twice)."""
         if dev in self._part_info:
             p = self._part_info[dev]
-            return p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
+            return (p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
+                    and not p.disklabel)
         if dev in self._parts:
             return True
         return not self._partitions_of(dev)

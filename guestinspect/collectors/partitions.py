@@ -1,4 +1,5 @@
-"""Partition tables (MBR with its extended chain, GPT) decoded from the disk's first sectors.
+"""Partition tables (MBR with its extended chain and BSD disklabels, GPT) decoded from the
+disk's first sectors.
 
 One ``pread_device`` replaces parted's per-partition calls (several seconds of appliance time
 each under TCG). The image collector checks the result against the partitions the appliance's
@@ -12,7 +13,7 @@ at most MAX_GPT_ENTRY bytes), an extended chain that loops ends, and a damaged t
 import struct
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from guestinspect.collectors.errors import ParseError
 
@@ -26,6 +27,12 @@ MAX_LOGICAL = 256
 MAX_GPT_ENTRIES = 1024
 #: Bytes of one GPT entry at most (128 in practice; a power of two times 128 by the spec).
 MAX_GPT_ENTRY = 4096
+#: MBR partition types holding a BSD disklabel, their flavour, and how many of
+#: its entries Linux reads at most (block/partitions/msdos.c, parse_bsd).
+BSD_SLICES = {0xA5: ("freebsd", 8), 0xA6: ("openbsd", 16), 0xA9: ("netbsd", 8)}
+BSD_DISKMAGIC = 0x82564557
+#: Partition numbers Linux gives at most (its limit for a disk, DISK_MAX_PARTS).
+MAX_PARTS = 256
 
 
 class PartitionTableError(ParseError):
@@ -43,6 +50,11 @@ class Part:
     gpt_type: str = ""
     gpt_guid: str = ""
     name: str = ""
+    #: A BSD slice: the flavour of the disklabel decoded in it (it holds partitions, not a
+    #: filesystem). A partition of that disklabel: its slice's number and its p_fstype.
+    disklabel: str = ""
+    slice: int = 0
+    bsd_fstype: int | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,7 @@ def _gpt(head: bytes, read: Reader) -> Table | None:
     return Table("gpt", tuple(parts))
 
 
-def _logical(ext_start: int, read: Reader) -> list[Part]:
+def _logical(ext_start: int, first: int, read: Reader) -> list[Part]:
     parts: list[Part] = []
     ebr = ext_start
     seen: set[int] = set()
@@ -106,10 +118,40 @@ def _logical(ext_start: int, read: Reader) -> list[Part]:
             break
         (_, ptype, start, count), (_, ntype, nstart, _), *_ = _mbr_entries(sector)
         if ptype and count:
-            parts.append(Part(5 + len(parts), (ebr + start) * SECTOR, count * SECTOR, ptype))
+            parts.append(Part(first + len(parts), (ebr + start) * SECTOR, count * SECTOR,
+                              ptype))
         if ntype not in MBR_EXTENDED or nstart == 0:
             break
         ebr = ext_start + nstart
+    return parts
+
+
+def _disklabel(slot: int, start: int, count: int, flavour: str, most: int, first: int,
+               read: Reader) -> list[Part]:
+    """The partitions Linux lists from the BSD disklabel at sector 1 of the MBR slice
+    ``slot`` (``count`` sectors from ``start``), numbered from ``first``: the used entries
+    inside the slice but the slice itself, in label order (parse_bsd)."""
+    label = read(SECTOR, (start + 1) * SECTOR)
+    if len(label) < SECTOR or struct.unpack_from("<I", label, 0)[0] != BSD_DISKMAGIC:
+        return []
+    entries = min(struct.unpack_from("<H", label, 138)[0], most)
+    # FreeBSD's offsets are relative to the slice when its c partition starts at 0.
+    relative = flavour == "freebsd" and struct.unpack_from("<I", label, 148 + 2 * 16 + 4)[0] == 0
+    parts: list[Part] = []
+    for i in range(entries):
+        if first + len(parts) >= MAX_PARTS:
+            break
+        size, offset, _, fstype = struct.unpack_from("<IIIB", label, 148 + 16 * i)
+        if fstype == 0:
+            continue
+        if relative:
+            offset += start
+        if offset == start and size == count:
+            continue  # the whole slice, listed already
+        if offset < start or offset + size > start + count:
+            continue  # outside the slice: Linux ignores it
+        parts.append(Part(first + len(parts), offset * SECTOR, size * SECTOR, slice=slot,
+                          bsd_fstype=fstype))
     return parts
 
 
@@ -124,10 +166,23 @@ def read_table(head: bytes, read: Reader) -> Table | None:
     if any(ptype == 0xEE for _, ptype, _, _ in entries):
         return _gpt(head, read)
     parts: list[Part] = []
+    following = 5  # the number of the next partition past the primary ones
     for i, (_, ptype, start, count) in enumerate(entries):
         if ptype == 0 or count == 0:
             continue
         parts.append(Part(i + 1, start * SECTOR, count * SECTOR, ptype))
         if ptype in MBR_EXTENDED:
-            parts.extend(_logical(start, read))
+            logical = _logical(start, following, read)
+            parts.extend(logical)
+            following += len(logical)
+    # Then the disklabels of the BSD slices, in slot order, numbered after the logical ones.
+    for i, (_, ptype, start, count) in enumerate(entries):
+        if ptype not in BSD_SLICES or count == 0:
+            continue
+        flavour, most = BSD_SLICES[ptype]
+        sub = _disklabel(i + 1, start, count, flavour, most, following, read)
+        if sub:
+            parts[:] = [replace(p, disklabel=flavour) if p.num == i + 1 else p for p in parts]
+            parts.extend(sub)
+            following += len(sub)
     return Table("msdos", tuple(parts))

@@ -74,3 +74,83 @@ def test_gpt() -> None:
     assert (p.num, p.start, p.size) == (1, 34 * SECTOR, 66 * SECTOR)
     assert (p.gpt_type, p.gpt_guid, p.name) == (str(ptype).upper(), str(guid).upper(),
                                                 "EFI system")
+
+
+def _disklabel(entries: list[tuple[int, int, int]], npartitions: int | None = None,
+               duid: bytes = bytes(8)) -> bytearray:
+    """A BSD disklabel sector: (p_size, p_offset, p_fstype) per entry, in label order."""
+    label = bytearray(SECTOR)
+    struct.pack_into("<I", label, 0, 0x82564557)
+    label[24:32] = duid
+    struct.pack_into("<I", label, 132, 0x82564557)
+    struct.pack_into("<H", label, 138, len(entries) if npartitions is None else npartitions)
+    for i, (size, offset, fstype) in enumerate(entries):
+        struct.pack_into("<IIIBBH", label, 148 + 16 * i, size, offset, 2048, fstype, 8, 1)
+    return label
+
+
+def _subparts(t: object) -> list[tuple[int, int, int, int | None, int]]:
+    assert t is not None
+    return [(p.num, p.start // SECTOR, p.size // SECTOR, p.bsd_fstype, p.slice)
+            for p in t.parts if p.slice]  # type: ignore[attr-defined]
+
+
+def test_openbsd_disklabel() -> None:
+    # OpenBSD: slice 0xA6 from 64; a root, b swap, c the whole disk (unused, outside the
+    # slice), d /home: Linux lists a, b, d as 5, 6, 7.
+    disk = _disk(8192)
+    disk[:SECTOR] = _mbr([(0xA6, 64, 8128)])
+    disk[65 * SECTOR : 66 * SECTOR] = _disklabel(
+        [(4000, 64, 7), (1000, 4064, 1), (8192, 0, 0), (3128, 5064, 7)], duid=b"\x01" * 8)
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert t is not None and t.type == "msdos"
+    assert _subparts(t) == [(5, 64, 4000, 7, 1), (6, 4064, 1000, 1, 1), (7, 5064, 3128, 7, 1)]
+    (slice_,) = [p for p in t.parts if p.num == 1]
+    assert (slice_.mbr_type, slice_.disklabel) == (0xA6, "openbsd")
+
+
+def test_disklabel_after_logical_partitions_and_out_of_slice_entries() -> None:
+    disk = _disk(16384)
+    disk[:SECTOR] = _mbr([(0x05, 2048, 2048), (0xA9, 8192, 4096)])
+    disk[2048 * SECTOR : 2049 * SECTOR] = _mbr([(0x83, 10, 50)])
+    disk[8193 * SECTOR : 8194 * SECTOR] = _disklabel([
+        (4096, 8192, 7),      # the whole slice: listed already as partition 2
+        (1000, 8192, 7),      # a
+        (1000, 100, 7),       # before the slice: ignored
+        (1000, 12000, 7),     # past its end: ignored
+        (500, 9192, 0),       # unused
+        (500, 10192, 1),      # swap
+    ])
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert t is not None
+    assert sorted(p.num for p in t.parts) == [1, 2, 5, 6, 7]
+    assert _subparts(t) == [(6, 8192, 1000, 7, 2), (7, 10192, 500, 1, 2)]
+
+
+def test_freebsd_disklabel_relative_offsets_and_eight_entries() -> None:
+    # FreeBSD: c starts at 0, so every offset is relative to the slice; Linux reads at most
+    # 8 entries of a FreeBSD or NetBSD label (16 of an OpenBSD one).
+    entries = [(100, 16 + 100 * i, 7) for i in range(10)]
+    entries[2] = (4000, 0, 0)
+    disk = _disk(8192)
+    disk[:SECTOR] = _mbr([(0xA5, 63, 4000)])
+    disk[64 * SECTOR : 65 * SECTOR] = _disklabel(entries)
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert [(n, s) for n, s, *_ in _subparts(t)] == [
+        (5, 79), (6, 179), (7, 379), (8, 479), (9, 579), (10, 679), (11, 779)]
+    # The same label in an OpenBSD slice: absolute offsets (the first entry, at 16, lies
+    # before the slice), all 10 entries read.
+    disk[0x1BE + 4] = 0xA6
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert [(n, s) for n, s, *_ in _subparts(t)] == [
+        (5, 116), (6, 316), (7, 416), (8, 516), (9, 616), (10, 716), (11, 816), (12, 916)]
+
+
+def test_bsd_slice_without_disklabel() -> None:
+    disk = _disk(4096)
+    disk[:SECTOR] = _mbr([(0xA6, 64, 4000)])
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert t is not None and [(p.num, p.disklabel) for p in t.parts] == [(1, "")]
+    disk[65 * SECTOR : 66 * SECTOR] = _disklabel([(100, 64, 7)], npartitions=0)
+    t = read_table(bytes(disk[:65536]), _reader(disk))
+    assert t is not None and [p.num for p in t.parts] == [1]
