@@ -1,6 +1,7 @@
 """Guests laid out as their distributions lay them out: FreeBSD 14 on a UFS2 root (as
 bsdinstall makes it) and on a UFS1 root, openSUSE Tumbleweed (root a btrfs snapshot, /var a
-subvolume of its own, /var/lib/rpm a relative symlink to /usr/lib/sysimage/rpm).
+subvolume of its own, /var/lib/rpm a relative symlink to /usr/lib/sysimage/rpm), OpenBSD 7.5
+(FFS2 root and /home in the disklabel of an MBR partition of type 0xA6).
 
 Each is inspected from its committed fact snapshot and, with the appliance, from its image;
 both give ``tests/expected/<guest>.xml`` byte for byte. ``tests/expected/virt-inspector-1.48/``
@@ -27,7 +28,7 @@ from guestinspect.reporting.xml import to_xml
 from tests.cli.test_end_to_end import validate
 from tests.oracles import ROOT
 
-GUESTS = ["freebsd-ufs2", "freebsd-ufs1", "opensuse-tumbleweed"]
+GUESTS = ["freebsd-ufs2", "freebsd-ufs1", "opensuse-tumbleweed", "openbsd"]
 EXPECTED = ROOT / "tests" / "expected"
 VIRT_INSPECTOR = EXPECTED / "virt-inspector-1.48"
 FACTS = ROOT / "facts"
@@ -66,6 +67,24 @@ def test_freebsd_on_ufs2_virt_inspector_cannot_mount() -> None:
     ours, ufs1 = expected("freebsd-ufs2"), expected("freebsd-ufs1")
     assert ours == ufs1.replace("freebsd14-ufs1.invalid", "freebsd14.invalid").replace(
         "0123456789abcd01", "0123456789abcd02")
+
+
+def test_openbsd_virt_inspector_finds_no_os() -> None:
+    """libguestfs 1.48 asks sfdisk for the MBR type of every partition the kernel lists;
+    sfdisk knows no disklabel, fails on partition 5 and the inspection stops with no OS. We
+    decode the disklabel as Linux does: fstab's /dev/wd0a and /dev/wd0d are partitions 5 and 7
+    (c, the whole disk, is not listed), the slice itself is not probed as a filesystem."""
+    theirs = (VIRT_INSPECTOR / "openbsd.stderr").read_text()
+    assert "partition 5: partition table contains only 4 partitions" in theirs
+    assert "no operating system could be detected" in theirs
+    ours = expected("openbsd")
+    assert "<osinfo>openbsd7.5</osinfo>" in ours
+    assert re.findall(r'<mountpoint dev="([^"]+)">([^<]+)<', ours) == [
+        ("/dev/sda5", "/"), ("/dev/sda7", "/home")]
+    assert re.findall(r'<filesystem dev="([^"]+)"', ours) == ["/dev/sda5", "/dev/sda6",
+                                                              "/dev/sda7"]
+    partitions = (FACTS / "openbsd" / "Partition.facts").read_text().splitlines()
+    assert [line.split("\t")[2] for line in partitions] == ["1", "5", "6", "7"]
 
 
 def test_tumbleweed_differs_from_virt_inspector_only_as_documented() -> None:

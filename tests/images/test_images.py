@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.images import GUESTS, content, image, images
+from guestinspect.collectors.partitions import read_table
+from tests.images import GUESTS, content, image, images, openbsd
 from tests.images._build import disk_paths, guest_hash
 
 # --- No appliance needed ----------------------------------------------------------------------
@@ -41,6 +42,26 @@ def test_mounted_device_values() -> None:
 
 def test_host_elf_is_x86_64() -> None:
     assert content.elf_machine(content.host_x86_64_elf()) == content.EM_X86_64
+
+
+def test_openbsd_disklabel_is_what_linux_lists() -> None:
+    """The builder's disklabel, as the project's decoder (Linux's rules) reads it: a, b, d
+    are partitions 5, 6, 7; its checksum (the xor of its 16-bit words) is right."""
+    sectors = openbsd.DISK_SIZE // 512
+    label = openbsd.disklabel(sectors, [(1000, 64, 7), (200, 1064, 1), (sectors, 0, 0),
+                                        (500, 1264, 7)])
+    xor = 0
+    for (word,) in struct.iter_unpack("<H", label[: 148 + 16 * 16]):
+        xor ^= word
+    assert xor == 0 and label[24:32] == openbsd.DUID
+    disk = bytearray(2048 * 512)
+    struct.pack_into("<B3xB3xII", disk, 0x1BE, 0x80, 0xA6, 64, sectors - 64)
+    disk[510:512] = b"\x55\xaa"
+    disk[65 * 512 : 66 * 512] = label
+    table = read_table(bytes(disk[:65536]), lambda n, off: bytes(disk[off : off + n]))
+    assert table is not None
+    assert [(p.num, p.start // 512, p.size // 512, p.bsd_fstype) for p in table.parts] == [
+        (1, 64, sectors - 64, None), (5, 64, 1000, 7), (6, 1064, 200, 1), (7, 1264, 500, 7)]
 
 
 def test_cache_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

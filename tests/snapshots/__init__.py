@@ -75,6 +75,7 @@ _ALL = [
     Snapshot("freebsd-ufs2", "freebsd-ufs2"),
     Snapshot("freebsd-ufs1", "freebsd-ufs1"),
     Snapshot("opensuse-tumbleweed", "opensuse-tumbleweed"),
+    Snapshot("openbsd", "openbsd"),
 ]
 
 SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
