@@ -289,6 +289,8 @@ class ImageCollector:
                 if table.type == "msdos":
                     if p.mbr_type is not None:
                         facts["PartitionMbrType"].add((part, p.mbr_type))
+                    if p.letter:
+                        facts["PartitionDisklabel"].add((part, p.slice, p.letter, p.duid))
                     continue
                 for rel, value in (("PartitionGptType", p.gpt_type),
                                    ("PartitionGptGuid", p.gpt_guid),

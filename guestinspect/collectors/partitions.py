@@ -51,10 +51,13 @@ class Part:
     gpt_guid: str = ""
     name: str = ""
     #: A BSD slice: the flavour of the disklabel decoded in it (it holds partitions, not a
-    #: filesystem). A partition of that disklabel: its slice's number and its p_fstype.
+    #: filesystem). A partition of that disklabel: its slice's number, its letter (a, b, ...),
+    #: its p_fstype and the label's DUID (OpenBSD's, 16 hex digits; "" elsewhere or unset).
     disklabel: str = ""
     slice: int = 0
+    letter: str = ""
     bsd_fstype: int | None = None
+    duid: str = ""
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ def _disklabel(slot: int, start: int, count: int, flavour: str, most: int, first
     entries = min(struct.unpack_from("<H", label, 138)[0], most)
     # FreeBSD's offsets are relative to the slice when its c partition starts at 0.
     relative = flavour == "freebsd" and struct.unpack_from("<I", label, 148 + 2 * 16 + 4)[0] == 0
+    duid = label[24:32].hex() if flavour == "openbsd" and any(label[24:32]) else ""
     parts: list[Part] = []
     for i in range(entries):
         if first + len(parts) >= MAX_PARTS:
@@ -151,7 +155,7 @@ def _disklabel(slot: int, start: int, count: int, flavour: str, most: int, first
         if offset < start or offset + size > start + count:
             continue  # outside the slice: Linux ignores it
         parts.append(Part(first + len(parts), offset * SECTOR, size * SECTOR, slice=slot,
-                          bsd_fstype=fstype))
+                          letter=chr(ord("a") + i), bsd_fstype=fstype, duid=duid))
     return parts
 
 

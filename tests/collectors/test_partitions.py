@@ -107,6 +107,8 @@ def test_openbsd_disklabel() -> None:
     assert _subparts(t) == [(5, 64, 4000, 7, 1), (6, 4064, 1000, 1, 1), (7, 5064, 3128, 7, 1)]
     (slice_,) = [p for p in t.parts if p.num == 1]
     assert (slice_.mbr_type, slice_.disklabel) == (0xA6, "openbsd")
+    assert [(p.letter, p.duid) for p in t.parts if p.slice] == [
+        ("a", "01" * 8), ("b", "01" * 8), ("d", "01" * 8)]
 
 
 def test_disklabel_after_logical_partitions_and_out_of_slice_entries() -> None:
@@ -125,6 +127,7 @@ def test_disklabel_after_logical_partitions_and_out_of_slice_entries() -> None:
     assert t is not None
     assert sorted(p.num for p in t.parts) == [1, 2, 5, 6, 7]
     assert _subparts(t) == [(6, 8192, 1000, 7, 2), (7, 10192, 500, 1, 2)]
+    assert [(p.letter, p.duid) for p in t.parts if p.slice] == [("b", ""), ("f", "")]
 
 
 def test_freebsd_disklabel_relative_offsets_and_eight_entries() -> None:

@@ -370,3 +370,42 @@ def test_records_sharing_a_name(program: Program) -> None:
     apps = build_inspections(db)[0]["applications"]
     assert [(a["name"], a.get("arch")) for a in apps] == [
         ("libc6", "amd64"), ("libc6", "i386"), ("zlib1g", "amd64")]
+
+
+BSD_DISKLABEL_FSTAB = [
+    # (os, fstab line, disklabel letters of slice `slice` as partitions 5, 6, ..., expected)
+    # Linux skips unused letters: with no b, d is partition 6 (numbering would say 7).
+    ("openbsd", "/dev/wd0d /usr ffs rw 1 2", 1, "ade", "/dev/sda6"),
+    ("openbsd", "3F5C1B7E09A2D486.e /usr ffs rw 1 2", 1, "ade", "/dev/sda7"),
+    ("openbsd", "3f5c1b7e09a2d486.b /usr ffs rw 1 2", 1, "ade", None),  # no such letter
+    ("openbsd", "0000000000000000.a /usr ffs rw 1 2", 1, "ade", None),  # another disk's
+    # NetBSD's c (the slice) and d (the disk) are not listed: e is partition 7, not 9.
+    ("netbsd", "/dev/wd0e /usr ffs rw 1 2", 1, "abe", "/dev/sda7"),
+    # FreeBSD: any slice, by its letters.
+    ("freebsd", "/dev/ada0s2d /usr ufs rw 2 2", 2, "ad", "/dev/sda6"),
+    ("freebsd", "/dev/ada0s1d /usr ufs rw 2 2", 2, "ad", None),
+]
+
+
+@pytest.mark.parametrize(("os", "line", "slice_", "letters", "dev"), BSD_DISKLABEL_FSTAB)
+def test_bsd_fstab_devices_by_disklabel_letter(program: Program, os: str, line: str,
+                                               slice_: int, letters: str,
+                                               dev: str | None) -> None:
+    """Where the collector decoded a disklabel (PartitionDisklabel), its letters and OpenBSD's
+    DUID name the partitions, whatever numbers Linux gave them."""
+    parts = {f"/dev/sda{5 + i}": letter for i, letter in enumerate(letters)}
+    facts: dict[str, set[tuple[str | int, ...]]] = {
+        "Filesystem": {(FS, "ufs")}, "Mounted": {(FS,)},
+        "Disk": {("/dev/sda", 0, 1 << 30)},
+        "Partition": {(p, "/dev/sda", int(p[8:]), 1 << 20, 1 << 20) for p in parts}
+        | {(FS, "/dev/sda", slice_, 1 << 20, 1 << 30)},
+        "PartitionDisklabel": {(p, slice_, letter, "3f5c1b7e09a2d486" if os == "openbsd" else "")
+                               for p, letter in parts.items()},
+    }
+    files = {"/etc/fstab": f"/dev/wd0a / ffs rw 1 1\n{line}\n", "/bin": None,
+             **BSD_MARKERS[os]}
+    db = run_collector(program, FakeCollector({(FS, p): v for p, v in files.items()}, facts))
+    assert one(db, "OsType") == os
+    mps = {str(t[1]): t[2] for t in db.tuples("Mountpoint")}
+    assert mps["/"] == FS
+    assert mps.get("/usr") == dev
