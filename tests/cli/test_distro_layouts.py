@@ -16,6 +16,7 @@ difference, each listed in docs/compatibility.md.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,6 +86,25 @@ def test_openbsd_virt_inspector_finds_no_os() -> None:
                                                               "/dev/sda7"]
     partitions = (FACTS / "openbsd" / "Partition.facts").read_text().splitlines()
     assert [line.split("\t")[2] for line in partitions] == ["1", "5", "6", "7"]
+
+
+def test_openbsd_fstab_by_duid(tmp_path: Path) -> None:
+    """OpenBSD's installer names partitions by the disklabel's DUID (3f5c1b7e09a2d486.d):
+    the same guest with such an fstab inspects the same."""
+    snapshot = tmp_path / "openbsd"
+    shutil.copytree(FACTS / "openbsd", snapshot)
+    content = snapshot / "Content.facts"
+    fstab = ("/dev/sda5\t/etc/fstab\t3f5c1b7e09a2d486.b none swap sw\\n"
+             "3f5c1b7e09a2d486.a / ffs rw,wxallowed 1 1\\n"
+             "3f5c1b7e09a2d486.d /home ffs rw,nodev,nosuid 1 2\\n")
+    lines = [fstab if line.startswith("/dev/sda5\t/etc/fstab\t") else line
+             for line in content.read_text().splitlines()]
+    assert fstab in lines
+    content.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(cli, ["--facts", str(snapshot)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == expected("openbsd")
 
 
 def test_tumbleweed_differs_from_virt_inspector_only_as_documented() -> None:
