@@ -166,6 +166,28 @@ def test_damaged_software_hive_costs_that_hive(inspected: Callable[[str], Run]) 
     assert any("SOFTWARE" in w and "SYSTEM" not in w for w in run.warnings), run.stderr
 
 
+@pytest.mark.appliance
+def test_hive_that_kills_hivex_costs_that_hive(inspected: Callable[[str], Run]) -> None:
+    """hivex dies of SIGSEGV on this SYSTEM hive (tests/collectors/test_registry.py shows it
+    in a process of its own): the inspection goes on with what SOFTWARE and the files say."""
+    run = inspected("hostile-hive-crash")
+    assert run.returncode == 0, run.stderr[-2000:]
+    fields = run.os()
+    assert {k: fields.get(k) for k in ("root", "name", "arch", "distro", "product_name",
+                                       "product_variant", "major_version", "minor_version",
+                                       "windows_systemroot", "osinfo", "mountpoints")} == {
+        "root": "/dev/sda1", "name": "windows", "arch": "i386", "distro": "windows",
+        "product_name": "Microsoft Windows 7 Phony Edition", "product_variant": "Client",
+        "major_version": "6", "minor_version": "1", "windows_systemroot": "/Windows",
+        "osinfo": "win7", "mountpoints": WINDOWS_MOUNTPOINTS,
+    }
+    assert fields["applications"] == ["test1", "test2", "test3", "test4"]
+    # what only SYSTEM says is gone, and the warning names that hive and the crash
+    assert fields.get("hostname") is None and fields["drive_mappings"] == []
+    assert run.warnings == ["/dev/sda1: /Windows/System32/Config/SYSTEM: the hive reader "
+                            "crashed (SIGSEGV); nothing read from this hive"]
+
+
 # ---- class 2: a damaged rpmdb.sqlite ---------------------------------------------------------
 
 

@@ -105,14 +105,11 @@ KEYS = ["Select", "ControlSet001\\Control\\ComputerName\\ComputerName", "Mounted
 
 
 def _segfaulting_hive(tmp: Path, system: Path) -> Path:
-    """Windows 7's SYSTEM with 4 bytes cut at 5930808 and cut short at 6102156 bytes (found by
-    fuzz/targets/registry.py): hivex (1.3.x) dies of SIGSEGV reading it in its unsafe mode."""
-    data = bytearray(system.read_bytes())
-    del data[5930808:5930812]
-    del data[6102156:]
-    path = tmp / "SYSTEM-segv"
-    path.write_bytes(data)
-    return path
+    """Windows 7's SYSTEM cut so that hivex (1.3.x) dies of SIGSEGV reading it in its unsafe
+    mode (found by fuzz/targets/registry.py; the hostile-hive-crash test guest carries it)."""
+    from tests.images.hostile import segfaulting_system_hive
+
+    return segfaulting_system_hive(tmp)
 
 
 @pytest.mark.parametrize("name", ["SYSTEM", "SYSTEM_WIN_10_1709", "corrupted_system_hive",

@@ -6,6 +6,7 @@ inspection of it must report everything but the damaged part, plus a warning nam
 | guest | damaged part | class |
 |---|---|---|
 | hostile-hive | SOFTWARE hive: its second hbin page's magic zeroed (hivex refuses it) | 1 |
+| hostile-hive-crash | SYSTEM hive: the real Windows 7 one, cut where hivex's unsafe mode segfaults | 1 |
 | hostile-rpmdb | rpmdb.sqlite: NULL, integer, text and garbage rows among the good ones | 2 |
 | hostile-pe | SysWOW64/explorer.exe cut inside its optional header | 3 |
 | hostile-osrelease | os-release VERSION_ID of 5,000 digits | 4 |
@@ -18,6 +19,7 @@ tests/cli/test_hostile_guests.py inspects them end to end.
 
 from __future__ import annotations
 
+import lzma
 import sqlite3
 import struct
 from pathlib import Path
@@ -41,6 +43,7 @@ from tests.images.guests import (
     _two_partitions,
     _windows_files,
 )
+from tests.oracles import SHARED
 
 HBIN = 0x1000  # hive pages start here, each with the magic "hbin"
 HOSTILE_DISK_SIGNATURE = b"HOST"
@@ -80,6 +83,24 @@ def _windows_one_partition(ctx: Ctx, explorer: dict[str, bytes] | None = None) -
 def build_hostile_hive(ctx: Ctx) -> None:
     _windows_one_partition(ctx)
     ctx.upload(damaged_software_hive(_scratch(ctx)), "/Windows/System32/Config/SOFTWARE")
+
+
+def segfaulting_system_hive(workdir: Path) -> Path:
+    """The real Windows 7 SYSTEM hive (shared/testdata/real-hives) with 4 bytes cut at 5930808
+    and cut short at 6102156 bytes, as fuzz/targets/registry.py found it: hivex 1.3.x refuses
+    it, and dies of SIGSEGV reading it in its unsafe mode (the collector's retry)."""
+    data = bytearray(lzma.decompress((SHARED / "testdata" / "real-hives" / "SYSTEM.xz")
+                                     .read_bytes()))
+    del data[5930808:5930812]
+    del data[6102156:]
+    path = workdir / "SYSTEM.segv"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def build_hostile_hive_crash(ctx: Ctx) -> None:
+    _windows_one_partition(ctx)
+    ctx.upload(segfaulting_system_hive(_scratch(ctx)), "/Windows/System32/Config/SYSTEM")
 
 
 # --- Class 2: a damaged rpmdb.sqlite ------------------------------------------------------------
@@ -277,6 +298,8 @@ def build_hostile_dpkg(ctx: Ctx) -> None:
 HOSTILE: list[Guest] = [
     Guest("hostile-hive", "Windows 7 (phony), one NTFS partition; SOFTWARE hive damaged",
           (128 * MiB,), build_hostile_hive, _WINDOWS_DATA),
+    Guest("hostile-hive-crash", "Windows 7 (phony), one NTFS partition; a SYSTEM hive that "
+          "kills hivex", (128 * MiB,), build_hostile_hive_crash, _WINDOWS_DATA),
     Guest("hostile-rpmdb", "Fedora 14 (phony) without LVM; rpmdb.sqlite with damaged rows",
           (256 * MiB,), build_hostile_rpmdb, _FEDORA_DATA),
     Guest("hostile-pe", "Windows 7 (phony), one NTFS partition; SysWOW64/explorer.exe truncated",
