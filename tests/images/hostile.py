@@ -6,7 +6,7 @@ inspection of it must report everything but the damaged part, plus a warning nam
 | guest | damaged part | class |
 |---|---|---|
 | hostile-hive | SOFTWARE hive: its second hbin page's magic zeroed (hivex refuses it) | 1 |
-| hostile-hive-crash | SYSTEM hive: the real Windows 7 one, cut where hivex's unsafe mode segfaults | 1 |
+| hostile-hive-crash | SYSTEM hive: the real Windows 7 one, cut where hivex segfaults | 1 |
 | hostile-rpmdb | rpmdb.sqlite: NULL, integer, text and garbage rows among the good ones | 2 |
 | hostile-pe | SysWOW64/explorer.exe cut inside its optional header | 3 |
 | hostile-osrelease | os-release VERSION_ID of 5,000 digits | 4 |
