@@ -9,23 +9,18 @@ import uuid
 
 from fuzz.targets import target
 from guestinspect.collectors.partitions import HEAD_BYTES, SECTOR, PartitionTableError, read_table
+from tests.collectors.test_partitions import disklabel, mbr
 
-
-def _mbr(entries: list[tuple[int, int, int]], sector: bytearray | None = None) -> bytearray:
-    s = sector if sector is not None else bytearray(SECTOR)
-    for i, (ptype, start, count) in enumerate(entries):
-        struct.pack_into("<B3xB3xII", s, 0x1BE + 16 * i, 0, ptype, start, count)
-    s[510:512] = b"\x55\xaa"
-    return s
+DUID = bytes(range(1, 9))  # OpenBSD's disklabel UID in the seeds
 
 
 def _seeds() -> list[bytes]:
     msdos = bytearray(128 * SECTOR)
-    msdos[:SECTOR] = _mbr([(0x83, 2, 10), (0x05, 20, 100)])
-    msdos[20 * SECTOR : 21 * SECTOR] = _mbr([(0x83, 1, 5), (0x05, 30, 10)])
-    msdos[50 * SECTOR : 51 * SECTOR] = _mbr([(0x82, 1, 5)])
+    msdos[:SECTOR] = mbr([(0x83, 2, 10), (0x05, 20, 100)])
+    msdos[20 * SECTOR : 21 * SECTOR] = mbr([(0x83, 1, 5), (0x05, 30, 10)])
+    msdos[50 * SECTOR : 51 * SECTOR] = mbr([(0x82, 1, 5)])
     gpt = bytearray(128 * SECTOR)
-    gpt[:SECTOR] = _mbr([(0xEE, 1, 127)])
+    gpt[:SECTOR] = mbr([(0xEE, 1, 127)])
     hdr = b"EFI PART" + bytes(64) + struct.pack("<QII", 2, 4, 128)
     gpt[SECTOR : SECTOR + len(hdr)] = hdr
     for i in range(2):
@@ -38,31 +33,20 @@ def _seeds() -> list[bytes]:
     return [bytes(msdos), bytes(gpt), *_disklabel_seeds()]
 
 
-def _disklabel(entries: list[tuple[int, int, int]], npartitions: int) -> bytes:
-    """A BSD disklabel sector: (p_size, p_offset, p_fstype) per entry."""
-    label = bytearray(SECTOR)
-    struct.pack_into("<I", label, 0, 0x82564557)
-    label[24:32] = bytes(range(1, 9))  # OpenBSD's DUID
-    struct.pack_into("<IHH", label, 132, 0x82564557, 0, npartitions)
-    for i, (size, offset, fstype) in enumerate(entries):
-        struct.pack_into("<IIIBBH", label, 148 + 16 * i, size, offset, 2048, fstype, 8, 1)
-    return bytes(label)
-
-
 def _disklabel_seeds() -> list[bytes]:
     """An OpenBSD slice (a, b, c the whole disk, d), a FreeBSD slice with relative offsets
     after a logical partition, a NetBSD one beside it whose label claims 16 entries."""
     openbsd = bytearray(128 * SECTOR)
-    openbsd[:SECTOR] = _mbr([(0xA6, 4, 124)])
-    openbsd[5 * SECTOR : 6 * SECTOR] = _disklabel(
-        [(60, 4, 7), (20, 64, 1), (128, 0, 0), (44, 84, 7)], 16)
+    openbsd[:SECTOR] = mbr([(0xA6, 4, 124)])
+    openbsd[5 * SECTOR : 6 * SECTOR] = disklabel(
+        [(60, 4, 7), (20, 64, 1), (128, 0, 0), (44, 84, 7)], 16, DUID)
     mixed = bytearray(128 * SECTOR)
-    mixed[:SECTOR] = _mbr([(0x05, 2, 10), (0xA5, 20, 50), (0xA9, 70, 58)])
-    mixed[2 * SECTOR : 3 * SECTOR] = _mbr([(0x83, 1, 5)])
-    mixed[21 * SECTOR : 22 * SECTOR] = _disklabel(
-        [(20, 0, 7), (10, 20, 1), (50, 0, 0), (20, 30, 7)], 8)
-    mixed[71 * SECTOR : 72 * SECTOR] = _disklabel(
-        [(30, 70, 7), (10, 100, 1), (128, 0, 0), (58, 70, 7)] * 4, 16)
+    mixed[:SECTOR] = mbr([(0x05, 2, 10), (0xA5, 20, 50), (0xA9, 70, 58)])
+    mixed[2 * SECTOR : 3 * SECTOR] = mbr([(0x83, 1, 5)])
+    mixed[21 * SECTOR : 22 * SECTOR] = disklabel(
+        [(20, 0, 7), (10, 20, 1), (50, 0, 0), (20, 30, 7)], 8, DUID)
+    mixed[71 * SECTOR : 72 * SECTOR] = disklabel(
+        [(30, 70, 7), (10, 100, 1), (128, 0, 0), (58, 70, 7)] * 4, 16, DUID)
     return [bytes(openbsd), bytes(mixed)]
 
 

@@ -7,7 +7,7 @@ import zlib
 from guestinspect.collectors.partitions import SECTOR, read_table
 
 
-def _mbr(entries: list[tuple[int, int, int]], sector: bytearray | None = None) -> bytearray:
+def mbr(entries: list[tuple[int, int, int]], sector: bytearray | None = None) -> bytearray:
     s = sector if sector is not None else bytearray(SECTOR)
     for i, (ptype, start, count) in enumerate(entries):
         struct.pack_into("<B3xB3xII", s, 0x1BE + 16 * i, 0, ptype, start, count)
@@ -25,10 +25,10 @@ def _reader(disk: bytearray):  # type: ignore[no-untyped-def]
 
 def test_mbr_with_logical_partitions() -> None:
     disk = _disk(4096)
-    disk[:SECTOR] = _mbr([(0x83, 2048, 100), (0x05, 3000, 1000)])
+    disk[:SECTOR] = mbr([(0x83, 2048, 100), (0x05, 3000, 1000)])
     # EBR 1 at 3000: logical at +10, next EBR at ext+500; EBR 2: logical at +10, no next.
-    disk[3000 * SECTOR : 3001 * SECTOR] = _mbr([(0x83, 10, 50), (0x05, 500, 100)])
-    disk[3500 * SECTOR : 3501 * SECTOR] = _mbr([(0x82, 10, 20)])
+    disk[3000 * SECTOR : 3001 * SECTOR] = mbr([(0x83, 10, 50), (0x05, 500, 100)])
+    disk[3500 * SECTOR : 3501 * SECTOR] = mbr([(0x82, 10, 20)])
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert t is not None and t.type == "msdos"
     got = [(p.num, p.start // SECTOR, p.size // SECTOR, p.mbr_type) for p in t.parts]
@@ -38,23 +38,23 @@ def test_mbr_with_logical_partitions() -> None:
 
 def test_ebr_loop_stops() -> None:
     disk = _disk(4096)
-    disk[:SECTOR] = _mbr([(0x0F, 3000, 1000)])
-    disk[3000 * SECTOR : 3001 * SECTOR] = _mbr([(0x83, 10, 50), (0x05, 0 + 1, 100)])
-    disk[3001 * SECTOR : 3002 * SECTOR] = _mbr([(0x83, 10, 50), (0x05, 0 + 0, 100)])
+    disk[:SECTOR] = mbr([(0x0F, 3000, 1000)])
+    disk[3000 * SECTOR : 3001 * SECTOR] = mbr([(0x83, 10, 50), (0x05, 0 + 1, 100)])
+    disk[3001 * SECTOR : 3002 * SECTOR] = mbr([(0x83, 10, 50), (0x05, 0 + 0, 100)])
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert t is not None and len(t.parts) <= 3
 
 
 def test_not_a_table() -> None:
     assert read_table(bytes(65536), _reader(_disk(1))) is None
-    fat = _mbr([(0x83, 1, 1)])
+    fat = mbr([(0x83, 1, 1)])
     fat[0x1BE] = 0x4F  # boot code where the entries would be
     assert read_table(bytes(fat) + bytes(SECTOR), _reader(fat)) is None
 
 
 def test_gpt() -> None:
     disk = _disk(128)
-    disk[:SECTOR] = _mbr([(0xEE, 1, 127)])
+    disk[:SECTOR] = mbr([(0xEE, 1, 127)])
     ptype, guid = uuid.uuid4(), uuid.uuid4()
     entry = bytearray(128)
     entry[:16], entry[16:32] = ptype.bytes_le, guid.bytes_le
@@ -76,7 +76,7 @@ def test_gpt() -> None:
                                                 "EFI system")
 
 
-def _disklabel(entries: list[tuple[int, int, int]], npartitions: int | None = None,
+def disklabel(entries: list[tuple[int, int, int]], npartitions: int | None = None,
                duid: bytes = bytes(8)) -> bytearray:
     """A BSD disklabel sector: (p_size, p_offset, p_fstype) per entry, in label order."""
     label = bytearray(SECTOR)
@@ -99,8 +99,8 @@ def test_openbsd_disklabel() -> None:
     # OpenBSD: slice 0xA6 from 64; a root, b swap, c the whole disk (unused, outside the
     # slice), d /home: Linux lists a, b, d as 5, 6, 7.
     disk = _disk(8192)
-    disk[:SECTOR] = _mbr([(0xA6, 64, 8128)])
-    disk[65 * SECTOR : 66 * SECTOR] = _disklabel(
+    disk[:SECTOR] = mbr([(0xA6, 64, 8128)])
+    disk[65 * SECTOR : 66 * SECTOR] = disklabel(
         [(4000, 64, 7), (1000, 4064, 1), (8192, 0, 0), (3128, 5064, 7)], duid=b"\x01" * 8)
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert t is not None and t.type == "msdos"
@@ -113,9 +113,9 @@ def test_openbsd_disklabel() -> None:
 
 def test_disklabel_after_logical_partitions_and_out_of_slice_entries() -> None:
     disk = _disk(16384)
-    disk[:SECTOR] = _mbr([(0x05, 2048, 2048), (0xA9, 8192, 4096)])
-    disk[2048 * SECTOR : 2049 * SECTOR] = _mbr([(0x83, 10, 50)])
-    disk[8193 * SECTOR : 8194 * SECTOR] = _disklabel([
+    disk[:SECTOR] = mbr([(0x05, 2048, 2048), (0xA9, 8192, 4096)])
+    disk[2048 * SECTOR : 2049 * SECTOR] = mbr([(0x83, 10, 50)])
+    disk[8193 * SECTOR : 8194 * SECTOR] = disklabel([
         (4096, 8192, 7),      # the whole slice: listed already as partition 2
         (1000, 8192, 7),      # a
         (1000, 100, 7),       # before the slice: ignored
@@ -136,8 +136,8 @@ def test_freebsd_disklabel_relative_offsets_and_eight_entries() -> None:
     entries = [(100, 16 + 100 * i, 7) for i in range(10)]
     entries[2] = (4000, 0, 0)
     disk = _disk(8192)
-    disk[:SECTOR] = _mbr([(0xA5, 63, 4000)])
-    disk[64 * SECTOR : 65 * SECTOR] = _disklabel(entries)
+    disk[:SECTOR] = mbr([(0xA5, 63, 4000)])
+    disk[64 * SECTOR : 65 * SECTOR] = disklabel(entries)
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert [(n, s) for n, s, *_ in _subparts(t)] == [
         (5, 79), (6, 179), (7, 379), (8, 479), (9, 579), (10, 679), (11, 779)]
@@ -151,9 +151,9 @@ def test_freebsd_disklabel_relative_offsets_and_eight_entries() -> None:
 
 def test_bsd_slice_without_disklabel() -> None:
     disk = _disk(4096)
-    disk[:SECTOR] = _mbr([(0xA6, 64, 4000)])
+    disk[:SECTOR] = mbr([(0xA6, 64, 4000)])
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert t is not None and [(p.num, p.disklabel) for p in t.parts] == [(1, "")]
-    disk[65 * SECTOR : 66 * SECTOR] = _disklabel([(100, 64, 7)], npartitions=0)
+    disk[65 * SECTOR : 66 * SECTOR] = disklabel([(100, 64, 7)], npartitions=0)
     t = read_table(bytes(disk[:65536]), _reader(disk))
     assert t is not None and [p.num for p in t.parts] == [1]
