@@ -314,6 +314,9 @@ def _add_optional_commands() -> None:
         pass
     else:
         cli.add_command(facts, "facts")
+    from guestinspect.fleet.command import fleet
+
+    cli.add_command(fleet, "fleet")
 
 
 _add_optional_commands()
