@@ -9,7 +9,7 @@
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
@@ -20,6 +20,9 @@ from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageE
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
 from guestinspect.inspection.results import Inspection, build_inspections
 from guestinspect.reporting.explain import explain_field
+
+if TYPE_CHECKING:
+    from guestinspect.collectors.image import ImageCollector
 
 PathLike = str | Path
 
@@ -205,6 +208,20 @@ class Inspector:
         out.extend(f"{s}: {m}" for s, m in sorted(db.tuples("Warning")))
         out.extend(db.failures.messages())  # functors that failed on a guest's value
         return out
+
+    def image_collector(self) -> "ImageCollector":
+        """The collector reading the images, its appliance running, once the database is
+        evaluated (``guestinspect mount`` mounts the guest with it); UsageError for a
+        snapshot."""
+        from guestinspect.collectors.image import ImageCollector
+
+        self.database()
+        collector = self._collector
+        if isinstance(collector, _NoPackages):
+            collector = collector.inner
+        if not isinstance(collector, ImageCollector):
+            raise UsageError("this needs disk images, not a fact snapshot")
+        return collector
 
     def stats(self) -> CollectorStats | None:
         """How much work the collector did (None for a snapshot)."""

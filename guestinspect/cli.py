@@ -39,7 +39,7 @@ class OneLineErrors(click.Group):
         except click.Abort:
             _fail("aborted")
         except GuestinspectError as e:
-            _fail(str(e))
+            _fail(str(e), getattr(e, "exit_code", 1))
         except KeyboardInterrupt:
             _fail("interrupted", 130)
         except BrokenPipeError:
@@ -317,6 +317,10 @@ def _add_optional_commands() -> None:
     from guestinspect.fleet.command import fleet
 
     cli.add_command(fleet, "fleet")
+    from guestinspect.mount.cli import mount, umount
+
+    cli.add_command(mount, "mount")
+    cli.add_command(umount, "umount")
 
 
 _add_optional_commands()

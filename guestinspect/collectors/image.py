@@ -145,6 +145,7 @@ class ImageCollector:
         self._has_lvm = False
         self._blkid: dict[str, dict[str, str]] = {}
         self._part_info: dict[str, partitions.Part] = {}
+        self._fs_types: dict[str, str] = {}  # filesystem -> type, once initial_facts() ran
 
     # ---- Collector protocol ----
 
@@ -192,6 +193,7 @@ class ImageCollector:
             fs_types = self._luks_facts(facts)
             self._lvm_facts(facts)
             self._fs_facts(fs_types, facts)
+        self._fs_types = fs_types
         with self._phase("mount"):
             self._mount_all(fs_types, facts)
         self._stats.seconds += time.monotonic() - t0
@@ -483,6 +485,32 @@ class ImageCollector:
             else:
                 facts["MountFailed"].add((fs, error))
                 self.warn(f"{fs}: cannot mount: {error}")
+
+    def mount_guest(self, mounts: Sequence[tuple[str, str]]) -> list[str]:
+        """Mount the guest's filesystems read-only as the guest mounts them, for
+        ``guestinspect mount``: ``(guest path, filesystem)`` pairs, parents first.
+
+        The inspection's own mounts (``/fs/N``) are unmounted first, and its deadline no longer
+        applies; no request can be answered afterwards. Returns one warning per filesystem not
+        mounted (the rest are mounted) or mounted with fallback options; ImageError if
+        ``/`` (the first) cannot be mounted.
+        """
+        g = self.g
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
+        g.deadline = NO_DEADLINE
+        g.umount_all()
+        self._mounts.clear()
+        before = len(self._stats.warnings)
+        for path, fs in mounts:
+            vfs = self._fs_types.get(fs, "")
+            error = "not a filesystem" if vfs in NOT_MOUNTABLE else self._mount(fs, vfs, path)
+            if error is not None and path == "/":
+                raise ImageError(f"{fs}: cannot mount the guest's /: {error}")
+            if error is not None:
+                self.warn(f"{fs}: cannot mount on {path}: {error}")
+        return self._stats.warnings[before:]
 
     def _mount(self, fs: str, vfs: str, directory: str) -> str | None:
         if vfs == "ufs":
