@@ -1,16 +1,20 @@
 """Images are opened read-only everywhere (docs/security.md, "Read-only"): a static check of
-every libguestfs call the collectors make, so that a new call has to be looked at here."""
+every libguestfs call the collectors and ``guestinspect mount`` make, so that a new call has to
+be looked at here."""
 
 import ast
 from pathlib import Path
 
 import guestinspect.collectors
+import guestinspect.mount
 
 COLLECTORS = Path(guestinspect.collectors.__file__).parent
+MOUNT = Path(guestinspect.mount.__file__).parent
 
 #: The libguestfs calls the collectors may make: none writes to a guest's disk. (The drives
 #: are read-only anyway; ``mkmountpoint`` works in the appliance's own root, ``lvm_scan``
-#: activates volumes; ``debug`` is the deadline test's hook: a ``sleep`` in the appliance.)
+#: activates volumes; ``debug`` is the deadline test's hook: a ``sleep`` in the appliance;
+#: ``umount_all`` undoes read-only mounts; ``mount_local`` must say ``readonly=True``.)
 READ_ONLY_CALLS = {
     "add_drive_opts", "launch", "shutdown", "close", "user_cancel", "debug",
     "list_devices", "list_partitions", "blockdev_getsize64", "list_md_devices", "lvm_scan",
@@ -19,22 +23,24 @@ READ_ONLY_CALLS = {
     "mkmountpoint", "mount_ro", "mount_options",
     "pread", "pread_device", "lstatnslist", "readlink", "readlinklist", "readdir", "ls0",
     "case_sensitive_path", "file_architecture", "download", "download_offset", "tar_out",
+    "umount_all", "mount_local", "mount_local_run",
 }
 #: Calls that must say ``readonly=True``.
 NEEDS_READONLY = {"add_drive_opts", "add_drive", "add_drive_ro_with_if", "cryptsetup_open",
-                  "luks_open"}
+                  "luks_open", "mount_local"}
 
 
 def _guestfs_calls() -> list[tuple[str, str, ast.Call, str]]:
-    """Every call ``g.x(...)``, ``self.g.x(...)`` or ``self._g.x(...)`` of the collectors."""
+    """Every call ``g.x(...)``, ``handle.x(...)``, ``self.g.x(...)`` or ``self._g.x(...)`` of
+    the collectors and of guestinspect.mount."""
     found = []
-    for path in sorted(COLLECTORS.glob("*.py")):
+    for path in sorted([*COLLECTORS.glob("*.py"), *MOUNT.glob("*.py")]):
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
             owner = node.func.value
-            is_g = (isinstance(owner, ast.Name) and owner.id == "g") or (
+            is_g = (isinstance(owner, ast.Name) and owner.id in ("g", "handle")) or (
                 isinstance(owner, ast.Attribute) and owner.attr in ("g", "_g")
                 and isinstance(owner.value, ast.Name) and owner.value.id == "self"
             )
@@ -58,7 +64,7 @@ def test_drives_and_luks_opened_read_only() -> None:
             assert isinstance(kw.get("readonly"), ast.Constant), where
             assert kw["readonly"].value is True, where
             checked += 1
-    assert checked >= 2  # add_drive_opts and cryptsetup_open
+    assert checked >= 3  # add_drive_opts, cryptsetup_open, mount_local
 
 
 def test_mount_options_are_read_only() -> None:
