@@ -30,7 +30,9 @@ def _check_pid_file(pid_file: Path | None) -> None:
     """Create the pid file now (empty), so that it can be written once the guest is mounted."""
     if pid_file is None:
         return
-    try:
+    try:  # a FIFO would block, a device is no pid file
+        if pid_file.exists() and not pid_file.is_file():
+            raise UsageError(f"--pid-file {pid_file}: not a regular file")
         pid_file.write_text("")
     except OSError as e:
         raise UsageError(f"--pid-file {pid_file}: {e.strerror}") from None
