@@ -3,11 +3,17 @@
 A compiled rule is nested ``for`` loops over index lookups (``index.get(key, ())``), with
 membership tests for negations and fully bound atoms, written as Python source and ``exec``-ed
 once. Nothing is interpreted per tuple.
+
+The source is compiled into a *factory* (:class:`CompiledRule`) that knows nothing of one
+database: :meth:`CompiledRule.bind` gives it one database's relations, Python relations,
+functors and failure log and returns the rule function. A program keeps its compiled rules
+(``Program.compiled``), so a second database of the same program only binds them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from . import runtime
@@ -127,21 +133,17 @@ class Emitter:
     Each such call is hoisted out of its expression into ``if (fN := call) is not _FAIL``
     before the line that uses it (``guards``, emitted by :meth:`open_if`)."""
 
-    def __init__(self, rule: NormRule, relations: Mapping[str, Relation],
-                 pyrels: Mapping[str, Callable[..., Any]],
-                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
-                 failures: FailureLog | None = None) -> None:
+    def __init__(self, rule: NormRule, sizes: Mapping[str, int],
+                 modes: Mapping[str, str]) -> None:
         self.rule = rule
         self.where = str(rule.source.loc)
-        self.failures = failures if failures is not None else FailureLog()
         self.guards: list[str] = []
-        self.relations = relations
-        self.pyrels = pyrels
-        self.functors = functors
+        self.sizes = sizes  # relation sizes for the planner
         self.modes = modes
         self.lines: list[str] = []
         self.prelude: list[str] = []
-        self.env: dict[str, Any] = {}
+        self.env: dict[str, Any] = {}  # what the code uses that is the same for every database
+        self.bindings: dict[str, Binding] = {}  # what one database gives (CompiledRule.bind)
         self.names: dict[str, str] = {}
         self.counter = 0
         self.helpers: set[str] = set()
@@ -237,8 +239,7 @@ class Emitter:
             args = [self.expr(a) for a in e.args]
             if e.user:
                 fname = f"F_{e.name}"
-                self.env[fname] = runtime.guard(self.functors[e.name], self.where,
-                                                f"@{e.name}", self.failures)
+                self.bindings[fname] = Binding(fname, "functor", e.name, f"@{e.name}")
                 return self.hoist(f"{fname}({', '.join(args)})")
             if e.name == "cat":
                 return "(" + " + ".join(args) + ")" if len(args) > 1 else args[0]
@@ -254,11 +255,8 @@ class Emitter:
 
     def relation_ref(self, lit: AtomLit) -> str:
         name = self.tmp("R")
-        if lit.python:
-            self.env[name] = runtime.guard_relation(self.pyrels[lit.relation], self.where,
-                                                    lit.relation, self.failures)
-        else:
-            self.env[name] = self.relations[lit.relation]
+        kind = "pyrel" if lit.python else "relation"
+        self.bindings[name] = Binding(name, kind, lit.relation, lit.relation)
         return name
 
     # literals
@@ -465,8 +463,7 @@ class Emitter:
             self.emit(depth, f"{cnt} = 0")
         else:
             self.emit(depth, f"{acc} = None")
-        order = plan(lit.body, bound, {n: len(r) for n, r in self.relations.items()},
-                     self.modes)
+        order = plan(lit.body, bound, self.sizes, self.modes)
 
         def inner(d: int, _bound: set[str]) -> None:
             if op == "count":
@@ -521,22 +518,66 @@ class Emitter:
         args = [self.expr(a) for a in self.rule.head_args]
         return "(" + "".join(a + ", " for a in args) + ")"
 
-    def finish(self, header: str) -> Callable[..., Any]:
-        lines = [header]
-        for p in dict.fromkeys(self.prelude):
-            lines.append("    " + p)
+    def finish(self, header: str) -> CompiledRule:
         for h in sorted(self.helpers):
-            helper = runtime.HELPERS[h]
-            self.env[h] = helper if h not in runtime.FALLIBLE else runtime.guard(
-                helper, self.where, runtime.FALLIBLE[h], self.failures)
-        lines.extend("    " + ln for ln in self.defs + self.lines)
-        if len(lines) == 1 or not self.lines:
-            lines.append("    pass")
+            if h in runtime.FALLIBLE:
+                self.bindings[h] = Binding(h, "helper", h, runtime.FALLIBLE[h])
+            else:
+                self.env[h] = runtime.HELPERS[h]
+        names = list(self.bindings)
+        lines = [f"def _make({', '.join(names)}):", "    " + header]
+        for p in dict.fromkeys(self.prelude):
+            lines.append("        " + p)
+        lines.extend("        " + ln for ln in self.defs + self.lines)
+        if len(lines) == 2 or not self.lines:
+            lines.append("        pass")
+        lines.append("    return rule")
         source = "\n".join(lines) + "\n"
         namespace: dict[str, Any] = dict(self.env)
         exec(compile(source, f"<rule {self.rule.source.loc}>", "exec"), namespace)
-        fn: Callable[..., Any] = namespace["rule"]
-        fn.__doc__ = source
+        return CompiledRule(namespace["_make"], tuple(self.bindings[n] for n in names),
+                            self.where, source)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A name the compiled code gets from one database: a stored relation (``relation``), a
+    Python relation, a user functor or a fallible helper (the last three guarded: their
+    failures go to that database's log, under ``label``)."""
+
+    name: str
+    kind: str  # relation | pyrel | functor | helper
+    target: str
+    label: str
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule's compiled code, independent of any database."""
+
+    make: Callable[..., Callable[..., Any]]
+    bindings: tuple[Binding, ...]
+    where: str  # the rule's file:line:col
+    source: str
+
+    def bind(self, relations: Mapping[str, Relation],
+             pyrels: Mapping[str, Callable[..., Any]],
+             functors: Mapping[str, Callable[..., Any]],
+             failures: FailureLog) -> Callable[..., Any]:
+        """The rule function over one database's relations (failures recorded in
+        ``failures``)."""
+        args: list[Any] = []
+        for b in self.bindings:
+            if b.kind == "relation":
+                args.append(relations[b.target])
+            elif b.kind == "pyrel":
+                args.append(runtime.guard_relation(pyrels[b.target], self.where, b.label,
+                                                   failures))
+            else:
+                fn = functors[b.target] if b.kind == "functor" else runtime.HELPERS[b.target]
+                args.append(runtime.guard(fn, self.where, b.label, failures))
+        fn = self.make(*args)
+        fn.__doc__ = self.source
         return fn
 
 
@@ -556,20 +597,16 @@ class _LiveSizes(Mapping[str, int]):
         return len(self._relations)
 
 
-def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
-                 pyrels: Mapping[str, Callable[..., Any]],
-                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
-                 delta: int | None, failures: FailureLog | None = None,
-                 ) -> Callable[[set[Any] | None, Callable[[Any], None], Callable[[], int]], None]:
-    """Compile ``rule`` to ``rule(delta, out_add, tick)``; with ``delta`` set, body literal
-    number ``delta`` (a positive atom) iterates over the ``delta`` set instead of its relation.
-    Every ``TICK_EVERY`` loop iterations it calls ``tick()`` (which may raise to stop
-    evaluation; it returns the next countdown).
-    Functor failures go to ``failures``."""
-    em = Emitter(rule, relations, pyrels, functors, modes, failures)
+def rule_code(rule: NormRule, sizes: Mapping[str, int], modes: Mapping[str, str],
+              delta: int | None) -> CompiledRule:
+    """Compile ``rule`` to ``rule(delta, out_add, tick)`` (once bound to a database); with
+    ``delta`` set, body literal number ``delta`` (a positive atom) iterates over the ``delta``
+    set instead of its relation. Every ``TICK_EVERY`` loop iterations it calls ``tick()``
+    (which may raise to stop evaluation; it returns the next countdown). ``sizes`` (relation
+    sizes) order the joins."""
+    em = Emitter(rule, sizes, modes)
     em.ticking = True
     em.prelude.append(f"_n = {TICK_EVERY}")
-    sizes = _LiveSizes(relations)
     order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
     assert delta_lit is None or isinstance(delta_lit, AtomLit)
@@ -582,20 +619,32 @@ def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
     return em.finish("def rule(delta, out_add, tick):")
 
 
+def compile_rule(rule: NormRule, relations: Mapping[str, Relation],
+                 pyrels: Mapping[str, Callable[..., Any]],
+                 functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
+                 delta: int | None, failures: FailureLog | None = None,
+                 ) -> Callable[[set[Any] | None, Callable[[Any], None], Callable[[], int]], None]:
+    """:func:`rule_code` bound at once to ``relations`` (functor failures go to
+    ``failures``)."""
+    code = rule_code(rule, _LiveSizes(relations), modes, delta)
+    return code.bind(relations, pyrels, functors,
+                     failures if failures is not None else FailureLog())
+
+
 def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
                       pyrels: Mapping[str, Callable[..., Any]],
                       functors: Mapping[str, Callable[..., Any]],
                       modes: Mapping[str, str]) -> tuple[Callable[..., Any], list[AtomLit]]:
     """Compile ``rule(goal)``: yields, for each body instantiation deriving ``goal``, the tuple
     of positive body tuples (in the order of the returned atoms)."""
-    em = Emitter(rule, relations, pyrels, functors, modes)
+    sizes = _LiveSizes(relations)
+    em = Emitter(rule, sizes, modes)
     em.generator = True
     bound: set[str] = set()
     for i, a in enumerate(rule.head_args):
         if isinstance(a, Var) and a.name not in bound:
             em.emit(0, f"{em.var(a.name)} = goal[{i}]")
             bound.add(a.name)
-    sizes = _LiveSizes(relations)
     order = plan(rule.body, bound, sizes, modes)
     atoms = [lit for lit in order if isinstance(lit, AtomLit) and not lit.negated]
 
@@ -606,6 +655,4 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
     em.body(order, 0, 0, bound, inner, None, True)
     em.emit(0, "return")
     em.emit(0, "yield ()")
-    return em.finish("def rule(goal):"), atoms
-
-
+    return em.finish("def rule(goal):").bind(relations, pyrels, functors, FailureLog()), atoms

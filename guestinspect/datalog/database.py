@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .codegen import TICK_EVERY, compile_explainer, compile_rule
+from .codegen import TICK_EVERY, compile_explainer
 from .errors import DatalogError
 from .explain import Derivation
 from .factfiles import format_rows, read_facts, write_facts
 from .failures import FailureLog
 from .ir import AtomLit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
-from .program import Program
+from .program import Program, size_class
 from .relation import Relation, Row
 from .stratify import Stratum
 
@@ -42,7 +42,7 @@ class Database:
         self.evaluated = False
         # recursive relations: the tuples each round added, oldest first (for explain)
         self.rounds: dict[str, list[set[Row]]] = {}
-        self._compiled: dict[tuple[int, int | None], RuleFn] = {}
+        self._bound: dict[tuple[int, int | None, tuple[int, ...]], RuleFn] = {}
         self._explainers: dict[int, tuple[Callable[..., Any], list[AtomLit]]] = {}
         #: functors and Python relations that raised on a value (their tuples were skipped)
         self.failures = FailureLog()
@@ -83,7 +83,7 @@ class Database:
         self.held += len(added)
         if self.held > self.limits.max_tuples:
             raise DatalogError([f"cannot add the facts: {self._too_many()}"])
-        if added:
+        if added and self.evaluated:  # before the first run, every tuple is new anyway
             self.pending.setdefault(relation, set()).update(added)
         return len(added)
 
@@ -180,17 +180,22 @@ class Database:
                     self._call(rule, pos, d, new[rule.head])
         deltas = {r: self._store(r, rows) | delta.get(r, set()) for r, rows in new.items()}
         if stratum.recursive:
-            deltas = self._fixpoint(stratum, deltas)
+            deltas = self._fixpoint(stratum, deltas, collect=True)
         delta.update(deltas)
 
     def _fn(self, rule: NormRule, delta: int | None) -> RuleFn:
-        key = (rule.index, delta)
-        fn = self._compiled.get(key)
+        """The rule compiled for this database: the program's compiled code for the current
+        size classes of the relations the rule reads (``Program.rule_code``), bound to this
+        database's relations."""
+        p = self.program
+        relations = self.relations
+        key = (rule.index, delta,
+               tuple([size_class(len(relations[r])) for r in p.planned_relations(rule)]))
+        fn = self._bound.get(key)
         if fn is None:
-            p = self.program
-            fn = compile_rule(rule, self.relations, self.pyfns, p.functors, p.modes, delta,
-                              self.failures)
-            self._compiled[key] = fn
+            fn = p.rule_code(rule, delta, key[2]).bind(relations, self.pyfns, p.functors,
+                                                       self.failures)
+            self._bound[key] = fn
         return fn
 
     def _store(self, relation: str, rows: set[Row]) -> set[Row]:
@@ -237,17 +242,19 @@ class Database:
         if stratum.recursive:
             self._fixpoint(stratum, deltas)
 
-    def _fixpoint(self, stratum: Stratum, deltas: dict[str, set[Row]]) -> dict[str, set[Row]]:
+    def _fixpoint(self, stratum: Stratum, deltas: dict[str, set[Row]],
+                  collect: bool = False) -> dict[str, set[Row]]:
         """Semi-naive rounds over a recursive stratum from ``deltas`` (tuples just added);
-        each round's tuples are appended to ``self.rounds`` (for explain). Returns every
-        tuple added, ``deltas`` included."""
+        each round's tuples are appended to ``self.rounds`` (for explain). With ``collect``,
+        returns every tuple added, ``deltas`` included (else nothing)."""
         rounds = {r: self.rounds.setdefault(r, []) for r in stratum.relations}
         added: dict[str, set[Row]] = {r: set() for r in stratum.relations}
         plans = [(rule, self.program.recursive_atoms(rule)) for rule in stratum.rules]
         while any(deltas.values()):
             for r, d in deltas.items():
                 rounds[r].append(d)
-                added[r] |= d
+                if collect:
+                    added[r] |= d
             new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
             self._round = new
             for rule, positions in plans:

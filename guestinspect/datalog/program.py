@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from .checks import Checker
+from .codegen import CompiledRule, rule_code
 from .errors import DatalogError
-from .ir import AtomLit, NormRule
+from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import DEFAULT_LIMITS, Limits
 from .parser import Loader
 from .stratify import Stratum, dependencies, stratify
@@ -44,6 +45,8 @@ class Program:
         self.limits = limits  # what a Database of this program may use (see limits.py)
         self.functors: dict[str, Callable[..., Any]] = dict(functors or {})
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
+        self._code: dict[tuple[int, int | None, tuple[int, ...]], CompiledRule] = {}
+        self._planned: dict[int, tuple[str, ...]] = {}
         self.errors = self._analyse(module, list(errors or []))
         if self.errors:
             raise DatalogError(self.errors)
@@ -104,6 +107,35 @@ class Program:
             self.negative_reads.append({e.target for e in edges if e.negative})
         return errors
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_code"] = {}  # compiled code is not picklable; it is compiled again
+        return state
+
+    # ---- compiled rules, shared by every database of the program --------------------------
+    def planned_relations(self, rule: NormRule) -> tuple[str, ...]:
+        """The stored relations whose sizes order the joins of ``rule`` (its atoms and its
+        aggregates' atoms)."""
+        names = self._planned.get(rule.index)
+        if names is None:
+            names = self._planned[rule.index] = tuple(dict.fromkeys(_atom_relations(rule.body)))
+        return names
+
+    def rule_code(self, rule: NormRule, delta: int | None,
+                  classes: tuple[int, ...]) -> CompiledRule:
+        """``rule`` compiled (for ``delta``, see ``codegen.rule_code``), its joins ordered for
+        relations of the size classes ``classes`` (one per :meth:`planned_relations`, see
+        :func:`size_class`). Compiled once per program and key: a database only binds it."""
+        key = (rule.index, delta, classes)
+        code = self._code.get(key)
+        if code is None:
+            if len(self._code) >= MAX_COMPILED:
+                self._code.clear()
+            sizes = {r: class_size(c)
+                     for r, c in zip(self.planned_relations(rule), classes, strict=True)}
+            code = self._code[key] = rule_code(rule, sizes, self.modes, delta)
+        return code
+
     def input_relations(self) -> list[str]:
         return list(dict.fromkeys(d.relation for d in self.io["input"]))
 
@@ -119,6 +151,31 @@ class Program:
             if isinstance(lit, AtomLit) and lit.relation in members:
                 out.append(i)
         return out
+
+
+#: Compiled rules a program keeps at most (then it starts again; each one is a few KiB).
+MAX_COMPILED = 50_000
+
+
+def size_class(n: int) -> int:
+    """A relation size as the planner sees it: 0 for empty, then one class per factor of 4
+    (1..3, 4..15, 16..63, ...), so that databases of similar sizes share compiled rules."""
+    return (n.bit_length() + 1) >> 1
+
+
+def class_size(c: int) -> int:
+    """The smallest size of class ``c``."""
+    return 0 if c == 0 else 1 << (2 * c - 2)
+
+
+def _atom_relations(body: list[Lit]) -> list[str]:
+    out: list[str] = []
+    for lit in body:
+        if isinstance(lit, AtomLit) and not lit.python:
+            out.append(lit.relation)
+        elif isinstance(lit, AggregateLit):
+            out.extend(_atom_relations(lit.body))
+    return out
 
 
 def check_files(paths: Iterable[str | Path], functors: Functors | None = None,

@@ -1,0 +1,72 @@
+"""Re-deriving a recorded guest: the time to evaluate the shipped program over each fact
+snapshot (``facts/*``), as a fleet does for an image whose facts are cached.
+
+For each snapshot: ``first`` is the evaluation by a freshly loaded program (every rule it
+reaches is compiled then), ``later`` the median of ``-n`` evaluations by a program that has
+evaluated it before (a fresh Database each time: facts loaded from the files, every rule
+evaluated; only the compiled rules are reused). Run: ``python -m bench.rederive [-n 9]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from guestinspect.inspection.driver import load_program, run_snapshot
+
+FACTS = Path(__file__).resolve().parent.parent / "facts"
+
+
+def snapshots() -> list[Path]:
+    """Every recorded snapshot directory (``facts/synthetic`` holds several)."""
+    out: list[Path] = []
+    for d in sorted(FACTS.iterdir()):
+        if not d.is_dir():
+            continue
+        if any(d.glob("*.facts")):
+            out.append(d)
+        else:
+            out.extend(sorted(s for s in d.iterdir() if s.is_dir() and any(s.glob("*.facts"))))
+    return out
+
+
+def timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("-n", type=int, default=9, help="evaluations per snapshot (median)")
+    ap.add_argument("--only", action="append", default=[],
+                    help="snapshot name (repeatable; default: all)")
+    args = ap.parse_args()
+    dirs = [d for d in snapshots() if not args.only or d.name in args.only]
+    start = time.perf_counter()
+    shared = load_program()
+    load = time.perf_counter() - start
+    print(f"program loaded in {load * 1000:.0f} ms; {len(dirs)} snapshots, "
+          f"median of {args.n}")
+    print(f"{'snapshot':<28} {'first ms':>9} {'later ms':>9}")
+    laters: list[float] = []
+    for d in dirs:
+        fresh = load_program()
+        first = timed(lambda: run_snapshot(fresh, d))  # noqa: B023
+        run_snapshot(shared, d)
+        later = statistics.median(timed(lambda: run_snapshot(shared, d))  # noqa: B023
+                                  for _ in range(args.n))
+        laters.append(later)
+        name = d.relative_to(FACTS).as_posix()
+        print(f"{name:<28} {first * 1000:>9.0f} {later * 1000:>9.1f}")
+    mean = statistics.fmean(laters)
+    print(f"{'mean (later)':<28} {'':>9} {mean * 1000:>9.1f}")
+    print(f"=> {60 / mean:.0f} re-derivations per minute on one core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
