@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from guestinspect.datalog import PyRelation
-from guestinspect.functors import images, text, windows
+from guestinspect.functors import images, text, versions, windows
 
-FUNCTORS: dict[str, Callable[..., Any]] = {**text.FUNCTORS, **windows.FUNCTORS}
+FUNCTORS: dict[str, Callable[..., Any]] = {
+    **text.FUNCTORS, **windows.FUNCTORS, **versions.FUNCTORS
+}
 RELATIONS: dict[str, PyRelation] = {
     **text.RELATIONS, **windows.RELATIONS, **images.RELATIONS
 }
