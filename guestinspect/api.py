@@ -86,6 +86,7 @@ class Inspector:
         progress: bool = False,
         timeout: float | None = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
+        stall_timeout: float | None = None,
     ) -> None:
         if facts_dir is not None and disks:
             raise UsageError("give either disk images or a fact snapshot, not both")
@@ -107,6 +108,9 @@ class Inspector:
         #: Seconds the inspection of the images may take, appliance launch included (None:
         #: no limit); past it the inspection reports what it read, with a warning.
         self.timeout = timeout
+        #: Seconds of silence from the appliance's console before its launch is retried
+        #: under TCG (None: $GUESTINSPECT_STALL_TIMEOUT or 30 s; 0: never; docs/cli.md)
+        self.stall_timeout = stall_timeout
         #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
         self.program = program(rules, limits)
         self._collector: Collector | None = None
@@ -142,7 +146,7 @@ class Inspector:
 
         collector: Collector = ImageCollector(
             self.disks, format=self.format, keys=self.keys, progress=self.progress,
-            deadline=deadline,
+            deadline=deadline, stall_timeout=self.stall_timeout,
         )
         return collector if self.applications else _NoPackages(collector)
 

@@ -172,6 +172,9 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
 @click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
               show_default=True, help="Deadline of the inspection (appliance start included): "
               "past it, print what was read, with a warning; 0 for none.")
+@click.option("--stall-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Retry the appliance's launch under TCG when its console is silent this "
+              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never).")
 @click.option("--max-tuples", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop the rules' evaluation past N tuples (default: 20 million).")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")
@@ -195,6 +198,7 @@ def cli(
     rules: tuple[Path, ...],
     explain: str | None,
     timeout: float,
+    stall_timeout: float | None,
     max_tuples: int | None,
     verbose: bool,
     trace: bool,
@@ -239,8 +243,9 @@ def cli(
         applications=not no_applications,
         rules=rules,
         facts_dir=facts_dir,
-        progress=verbose,
+        progress=not verbose,  # a spinner on a terminal; -v prints libguestfs's messages
         timeout=timeout or None,
+        stall_timeout=stall_timeout,
         limits=Limits(max_tuples=max_tuples) if max_tuples is not None else None,
     ) as inspector:
         if explain is not None:

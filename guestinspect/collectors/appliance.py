@@ -8,22 +8,29 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import guestfs
 
+from guestinspect.collectors.console import (
+    DEFAULT_STALL,
+    STALL_ENV,
+    ApplianceConsole,
+    StallClock,
+)
+from guestinspect.collectors.console import EVENTS as CONSOLE_EVENTS
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import ImageError, LaunchError
+from guestinspect.collectors.progress import QUIET, Progress
 
-LAUNCH_HINTS = (
-    "run libguestfs-test-tool to see why, or set LIBGUESTFS_BACKEND_SETTINGS=force_tcg "
-    "where KVM hangs"
-)
+#: What makes libguestfs skip KVM (the retry's warning says to export it).
+TCG_SETTING = "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"
+LAUNCH_HINTS = f"run libguestfs-test-tool to see why, or set {TCG_SETTING} where KVM hangs"
 
 
 #: Calls that still run after the deadline: they cancel, stop or clean up.
@@ -128,16 +135,93 @@ def _qemu_children() -> set[int]:
     return found
 
 
+@dataclass
+class Launched:
+    """A started appliance: the handle, the seconds its start took, warnings about it."""
+
+    handle: CountingHandle
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Failed(Exception):
+    """One launch attempt stalled, or failed before the appliance's kernel ran; if it ran
+    under KVM, one retry under TCG may work."""
+
+    def __init__(self, why: str, kvm: bool, stalled: bool, cause: BaseException) -> None:
+        super().__init__(why)
+        self.why, self.kvm, self.stalled, self.cause = why, kvm, stalled, cause
+
+    def hint(self) -> str:
+        slow = f"raise --stall-timeout or {STALL_ENV} on a slow host, or " if self.stalled else ""
+        return f"{slow}run libguestfs-test-tool to see why"
+
+
+def _cpu_seconds(pids: set[int]) -> float:
+    """The CPU time (user and system) the processes ``pids`` have used, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / _CLOCK_TICKS
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
 def launch(
     disks: Sequence[tuple[Path, str | None]],
-    progress: bool,
     timeout: float,
     deadline: Deadline = NO_DEADLINE,
-) -> tuple[CountingHandle, float]:
-    """Add the disks read-only and launch the appliance; return the handle and seconds taken.
+    progress: Progress = QUIET,
+    stall: float | None = DEFAULT_STALL,
+) -> Launched:
+    """Add the disks read-only and launch the appliance.
 
-    The launch is killed after ``timeout`` seconds or at the ``deadline``, if sooner.
+    The launch is killed after ``timeout`` seconds or at the ``deadline``, if sooner, and
+    when it ``stall``s (console.py): a launch under KVM that stalled, or whose qemu failed
+    before the kernel printed a line, is retried once under TCG, with a warning.
     """
+    start = time.monotonic()
+    try:
+        handle = _attempt(disks, start + timeout, deadline, progress, stall, tcg=False)
+        return Launched(handle, time.monotonic() - start)
+    except _Failed as first:
+        if not first.kvm:
+            raise LaunchError(
+                f"the libguestfs appliance did not start: {first.why}; {first.hint()}"
+            ) from first.cause
+        kvm_why = first.why
+    progress.show("starting the appliance under TCG (KVM did not start it)")
+    try:
+        handle = _attempt(disks, start + timeout, deadline, progress, stall, tcg=True)
+    except _Failed as second:
+        raise LaunchError(
+            f"the libguestfs appliance did not start: under KVM, {kvm_why}; under TCG, "
+            f"{second.why}; {second.hint()}"
+        ) from second.cause
+    warning = (
+        f"KVM did not start the libguestfs appliance ({kvm_why}); it was started under TCG, "
+        f"which is slower: to skip the KVM attempt, export {TCG_SETTING}"
+    )
+    return Launched(handle, time.monotonic() - start, [warning])
+
+
+def _attempt(
+    disks: Sequence[tuple[Path, str | None]],
+    end: float,
+    deadline: Deadline,
+    progress: Progress,
+    stall: float | None,
+    tcg: bool,
+) -> CountingHandle:
+    """One launch on a fresh handle (under TCG if ``tcg``), killed at ``end``, at the
+    deadline or when it stalls."""
+    timeout = end - time.monotonic()
     left = deadline.remaining()
     by_deadline = left is not None and left < timeout
     if left is not None:
@@ -149,33 +233,55 @@ def launch(
         except RuntimeError as e:
             g.close()
             raise ImageError(f"{path}: {first_line(e)}") from e
+    settings = list(g.get_backend_settings())
+    forced = "force_tcg" in settings
+    if tcg and not forced:
+        g.set_backend_settings([*settings, "force_tcg"])
+    # The console, from the kernel's first line on, reaches ApplianceConsole, not stderr
+    # (unless the user asked for libguestfs's debug output).
+    console = ApplianceConsole(g.get_hv(), echo=bool(g.get_verbose()))
+    g.set_event_callback(console.event, CONSOLE_EVENTS)
+    g.set_verbose(True)
+    if not tcg:
+        progress.show("starting the appliance")
     before = _qemu_children()
     done = threading.Event()
     timed_out = threading.Event()
-    show = progress and sys.stderr.isatty()
+    stalled = threading.Event()
     start = time.monotonic()
 
+    def kill() -> None:
+        for pid in _qemu_children() - before:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
     def watchdog() -> None:
-        while not done.wait(1.0):
-            elapsed = time.monotonic() - start
-            if show:
-                sys.stderr.write(f"\rguestinspect: starting the appliance… {elapsed:.0f}s")
-                sys.stderr.flush()
-            if elapsed > timeout:
+        clock = None
+        while not done.wait(0.25):
+            now = time.monotonic()
+            qemu = _qemu_children() - before
+            if qemu:
+                console.qemu_seen()
+            if qemu and clock is None and stall is not None:  # libguestfs knows if KVM works
+                clock = StallClock(console, stall, tcg=tcg or forced or console.kvm is False)
+            if now - start > timeout:
                 timed_out.set()
-                for pid in _qemu_children() - before:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+                kill()
+            elif clock and clock.stalled(now, _cpu_seconds(qemu) if qemu else None):
+                stalled.set()
+                kill()
 
     thread = threading.Thread(target=watchdog, daemon=True)
     thread.start()
     try:
         g.launch()
     except RuntimeError as e:
-        _stop(done, thread, show)
+        done.set()
+        thread.join()
         g.close()
+        under_kvm = not (tcg or forced or console.kvm is False)
         if timed_out.is_set() and by_deadline:
             raise LaunchError(
                 f"{deadline.describe()} before the libguestfs appliance started "
@@ -186,13 +292,24 @@ def launch(
                 f"the libguestfs appliance did not start within {timeout:.0f}s and was killed; "
                 + LAUNCH_HINTS
             ) from e
+        if stalled.is_set():
+            what = "its console was silent" if console.kernel_started else "its kernel was silent"
+            unit = "s" if under_kvm else " s of qemu's CPU time"
+            raise _Failed(f"{what} for {stall:g}{unit}", under_kvm, True, e) from e
+        if console.qemu_started and not console.kernel_started:
+            why = console.qemu_error or first_line(e)
+            raise _Failed(f"qemu failed before the kernel started: {why}", under_kvm, False,
+                          e) from e
         raise LaunchError(
             f"cannot start the libguestfs appliance: {first_line(e)}; {LAUNCH_HINTS}"
         ) from e
-    _stop(done, thread, show)
+    done.set()
+    thread.join()
+    if not console.echo:
+        g.set_verbose(False)  # the appliance's debug output still arrives, and is dropped
     handle = CountingHandle(g, deadline)
     handle.qemu_pids = _qemu_children() - before
-    return handle, time.monotonic() - start
+    return handle
 
 
 class DeadlineWatchdog:
@@ -226,14 +343,6 @@ class DeadlineWatchdog:
         self._stopped.set()
         if self._thread.is_alive():
             self._thread.join()
-
-
-def _stop(done: threading.Event, thread: threading.Thread, show: bool) -> None:
-    done.set()
-    thread.join()
-    if show:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
 
 
 def call_or(default: Any, fn: Callable[..., Any], *args: Any) -> Any:

@@ -30,9 +30,12 @@ from guestinspect.collectors.appliance import (
     probe_disk,
 )
 from guestinspect.collectors.base import CollectorStats, Fact, FactSet
+from guestinspect.collectors.console import stall_seconds
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.progress import Progress
+from guestinspect.errors import UsageError
 
 #: At most this much of a file is read for Content.
 CONTENT_LIMIT = 1024 * 1024
@@ -60,6 +63,12 @@ NO_FS_GPT = {
 #: Tests only: the phase (``registry``, ``packages``, …) in which the collector makes a
 #: libguestfs call that never returns, to test the deadline (docs/security.md, "Deadlines").
 _STALL = os.environ.get("GUESTINSPECT_TEST_STALL_PHASE")
+
+#: The phases as the spinner names them (``reading …``).
+_PHASE_WORDS = {
+    "mount": "filesystems (mounting)", "dirs": "directories", "paths": "files",
+    "registry": "the registry", "packages": "package databases",
+}
 
 _KINDS = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 _READDIR_KINDS = {"r": "file", "d": "dir", "l": "symlink"}
@@ -120,12 +129,20 @@ class ImageCollector:
         progress: bool = True,
         launch_timeout: float = 600.0,
         deadline: Deadline = NO_DEADLINE,
+        stall_timeout: float | None = None,
     ) -> None:
         if not disks:
             raise ImageError("no disk image given")
+        try:
+            #: Seconds of a silent appliance console before a launch is retried under TCG
+            #: (None: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never; collectors/console.py).
+            self._stall = stall_seconds(stall_timeout)
+        except ValueError as e:
+            raise UsageError(str(e)) from e
         self._disks = [(Path(d), probe_disk(Path(d), format)) for d in disks]
         self._keys = keys if keys is not None else KeySpec()
-        self._progress = progress
+        #: The spinner on stderr while the collector works (a terminal only).
+        self._progress = Progress(progress)
         self._timeout = launch_timeout
         self._deadline = deadline
         self._g: CountingHandle | None = None
@@ -156,6 +173,7 @@ class ImageCollector:
         return self._stats
 
     def close(self) -> None:
+        self._progress.stop()
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None
@@ -179,23 +197,27 @@ class ImageCollector:
 
     def initial_facts(self) -> FactSet:
         t0 = time.monotonic()
-        if self._g is None:
-            self._g, self._stats.launch_seconds = launch(
-                self._disks, self._progress, self._timeout, self._deadline
-            )
-            self._watchdog = DeadlineWatchdog(self._g)
-            self._stats.phase_seconds["launch"] = self._stats.launch_seconds
-        facts: FactSet = defaultdict(set)
-        with self._phase("devices"):
-            self._disk_facts(facts)
-            self._md_facts(facts)
-        with self._phase("filesystems"):
-            fs_types = self._luks_facts(facts)
-            self._lvm_facts(facts)
-            self._fs_facts(fs_types, facts)
-        self._fs_types = fs_types
-        with self._phase("mount"):
-            self._mount_all(fs_types, facts)
+        try:
+            if self._g is None:
+                started = launch(self._disks, self._timeout, self._deadline, self._progress,
+                                 self._stall)
+                self._g, self._stats.launch_seconds = started.handle, started.seconds
+                self._stats.warnings.extend(started.warnings)
+                self._watchdog = DeadlineWatchdog(self._g)
+                self._stats.phase_seconds["launch"] = self._stats.launch_seconds
+            facts: FactSet = defaultdict(set)
+            with self._phase("devices"):
+                self._disk_facts(facts)
+                self._md_facts(facts)
+            with self._phase("filesystems"):
+                fs_types = self._luks_facts(facts)
+                self._lvm_facts(facts)
+                self._fs_facts(fs_types, facts)
+            self._fs_types = fs_types
+            with self._phase("mount"):
+                self._mount_all(fs_types, facts)
+        finally:
+            self._progress.stop()
         self._stats.seconds += time.monotonic() - t0
         return dict(facts)
 
@@ -205,6 +227,7 @@ class ImageCollector:
         g = self.g
         before, t0 = g.phase, time.monotonic()
         g.phase = name
+        self._progress.show(f"reading {_PHASE_WORDS.get(name, name)}")
         if _STALL == name:  # tests only: a libguestfs call that never returns
             g.debug("sh", ["sleep 3600"])
         try:
@@ -215,6 +238,12 @@ class ImageCollector:
             secs[name] = secs.get(name, 0.0) + time.monotonic() - t0
 
     def answer(self, wants: FactSet) -> FactSet:
+        try:
+            return self._answer(wants)
+        finally:
+            self._progress.stop()
+
+    def _answer(self, wants: FactSet) -> FactSet:
         t0 = time.monotonic()
         facts: FactSet = defaultdict(set)
         for name in ("WantDir", *_PATH_WANTS):
