@@ -27,8 +27,7 @@ _WAKE = signal.SIGUSR2
 
 
 def _unmount_on_signal(mountpoint: Path, warn: Callable[[str], None]) -> None:
-    """Unmount after a signal: a few quick tries, then lazily (the loop ends once the last
-    process using the mount lets go of it)."""
+    """Unmount after a signal: a few quick tries, then lazily (which ends the loop too)."""
     try:
         unmount(mountpoint, retries=3, sleep=lambda _: time.sleep(0.5))
         return
@@ -38,8 +37,7 @@ def _unmount_on_signal(mountpoint: Path, warn: Callable[[str], None]) -> None:
         why = str(e)
     ok, error = fusermount(mountpoint, lazy=True)
     if ok:
-        warn(f"{why}; unmounted lazily: the guest stays readable by the processes that use "
-             "it, and the appliance stops when they let go")
+        warn(f"{why}; unmounted lazily: the processes still using it lose it")
     else:
         warn(f"{why}; lazily neither: {error} (interrupt again to stop the appliance)")
 
