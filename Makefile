@@ -4,7 +4,8 @@ export LIBGUESTFS_BACKEND_SETTINGS ?= force_tcg
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libguestfs-tools python3-guestfs python3-hivex linux-image-amd64 \
-	libhivex-bin python3-venv qemu-utils xz-utils sqlite3 libxml2-utils icoutils netpbm makefs
+	libhivex-bin python3-venv qemu-utils xz-utils sqlite3 libxml2-utils icoutils netpbm makefs \
+	qemu-block-extra openssh-server libnss-wrapper
 
 .PHONY: setup system-packages venv sample test lint typecheck bench fuzz
 

@@ -15,6 +15,7 @@ from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
 from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.uri import RemoteDisk, parse_disk, with_password
 from guestinspect.datalog import Database, DatalogError, Limits, Program
 from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from guestinspect.collectors.image import ImageCollector
 
 PathLike = str | Path
+#: A disk: a local path, or (as a str) a URI such as ``nbd://host:10809`` (docs/cli.md)
+DiskLike = str | Path | RemoteDisk
 
 
 def program(rules: Iterable[PathLike] | None = None, limits: Limits | None = None) -> Program:
@@ -70,13 +73,18 @@ class Inspector:
             oses = insp.inspect()
             print(insp.explain("distro"))
             insp.write_facts("facts/mine")
+
+    A disk given as a str may be a URI (``nbd://HOST:PORT``, ``ssh://USER@HOST/PATH``,
+    ``https://…``; docs/cli.md, "Remote disks"), ``password`` the secret of those that take
+    one (http, https, ftp, ftps, iscsi, rbd).
     """
 
     def __init__(
         self,
-        disks: Sequence[PathLike] = (),
+        disks: Sequence[DiskLike] = (),
         *,
         format: str | None = None,
+        password: str | None = None,
         keys: Sequence[str] | KeySpec = (),
         keys_from_stdin: bool = False,
         stdin: TextIO | None = None,
@@ -92,9 +100,10 @@ class Inspector:
             raise UsageError("give either disk images or a fact snapshot, not both")
         if facts_dir is None and not disks:
             raise UsageError("no disk image given")
-        self.disks = [Path(d) for d in disks]
+        #: Local paths, and remote disks for the URIs (their ``secret``: ``password``)
+        self.disks = with_password([parse_disk(d) for d in disks], password)
         for disk in self.disks:  # before the rules are loaded: fail fast on a typo
-            if not disk.exists() and not disk.is_symlink():
+            if isinstance(disk, Path) and not disk.exists() and not disk.is_symlink():
                 raise ImageError(f"{disk}: no such file")
         self.format = format
         self.keys = (
@@ -238,9 +247,10 @@ def _one_line(message: str) -> str:
 
 
 def inspect(
-    disks: Sequence[PathLike] = (),
+    disks: Sequence[DiskLike] = (),
     *,
     format: str | None = None,
+    password: str | None = None,
     keys: Sequence[str] | KeySpec = (),
     applications: bool = True,
     rules: Iterable[PathLike] | None = None,
@@ -253,10 +263,13 @@ def inspect(
     ``timeout``: seconds the inspection of the images may take (None: no limit); past it,
     what was read is reported, with a warning (:meth:`Inspector.warnings`). ``limits``: the
     rules engine's (``guestinspect.datalog.Limits``; docs/rule-language.md, "Limits").
+    A disk given as a str may be a URI (``nbd://``, ``ssh://``, ``http://``…; docs/cli.md,
+    "Remote disks"); ``password``: for those that take one (http, ftp, iscsi, rbd).
     """
     with Inspector(
         disks,
         format=format,
+        password=password,
         keys=keys,
         applications=applications,
         rules=rules,

@@ -149,6 +149,10 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
               help="Add a disk image (repeat for a guest with several disks).")
 @click.option("--format", "format_", metavar="raw|qcow2|…",
               help="Format of the disk images (default: detected).")
+@click.option("--password-file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Password of the -a URIs that take one (http, https, ftp, ftps, iscsi, "
+              "rbd): the first line of FILE.")
+@click.option("--ask-password", is_flag=True, help="Ask for that password on the terminal.")
 @click.option("-d", "--domain", metavar="GUEST", help="Inspect a libvirt guest's disks.")
 @click.option("-c", "--connect", "uri", metavar="URI", help="libvirt URI (with -d).")
 @click.option("--key", "keys", multiple=True, metavar="SELECTOR",
@@ -184,6 +188,8 @@ def cli(
     ctx: click.Context,
     disks: tuple[str, ...],
     format_: str | None,
+    password_file: Path | None,
+    ask_password: bool,
     domain: str | None,
     uri: str | None,
     keys: tuple[str, ...],
@@ -206,7 +212,7 @@ def cli(
     """Inspect virtual machine disk images and print what virt-inspector prints."""
     if ctx.invoked_subcommand is not None:
         return
-    images: list[Path] = [Path(d) for d in disks]
+    images: list[str | Path] = list(disks)  # a str may be a URI (docs/cli.md, "Remote disks")
     if uri and not domain:
         raise UsageError("-c/--connect needs -d/--domain")
     if domain:
@@ -231,6 +237,7 @@ def cli(
         os.environ["LIBGUESTFS_TRACE"] = "1"
 
     from guestinspect.api import Inspector
+    from guestinspect.collectors.password import remote_password
     from guestinspect.datalog import Limits
     from guestinspect.reporting.json import to_json
     from guestinspect.reporting.xml import to_xml
@@ -238,6 +245,7 @@ def cli(
     with Inspector(
         images,
         format=format_,
+        password=remote_password(password_file, ask_password, images),
         keys=keys,
         keys_from_stdin=keys_from_stdin,
         applications=not no_applications,

@@ -27,6 +27,7 @@ from guestinspect.collectors.console import EVENTS as CONSOLE_EVENTS
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import ImageError, LaunchError
 from guestinspect.collectors.progress import QUIET, Progress
+from guestinspect.collectors.uri import RemoteDisk, drive_args
 
 #: What makes libguestfs skip KVM (the retry's warning says to export it).
 TCG_SETTING = "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"
@@ -174,7 +175,7 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def launch(
-    disks: Sequence[tuple[Path, str | None]],
+    disks: Sequence[tuple[Path | RemoteDisk, str | None]],
     timeout: float,
     deadline: Deadline = NO_DEADLINE,
     progress: Progress = QUIET,
@@ -212,7 +213,7 @@ def launch(
 
 
 def _attempt(
-    disks: Sequence[tuple[Path, str | None]],
+    disks: Sequence[tuple[Path | RemoteDisk, str | None]],
     end: float,
     deadline: Deadline,
     progress: Progress,
@@ -228,8 +229,9 @@ def _attempt(
         timeout = min(timeout, left)
     g = guestfs.GuestFS(python_return_dict=True, close_on_exit=False)
     for path, fmt in disks:
+        name, options = drive_args(path)
         try:
-            g.add_drive_opts(str(path), readonly=True, format=fmt)
+            g.add_drive_opts(name, readonly=True, format=fmt, **options)
         except RuntimeError as e:
             g.close()
             raise ImageError(f"{path}: {first_line(e)}") from e

@@ -27,14 +27,15 @@ from guestinspect.collectors.appliance import (
     call_or,
     first_line,
     launch,
-    probe_disk,
 )
 from guestinspect.collectors.base import CollectorStats, Fact, FactSet
 from guestinspect.collectors.console import stall_seconds
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
-from guestinspect.collectors.errors import ImageError
+from guestinspect.collectors.errors import CollectorError, ImageError
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.progress import Progress
+from guestinspect.collectors.remote import probe
+from guestinspect.collectors.uri import RemoteDisk, parse_disk, redact
 from guestinspect.errors import UsageError
 
 #: At most this much of a file is read for Content.
@@ -123,7 +124,7 @@ class ImageCollector:
 
     def __init__(
         self,
-        disks: Sequence[Path | str],
+        disks: Sequence[Path | str | RemoteDisk],
         format: str | None = None,
         keys: KeySpec | None = None,
         progress: bool = True,
@@ -139,7 +140,8 @@ class ImageCollector:
             self._stall = stall_seconds(stall_timeout)
         except ValueError as e:
             raise UsageError(str(e)) from e
-        self._disks = [(Path(d), probe_disk(Path(d), format)) for d in disks]
+        # a str may be a URI (a remote disk, collectors/uri.py); a Path is a local file
+        self._disks = [(d, probe(d, format)) for d in map(parse_disk, disks)]
         self._keys = keys if keys is not None else KeySpec()
         #: The spinner on stderr while the collector works (a terminal only).
         self._progress = Progress(progress)
@@ -199,8 +201,12 @@ class ImageCollector:
         t0 = time.monotonic()
         try:
             if self._g is None:
-                started = launch(self._disks, self._timeout, self._deadline, self._progress,
-                                 self._stall)
+                try:
+                    started = launch(self._disks, self._timeout, self._deadline,
+                                     self._progress, self._stall)
+                except CollectorError as e:  # a remote disk's password never in a message
+                    e.args = (redact(str(e), [d for d, _ in self._disks]),)
+                    raise
                 self._g, self._stats.launch_seconds = started.handle, started.seconds
                 self._stats.warnings.extend(started.warnings)
                 self._watchdog = DeadlineWatchdog(self._g)
