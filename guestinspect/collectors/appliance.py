@@ -249,7 +249,7 @@ def _attempt(
     before = _qemu_children()
     done = threading.Event()
     timed_out = threading.Event()
-    stalled = threading.Event()
+    stalled: list[str] = []  # how long the console was silent, when it stalled
     start = time.monotonic()
 
     def kill() -> None:
@@ -271,8 +271,8 @@ def _attempt(
             if now - start > timeout:
                 timed_out.set()
                 kill()
-            elif clock and clock.stalled(now, _cpu_seconds(qemu) if qemu else None):
-                stalled.set()
+            elif clock and (silent := clock.stalled(now, _cpu_seconds(qemu) if qemu else None)):
+                stalled.append(silent)
                 kill()
 
     thread = threading.Thread(target=watchdog, daemon=True)
@@ -294,10 +294,9 @@ def _attempt(
                 f"the libguestfs appliance did not start within {timeout:.0f}s and was killed; "
                 + LAUNCH_HINTS
             ) from e
-        if stalled.is_set():
+        if stalled:
             what = "its console was silent" if console.kernel_started else "its kernel was silent"
-            unit = "s" if under_kvm else " s of qemu's CPU time"
-            raise _Failed(f"{what} for {stall:g}{unit}", under_kvm, True, e) from e
+            raise _Failed(f"{what} {stalled[0]}", under_kvm, True, e) from e
         if console.qemu_started and not console.kernel_started:
             why = console.qemu_error or first_line(e)
             raise _Failed(f"qemu failed before the kernel started: {why}", under_kvm, False,

@@ -26,6 +26,10 @@ import guestfs
 DEFAULT_STALL = 20.0
 STALL_ENV = "GUESTINSPECT_STALL_TIMEOUT"
 
+#: Under TCG, qemu using less than this share of a CPU is idle (its guest halted), not slowed
+#: down by the host's load (on 2 cores at a load of 11 it still gets 15-20 %).
+IDLE_SHARE = 0.05
+
 #: The kernel shows life: a printk timestamp (libguestfs boots it with printk.time=1), its
 #: banner, or the appliance's initrd.
 _KERNEL = re.compile(r"\[\s*\d+\.\d{6}\]|Linux version|mini initrd starting")
@@ -100,20 +104,28 @@ class ApplianceConsole:
 
 
 class StallClock:
-    """Time since a running appliance's console last showed life: seconds, or under TCG
-    seconds of qemu's CPU time. Ticked by the launch's watchdog."""
+    """Time since a running appliance's console last showed life: seconds under KVM; under
+    TCG seconds of qemu's CPU time, or seconds if qemu was idle meanwhile (a halted guest:
+    under TCG it uses no CPU). Ticked by the launch's watchdog."""
 
     def __init__(self, console: ApplianceConsole, stall: float, tcg: bool) -> None:
         self.console, self.stall, self.tcg = console, stall, tcg
         self._mark: tuple[int, float, float] | None = None  # output count, time, CPU time
 
-    def stalled(self, now: float, qemu_cpu: float | None) -> bool:
-        """``qemu_cpu``: qemu's CPU seconds (None while qemu is not seen running)."""
+    def stalled(self, now: float, qemu_cpu: float | None) -> str | None:
+        """How long the console has been silent (``for 20s``) if that is a stall, else None.
+        ``qemu_cpu``: qemu's CPU seconds (None while qemu is not seen running)."""
         output = self.console.output
         if qemu_cpu is None:
-            return False
+            return None
         if self._mark is None or self._mark[0] != output:
             self._mark = (output, now, qemu_cpu)
-            return False
-        silent = qemu_cpu - self._mark[2] if self.tcg else now - self._mark[1]
-        return silent > self.stall
+            return None
+        wall, cpu = now - self._mark[1], qemu_cpu - self._mark[2]
+        if not self.tcg:
+            return f"for {self.stall:g}s" if wall > self.stall else None
+        if cpu > self.stall:
+            return f"for {self.stall:g} s of qemu's CPU time"
+        if wall > self.stall and cpu < IDLE_SHARE * wall:
+            return f"for {self.stall:g}s, qemu idle"
+        return None

@@ -86,15 +86,27 @@ def test_stall_clock_counts_seconds_under_kvm_and_cpu_seconds_under_tcg() -> Non
     kvm = StallClock(console, 5.0, tcg=False)
     tcg = StallClock(console, 5.0, tcg=True)
     for clock in (kvm, tcg):
-        assert not clock.stalled(0.0, None)  # qemu not running yet: no clock
-        assert not clock.stalled(1.0, 0.0)  # qemu seen: the clock starts
+        assert clock.stalled(0.0, None) is None  # qemu not running yet: no clock
+        assert clock.stalled(1.0, 0.0) is None  # qemu seen: the clock starts
     # a loaded host: 20 s pass, qemu gets 4 s of CPU
-    assert kvm.stalled(21.0, 4.0) and not tcg.stalled(21.0, 4.0)
-    assert tcg.stalled(40.0, 6.5)
+    assert kvm.stalled(21.0, 4.0) == "for 5s" and tcg.stalled(21.0, 4.0) is None
+    assert tcg.stalled(40.0, 6.5) == "for 5 s of qemu's CPU time"
     _feed(console, CMDLINE, KERNEL[0])  # output: both clocks start again
-    assert not kvm.stalled(41.0, 7.0) and not tcg.stalled(41.0, 7.0)
-    assert not kvm.stalled(45.0, 11.0) and not tcg.stalled(45.0, 11.0)
+    assert kvm.stalled(41.0, 7.0) is None and tcg.stalled(41.0, 7.0) is None
+    assert kvm.stalled(45.0, 11.0) is None and tcg.stalled(45.0, 11.0) is None
     assert kvm.stalled(46.5, 12.5) and tcg.stalled(46.5, 12.5)
+
+
+def test_stall_clock_under_tcg_sees_an_idle_qemu() -> None:
+    """A TCG guest halted uses no CPU: silent that long with qemu idle is a stall too; a qemu
+    starved by the host's load (here 10 % of a CPU) is not."""
+    idle = StallClock(ApplianceConsole(QEMU), 5.0, tcg=True)
+    starved = StallClock(ApplianceConsole(QEMU), 5.0, tcg=True)
+    assert idle.stalled(0.0, 1.0) is None and starved.stalled(0.0, 1.0) is None
+    assert idle.stalled(4.9, 1.1) is None
+    assert idle.stalled(5.5, 1.1) == "for 5s, qemu idle"
+    assert starved.stalled(5.5, 1.55) is None and starved.stalled(30.0, 4.0) is None
+    assert starved.stalled(60.0, 7.0) == "for 5 s of qemu's CPU time"
 
 
 def test_stall_time_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
