@@ -208,7 +208,8 @@ class ImageCollector:
                     e.args = (redact(str(e), [d for d, _ in self._disks]),)
                     raise
                 self._g, self._stats.launch_seconds = started.handle, started.seconds
-                self._stats.warnings.extend(started.warnings)
+                disks = [d for d, _ in self._disks]  # (the retry's warning quotes qemu)
+                self._stats.warnings.extend(redact(w, disks) for w in started.warnings)
                 self._watchdog = DeadlineWatchdog(self._g)
                 self._stats.phase_seconds["launch"] = self._stats.launch_seconds
             facts: FactSet = defaultdict(set)
