@@ -89,8 +89,9 @@ class ApplianceConsole:
                 return
             for line in text.splitlines():
                 found = _QEMU_ERROR.match(line.strip())
-                if found and self.qemu_error is None:
-                    self.qemu_error = found.group(1).strip().removeprefix("error: ")
+                said = found.group(1).strip() if found else "warning:"
+                if self.qemu_error is None and not said.startswith("warning:"):
+                    self.qemu_error = said.removeprefix("error: ")
             if not self.kernel_started and _KERNEL.search(text):
                 self.kernel_started = True
             if self.kernel_started:

@@ -41,6 +41,8 @@ SUPERMIN = "supermin: ext2: creating minimal initrd '/var/tmp/.guestfs-0/applian
 CMDLINE = f"{QEMU}\n"
 CMDLINE_REST = " \\\n    -machine accel=kvm:tcg,graphics=off \\\n    -cpu max,la57=off \\\n"
 IMAGE_WARNING = "WARNING: Image format was not specified for '/tmp/libguestfsbJO4pH/overlay1.qcow2'"
+CPU_WARNING = ("qemu-system-x86_64: warning: host doesn't support requested feature: "
+               "CPUID.01H:ECX.pni [bit 0]\n")
 MSR = (
     "qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69\n"
     "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion "
@@ -65,7 +67,7 @@ def test_console_of_a_kvm_that_fails_before_the_kernel() -> None:
     _feed(console, "qemu KVM: enabled", library=True)
     _feed(console, SUPERMIN)
     assert not console.qemu_started  # supermin is not qemu
-    _feed(console, CMDLINE, CMDLINE_REST, IMAGE_WARNING, MSR)
+    _feed(console, CMDLINE, CMDLINE_REST, IMAGE_WARNING, CPU_WARNING, MSR)
     assert console.kvm is True and console.qemu_started and not console.kernel_started
     assert console.qemu_error == "failed to set MSR 0x10a to 0x69"
     assert console.output == 0
