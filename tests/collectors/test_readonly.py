@@ -14,9 +14,13 @@ MOUNT = Path(guestinspect.mount.__file__).parent
 #: The libguestfs calls the collectors may make: none writes to a guest's disk. (The drives
 #: are read-only anyway; ``mkmountpoint`` works in the appliance's own root, ``lvm_scan``
 #: activates volumes; ``debug`` is the deadline test's hook: a ``sleep`` in the appliance;
-#: ``umount_all`` undoes read-only mounts; ``mount_local`` must say ``readonly=True``.)
+#: ``umount_all`` undoes read-only mounts; ``mount_local`` must say ``readonly=True``; the
+#: launch's settings of the handle itself: its verbose flag, backend settings (``force_tcg``),
+#: qemu's path, the console's event callback.)
 READ_ONLY_CALLS = {
     "add_drive_opts", "launch", "shutdown", "close", "user_cancel", "debug",
+    "get_verbose", "set_verbose", "get_backend_settings", "set_backend_settings", "get_hv",
+    "set_event_callback",
     "list_devices", "list_partitions", "blockdev_getsize64", "list_md_devices", "lvm_scan",
     "pvs_full", "vgs_full",
     "lvs_full", "vgpvuuids", "vglvuuids", "cryptsetup_open",
