@@ -5,7 +5,8 @@ The FUSE loop runs in the main thread (libguestfs's error handler is per thread,
 main thread's is silenced by the Python bindings: elsewhere every failed lookup through the
 mount would print a libguestfs error). SIGINT, SIGTERM and SIGHUP are blocked meanwhile and
 taken by a watcher thread with ``sigwait``: the first unmounts (lazily if the mount is still
-busy after a few tries), which ends the loop; a second one stops the appliance at once.
+busy after a few tries), which ends the loop (once nothing uses the mount); a second one stops
+the appliance at once.
 """
 
 import os
@@ -27,7 +28,8 @@ _WAKE = signal.SIGUSR2
 
 
 def _unmount_on_signal(mountpoint: Path, warn: Callable[[str], None]) -> None:
-    """Unmount after a signal: a few quick tries, then lazily (which ends the loop too)."""
+    """Unmount after a signal: a few quick tries, then lazily (the loop then ends when the
+    last process using the mount lets go of it)."""
     try:
         unmount(mountpoint, retries=3, sleep=lambda _: time.sleep(0.5))
         return
@@ -37,7 +39,8 @@ def _unmount_on_signal(mountpoint: Path, warn: Callable[[str], None]) -> None:
         why = str(e)
     ok, error = fusermount(mountpoint, lazy=True)
     if ok:
-        warn(f"{why}; unmounted lazily: the processes still using it lose it")
+        warn(f"{why}; unmounted lazily: the appliance stops when the processes using it let "
+             "go (interrupt again to stop it now)")
     else:
         warn(f"{why}; lazily neither: {error} (interrupt again to stop the appliance)")
 
@@ -94,7 +97,7 @@ def serve(
     """Expose the appliance's ``/`` (read-only) on ``mountpoint`` until it is unmounted;
     ``ready`` is called once the mount exists (to write a pid file, tell a parent)."""
     try:
-        handle.mount_local(str(mountpoint), readonly=True, options=options)
+        handle.mount_local(str(mountpoint.absolute()), readonly=True, options=options)
     except RuntimeError as e:
         raise ImageError(f"{mountpoint}: cannot mount through FUSE: {first_line(e)}") from e
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS | {_WAKE})

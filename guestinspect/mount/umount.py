@@ -66,14 +66,18 @@ def _fusermount() -> str:
 
 
 def fusermount(path: Path, lazy: bool = False) -> tuple[bool, str]:
-    """Run ``fusermount -u`` (``-z``: lazily) once: whether it worked, and its error line."""
-    cmd = [_fusermount(), "-u", *(["-z"] if lazy else []), "--", str(path)]
+    """Run ``fusermount -u`` (``-z``: lazily) once: whether it worked, and why not (its
+    error line without the program's name, ``Device or resource busy`` for the usual one)."""
+    program = _fusermount()
+    cmd = [program, "-u", *(["-z"] if lazy else []), "--", str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         return False, str(e)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    return proc.returncode == 0, (lines[-1] if lines else f"exit status {proc.returncode}")
+    error = lines[-1] if lines else f"exit status {proc.returncode}"
+    error = error.removeprefix(f"{program}: ").removeprefix(f"failed to unmount {path}: ")
+    return proc.returncode == 0, error
 
 
 def unmount(
