@@ -19,7 +19,7 @@ from guestinspect.collectors.uri import RemoteDisk, parse_disk, with_password
 from guestinspect.datalog import Database, DatalogError, Limits, Program
 from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
-from guestinspect.inspection.results import Inspection, build_inspections
+from guestinspect.inspection.results import Inspection, build_inspections, without_extras
 from guestinspect.reporting.explain import explain_field
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Inspector:
         timeout: float | None = DEFAULT_TIMEOUT,
         limits: Limits | None = None,
         stall_timeout: float | None = None,
+        extras: bool = True,
     ) -> None:
         if facts_dir is not None and disks:
             raise UsageError("give either disk images or a fact snapshot, not both")
@@ -110,6 +111,8 @@ class Inspector:
             keys if isinstance(keys, KeySpec) else KeySpec.parse(keys, keys_from_stdin, stdin)
         )
         self.applications = applications
+        #: Whether the dicts hold the fields beyond virt-inspector (docs/api.md, "Extra fields")
+        self.extras = extras
         self.facts_dir = Path(facts_dir) if facts_dir is not None else None
         self.progress = progress
         if timeout is not None and not timeout > 0:
@@ -132,9 +135,10 @@ class Inspector:
         *,
         applications: bool = True,
         rules: Iterable[PathLike] | None = None,
+        extras: bool = True,
     ) -> "Inspector":
         """A session over a recorded fact snapshot (``facts/<guest>/``): no image, no VM."""
-        return cls(facts_dir=directory, applications=applications, rules=rules)
+        return cls(facts_dir=directory, applications=applications, rules=rules, extras=extras)
 
     def __enter__(self) -> "Inspector":
         return self
@@ -195,6 +199,8 @@ class Inspector:
     def inspect(self) -> list[Inspection]:
         """One inspection dict per operating system found (docs/api.md)."""
         inspections = build_inspections(self.database())
+        if not self.extras:
+            inspections = [without_extras(os) for os in inspections]
         if not self.applications:
             for os in inspections:
                 os.pop("applications", None)
@@ -257,6 +263,7 @@ def inspect(
     facts_dir: PathLike | None = None,
     timeout: float | None = DEFAULT_TIMEOUT,
     limits: Limits | None = None,
+    extras: bool = True,
 ) -> list[Inspection]:
     """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS.
 
@@ -265,6 +272,7 @@ def inspect(
     rules engine's (``guestinspect.datalog.Limits``; docs/rule-language.md, "Limits").
     A disk given as a str may be a URI (``nbd://``, ``ssh://``, ``http://``…; docs/cli.md,
     "Remote disks"); ``password``: for those that take one (http, ftp, iscsi, rbd).
+    ``extras=False``: virt-inspector's fields only (docs/api.md, "Extra fields").
     """
     with Inspector(
         disks,
@@ -276,5 +284,6 @@ def inspect(
         facts_dir=facts_dir,
         timeout=timeout,
         limits=limits,
+        extras=extras,
     ) as inspector:
         return inspector.inspect()

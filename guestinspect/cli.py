@@ -96,7 +96,9 @@ def _xpath(expr: str, xml: bytes) -> str:
     except etree.XMLSyntaxError as e:
         raise UsageError(f"--xpath: unable to parse XML: {e}") from e
     try:
-        result = doc.xpath(expr)
+        from guestinspect.inspection.extras import NAMESPACE, PREFIX
+
+        result = doc.xpath(expr, namespaces={PREFIX: NAMESPACE})  # --extended's elements
     except etree.XPathError as e:
         raise UsageError(f"--xpath {expr!r}: {e}") from e
     if isinstance(result, list):
@@ -165,6 +167,10 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
 @click.option("--xpath", metavar="EXPR", help="Apply an XPath expression to the XML (read from "
               "stdin when no disk or snapshot is given) and print the result.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of XML.")
+@click.option("--no-extras", is_flag=True, help="Only virt-inspector's fields (no users, "
+              "network, timezone, … in the JSON).")
+@click.option("--extended", is_flag=True, help="Add the extra fields to the XML, in the "
+              "namespace of schema/guestinspect-extended.rng.")
 @click.option("--facts", "facts_dir", type=click.Path(path_type=Path), metavar="DIR",
               help="Inspect a recorded fact snapshot instead of disk images.")
 @click.option("--facts-out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
@@ -199,6 +205,8 @@ def cli(
     no_icon: bool,
     xpath: str | None,
     as_json: bool,
+    no_extras: bool,
+    extended: bool,
     facts_dir: Path | None,
     facts_out: Path | None,
     rules: tuple[Path, ...],
@@ -227,6 +235,9 @@ def cli(
         raise UsageError("--facts cannot be used with -a or -d")
     if as_json and xpath is not None:
         raise UsageError("--json and --xpath cannot be used together")
+    if extended and (no_extras or as_json):
+        other = "--no-extras" if no_extras else "--json"
+        raise UsageError(f"--extended cannot be used with {other}")
     if xpath is not None:
         _etree()  # before the inspection, not after
     if facts_out is not None:
@@ -255,6 +266,7 @@ def cli(
         timeout=timeout or None,
         stall_timeout=stall_timeout,
         limits=Limits(max_tuples=max_tuples) if max_tuples is not None else None,
+        extras=not no_extras,
     ) as inspector:
         if explain is not None:
             text = inspector.explain(explain)
@@ -266,7 +278,7 @@ def cli(
             if as_json:
                 text = to_json(inspections)
             else:
-                text = to_xml(inspections)
+                text = to_xml(inspections, extended=extended)
                 if xpath is not None:
                     text = _xpath(xpath, text.encode())
         if facts_out is not None:

@@ -9,6 +9,9 @@ import struct
 from collections.abc import Iterable
 from typing import Protocol, TypedDict, cast
 
+from guestinspect.inspection.extras import build_extras
+from guestinspect.inspection.fields import EXTRA_FIELDS
+
 
 class Mountpoint(TypedDict):
     """A filesystem mounted at ``path`` in the guest."""
@@ -62,8 +65,9 @@ Application = TypedDict(
 class Inspection(TypedDict, total=False):
     """One operating system found in the disk images.
 
-    Fields the rules add beyond virt-inspector (``Extra``) are merged in at top level with
-    string values; they never replace the fields below.
+    Fields the rules add beyond virt-inspector are merged in at top level: the declared extra
+    fields (``guestinspect/inspection/fields.py``: ``users``, ``timezone``, ``network`` …)
+    and the ``Extra`` relation's string fields; they never replace the fields below.
     """
 
     root: str
@@ -128,7 +132,11 @@ FIELD_RELATIONS: dict[str, str] = {
     "drive_mappings": "DriveMapping",
     "applications": "Application",
     "icon": "Icon",
+    **{f.key: f.relation for f in EXTRA_FIELDS},
 }
+
+#: The keys virt-inspector has (everything else in an inspection dict is an extra).
+CORE_FIELDS = frozenset(Inspection.__annotations__)
 
 #: The fields of an application, in the order virt-inspector prints them.
 APPLICATION_FIELDS = (
@@ -260,9 +268,11 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
     uuids = _base_facts(source, "FsUuid")
     versions = _base_facts(source, "FsVersion")
     icons = _icons(source)
+    roots = sorted({str(t[0]) for t in source.tuples("Root")})
+    extras = build_extras(EXTRA_FIELDS, source, roots)
 
     inspections: list[Inspection] = []
-    for root in sorted({str(t[0]) for t in source.tuples("Root")}):
+    for root in roots:
         d: dict[str, object] = {"root": root}
         for field, relation in STRING_FIELDS.items():
             v = index.value(relation, root)
@@ -307,7 +317,14 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
         if root in icons:
             d["icon"] = icons[root]
 
+        for key, extra in extras[root].items():
+            d.setdefault(key, extra)
         for field, value in sorted((str(f), str(v)) for f, v in index.rows("Extra", root)):
             d.setdefault(field, value)
         inspections.append(cast(Inspection, d))
     return inspections
+
+
+def without_extras(inspection: Inspection) -> Inspection:
+    """The inspection with virt-inspector's fields only (``--no-extras``)."""
+    return cast(Inspection, {k: v for k, v in inspection.items() if k in CORE_FIELDS})

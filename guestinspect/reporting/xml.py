@@ -9,20 +9,27 @@ One difference, on purpose: libxml2's writer copies characters that XML 1.0 forb
 controls other than TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF) into the document,
 which is then not well-formed. Here each such character of a guest's text is written as
 U+FFFD REPLACEMENT CHARACTER (docs/compatibility.md), so that the output always parses.
+
+With ``extended=True`` the document also holds the extra fields (``guestinspect/inspection/
+fields.py``), as elements of their own namespace at the end of each ``<operatingsystem>``
+(``guestinspect.reporting.extended``; validated by ``schema/guestinspect-extended.rng``).
 """
 
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from guestinspect.inspection.extras import NAMESPACE, PREFIX
 from guestinspect.inspection.results import (
     APPLICATION_FIELDS,
+    CORE_FIELDS,
     DriveMapping,
     Mountpoint,
     application_order,
     drive_order,
     mountpoint_order,
 )
+from guestinspect.reporting.extended import Element, extra_elements
 from guestinspect.reporting.surrogates import replace_surrogates
 
 HEADER = '<?xml version="1.0"?>\n'
@@ -133,7 +140,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _write_root(w: _Writer, os: Mapping[str, Any]) -> None:
+def _write_root(w: _Writer, os: Mapping[str, Any], extended: bool = False) -> None:
     w.open(1, "operatingsystem")
     if "root" in os:
         w.leaf(2, "root", os["root"])
@@ -197,17 +204,33 @@ def _write_root(w: _Writer, os: Mapping[str, Any]) -> None:
         text = str(icon)
         chunks = [text[i : i + _BASE64_LINE] for i in range(0, len(text), _BASE64_LINE)]
         w.lines.append("    <icon>" + "\r\n".join(chunks) + "</icon>")
+    if extended:
+        for element in extra_elements(os, CORE_FIELDS):
+            _write_element(w, 2, element)
     w.close(1, "operatingsystem")
 
 
-def to_xml(inspections: Sequence[Mapping[str, Any]]) -> str:
-    """The whole document virt-inspector prints for these inspections."""
-    w = _Writer()
-    if not inspections:
-        w.empty(0, "operatingsystems")
+def _write_element(w: _Writer, depth: int, e: Element) -> None:
+    attrs = "".join(_attr(k, v) for k, v in e.attrs.items())
+    if e.children:
+        w.open(depth, e.tag, attrs)
+        for child in e.children:
+            _write_element(w, depth + 1, child)
+        w.close(depth, e.tag)
     else:
-        w.open(0, "operatingsystems")
+        w.leaf(depth, e.tag, e.text, attrs)
+
+
+def to_xml(inspections: Sequence[Mapping[str, Any]], extended: bool = False) -> str:
+    """The whole document virt-inspector prints for these inspections; ``extended``: with the
+    extra fields, in the namespace ``NAMESPACE``."""
+    w = _Writer()
+    attrs = _attr(f"xmlns:{PREFIX}", NAMESPACE) if extended else ""
+    if not inspections:
+        w.empty(0, "operatingsystems", attrs)
+    else:
+        w.open(0, "operatingsystems", attrs)
         for os in inspections:
-            _write_root(w, replace_surrogates(os))
+            _write_root(w, replace_surrogates(os), extended)
         w.close(0, "operatingsystems")
     return HEADER + "\n".join(w.lines) + "\n"
