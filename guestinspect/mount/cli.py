@@ -56,9 +56,12 @@ def _ready(mountpoint: Path, what: str, pid_file: Path | None, fd: int | None) -
 @click.command("mount")
 @click.argument("mountpoint", type=click.Path(path_type=Path))
 @click.option("-a", "--add", "disks", multiple=True, required=True, metavar="DISK",
-              help="A disk image of the guest (repeatable).")
+              help="A disk image or URI of the guest (repeatable).")
 @click.option("--format", "format_", metavar="raw|qcow2|…",
               help="Format of the disk images (default: detected).")
+@click.option("--password-file", type=click.Path(path_type=Path), metavar="FILE",
+              help="Password of the -a URIs that take one: the first line of FILE.")
+@click.option("--ask-password", is_flag=True, help="Ask for that password on the terminal.")
 @click.option("--root", metavar="ROOT",
               help="The operating system to mount, on a disk with several (its root device).")
 @click.option("--key", "keys", multiple=True, metavar="SELECTOR",
@@ -76,6 +79,9 @@ def _ready(mountpoint: Path, what: str, pid_file: Path | None, fd: int | None) -
 @click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
               show_default=True, help="Deadline of the inspection (not of the mount); 0 for "
               "none.")
+@click.option("--stall-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Retry the appliance's launch under TCG when its console is silent this "
+              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never).")
 @click.option("-i", "--inspector", is_flag=True, hidden=True)  # guestmount's; always so here
 @click.option("-r", "--ro", is_flag=True, hidden=True)  # guestmount's; always so here
 @click.option("--no-fork", is_flag=True, hidden=True)  # guestmount's; never forks here
@@ -85,6 +91,8 @@ def mount(
     mountpoint: Path,
     disks: tuple[str, ...],
     format_: str | None,
+    password_file: Path | None,
+    ask_password: bool,
     root: str | None,
     keys: tuple[str, ...],
     keys_from_stdin: bool,
@@ -93,6 +101,7 @@ def mount(
     pid_file: Path | None,
     fd: int | None,
     timeout: float,
+    stall_timeout: float | None,
     inspector: bool,
     ro: bool,
     no_fork: bool,
@@ -103,6 +112,7 @@ def mount(
     directory), each where the guest mounts it, until 'guestinspect umount MOUNTPOINT' or
     Ctrl-C."""
     from guestinspect.api import Inspector
+    from guestinspect.collectors.password import remote_password
     from guestinspect.mount.fuse import serve
 
     check_mountpoint(mountpoint)
@@ -113,15 +123,18 @@ def mount(
         os.environ["LIBGUESTFS_DEBUG"] = "1"
     if trace:
         os.environ["LIBGUESTFS_TRACE"] = "1"
+    images = list(disks)  # a str may be a URI (docs/cli.md, "Remote disks")
     with Inspector(
-        [Path(d) for d in disks],
+        images,
         format=format_,
+        password=remote_password(password_file, ask_password, images),
         keys=keys,
         keys_from_stdin=keys_from_stdin,
         applications=False,
         rules=rules,
-        progress=verbose,
+        progress=not verbose,  # a spinner on a terminal; -v prints libguestfs's messages
         timeout=timeout or None,
+        stall_timeout=stall_timeout,
     ) as insp:
         inspections = insp.inspect()
         for warning in insp.warnings():
