@@ -342,6 +342,9 @@ def _add_optional_commands() -> None:
     from guestinspect.fleet.command import fleet
 
     cli.add_command(fleet, "fleet")
+    from guestinspect.query.command import query
+
+    cli.add_command(query, "query")
     from guestinspect.mount.cli import mount, umount
 
     cli.add_command(mount, "mount")

@@ -1,0 +1,1 @@
+"""``guestinspect query``: Datalog rules over a fleet inventory (docs/fleet.md "Queries")."""
