@@ -4,12 +4,14 @@ snapshot (``facts/*``), as a fleet does for an image whose facts are cached.
 For each snapshot: ``first`` is the evaluation by a freshly loaded program (every rule it
 reaches is compiled then), ``later`` the median of ``-n`` evaluations by a program that has
 evaluated it before (a fresh Database each time: facts loaded from the files, every rule
-evaluated; only the compiled rules are reused). Run: ``python -m bench.rederive [-n 9]``.
+evaluated; only the compiled rules are reused), in wall-clock and CPU milliseconds (the CPU
+time is the steadier figure on a loaded machine). Run: ``python -m bench.rederive [-n 9]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -33,10 +35,11 @@ def snapshots() -> list[Path]:
     return out
 
 
-def timed(fn: object) -> float:
-    start = time.perf_counter()
+def timed(fn: object) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``fn()``."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()  # type: ignore[operator]
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> int:
@@ -46,25 +49,30 @@ def main() -> int:
                     help="snapshot name (repeatable; default: all)")
     args = ap.parse_args()
     dirs = [d for d in snapshots() if not args.only or d.name in args.only]
+    load0 = os.getloadavg()[0]
     start = time.perf_counter()
     shared = load_program()
     load = time.perf_counter() - start
     print(f"program loaded in {load * 1000:.0f} ms; {len(dirs)} snapshots, "
           f"median of {args.n}")
-    print(f"{'snapshot':<28} {'first ms':>9} {'later ms':>9}")
-    laters: list[float] = []
+    print(f"{'snapshot':<30} {'first ms':>9} {'later ms':>9} {'later CPU ms':>13}")
+    walls: list[float] = []
+    cpus: list[float] = []
     for d in dirs:
         fresh = load_program()
-        first = timed(lambda: run_snapshot(fresh, d))  # noqa: B023
+        first, _ = timed(lambda: run_snapshot(fresh, d))  # noqa: B023
         run_snapshot(shared, d)
-        later = statistics.median(timed(lambda: run_snapshot(shared, d))  # noqa: B023
-                                  for _ in range(args.n))
-        laters.append(later)
+        runs = [timed(lambda: run_snapshot(shared, d)) for _ in range(args.n)]  # noqa: B023
+        wall = statistics.median(r[0] for r in runs)
+        cpu = statistics.median(r[1] for r in runs)
+        walls.append(wall)
+        cpus.append(cpu)
         name = d.relative_to(FACTS).as_posix()
-        print(f"{name:<28} {first * 1000:>9.0f} {later * 1000:>9.1f}")
-    mean = statistics.fmean(laters)
-    print(f"{'mean (later)':<28} {'':>9} {mean * 1000:>9.1f}")
-    print(f"=> {60 / mean:.0f} re-derivations per minute on one core")
+        print(f"{name:<30} {first * 1000:>9.0f} {wall * 1000:>9.1f} {cpu * 1000:>13.1f}")
+    wall, cpu = statistics.fmean(walls), statistics.fmean(cpus)
+    print(f"{'mean (later)':<30} {'':>9} {wall * 1000:>9.1f} {cpu * 1000:>13.1f}")
+    print(f"=> {60 / cpu:.0f} re-derivations per CPU minute; load average "
+          f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
     return 0
 
 
