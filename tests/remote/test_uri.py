@@ -225,3 +225,16 @@ def test_ask_password(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(password.getpass, "getpass", lambda p: prompts.append(p) or "typed pw")
     assert remote_password(None, True, ["https://bob@h/d", "x.img"]) == "typed pw"
     assert prompts == ["password for https://bob@h/d: "]
+
+
+def test_api_takes_uris_and_the_password() -> None:
+    from guestinspect.api import Inspector
+
+    insp = Inspector(["https://bob@h/d.img", "nbd://h/e"], password="pw")  # nothing opened yet
+    https, nbd = insp.disks
+    assert isinstance(https, RemoteDisk) and https.secret == "pw"
+    assert isinstance(nbd, RemoteDisk) and nbd.secret is None
+    with pytest.raises(UriError, match="no -a URI takes one"):
+        Inspector(["nbd://h/e"], password="pw")
+    with pytest.raises(UriError, match="bad port"):
+        Inspector(["nbd://h:0/e"])
