@@ -206,9 +206,12 @@ class Inspector:
                 os.pop("applications", None)
         return inspections
 
-    def explain(self, field: str) -> str:
-        """Why each root has the value it has for ``field`` (a derivation tree, as text)."""
-        return explain_field(self.database(), field)
+    def explain(self, field: str, depth: int | None = None, full: bool = False) -> str:
+        """Why each root has the value it has for ``field``, as text: the conclusion, its
+        rule and the base facts it rests on (or, with no value, the rule that came closest
+        and what it lacked). ``depth``: the derivation tree, helper relations folded, down
+        to ``depth`` levels; ``full``: the whole tree, every step."""
+        return explain_field(self.database(), field, depth=depth, full=full)
 
     def write_facts(self, directory: PathLike) -> None:
         """Record every base fact gathered, as a snapshot :meth:`from_facts` can read."""

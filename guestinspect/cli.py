@@ -178,7 +178,12 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
 @click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Add your own .dl rule files (a directory or a file; repeatable).")
 @click.option("--explain", "explain", metavar="FIELD",
-              help="Explain a field (distro, hostname, mountpoints, …) instead of printing XML.")
+              help="Explain a field (distro, hostname, mountpoints, …) instead of printing XML: "
+              "its rule and the facts it rests on.")
+@click.option("--explain-depth", type=click.IntRange(min=1), metavar="N",
+              help="With --explain: the derivation tree, helper relations folded, N levels deep.")
+@click.option("--explain-full", is_flag=True,
+              help="With --explain: the whole derivation tree, every step.")
 @click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
               show_default=True, help="Deadline of the inspection (appliance start included): "
               "past it, print what was read, with a warning; 0 for none.")
@@ -211,6 +216,8 @@ def cli(
     facts_out: Path | None,
     rules: tuple[Path, ...],
     explain: str | None,
+    explain_depth: int | None,
+    explain_full: bool,
     timeout: float,
     stall_timeout: float | None,
     max_tuples: int | None,
@@ -238,6 +245,10 @@ def cli(
     if extended and (no_extras or as_json):
         other = "--no-extras" if no_extras else "--json"
         raise UsageError(f"--extended cannot be used with {other}")
+    if (explain_depth is not None or explain_full) and explain is None:
+        raise UsageError("--explain-depth and --explain-full need --explain FIELD")
+    if explain_depth is not None and explain_full:
+        raise UsageError("--explain-depth and --explain-full cannot be used together")
     if xpath is not None:
         _etree()  # before the inspection, not after
     if facts_out is not None:
@@ -269,7 +280,7 @@ def cli(
         extras=not no_extras,
     ) as inspector:
         if explain is not None:
-            text = inspector.explain(explain)
+            text = inspector.explain(explain, depth=explain_depth, full=explain_full)
         else:
             inspections = inspector.inspect()
             if no_icon:

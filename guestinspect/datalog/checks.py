@@ -137,6 +137,9 @@ class Checker:
             elif io.relation in self.modes:
                 self.a.error(io.loc, f"relation '{io.relation}' is computed by Python and "
                              f"cannot be used in .{io.kind}")
+        for mark in self.module.plumbing:
+            if mark.relation not in self.a.declarations:
+                self.a.error(mark.loc, f"undeclared relation '{mark.relation}' in .plumbing")
         for i, rule in enumerate(self.module.rules):
             norm = self.rule(i, rule)
             if norm is not None:

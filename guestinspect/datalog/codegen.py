@@ -116,6 +116,39 @@ def plan(body: list[Lit], bound: set[str], sizes: Mapping[str, int],
     return order
 
 
+def source_plan(body: list[Lit], bound: set[str], modes: Mapping[str, str]) -> list[Lit]:
+    """Order a body as written, as far as it can be evaluated so: filters as soon as their
+    variables are bound, then assignments and aggregates, then the first atom written that
+    can be evaluated (a Python relation once its input columns are bound). For a person
+    reading "why not", not for speed."""
+    remaining = list(body)
+    order: list[Lit] = []
+    bound = set(bound)
+
+    def ready(lit: Lit, stage: int) -> bool:
+        if stage == 0:
+            return (isinstance(lit, ConstraintLit | CompareLit) or
+                    (isinstance(lit, AtomLit) and lit.negated)) and lit_vars(lit) <= bound
+        if stage == 1:
+            return ((isinstance(lit, CompareLit) and lit.op == "=" and _assignable(lit, bound))
+                    or (isinstance(lit, AggregateLit) and lit.outer <= bound))
+        if not isinstance(lit, AtomLit) or lit.negated:
+            return False
+        return not lit.python or all(
+            isinstance(a, Const) or (isinstance(a, Var) and a.name in bound)
+            for a, m in zip(lit.args, modes[lit.relation], strict=False) if m == "b")
+
+    while remaining:
+        chosen = next((lit for stage in (0, 1, 2) for lit in remaining if ready(lit, stage)),
+                      remaining[0])
+        remaining.remove(chosen)
+        order.append(chosen)
+        bound.update(lit_vars(chosen))
+        if isinstance(chosen, AggregateLit):
+            bound.add(chosen.result)
+    return order
+
+
 def _assignable(lit: CompareLit, bound: set[str]) -> bool:
     if isinstance(lit.left, Var) and lit.left.name not in bound:
         return _expr_names(lit.right) <= bound
@@ -153,6 +186,8 @@ class Emitter:
         self.defs: list[str] = []  # nested helper functions of the function being written
         self.shared: list[str] = []  # aggregate accumulators a helper assigns (nonlocal)
         self.generator = False  # the function being written yields (explain mode)
+        #: called after each body literal is emitted (index, depth, bound): compile_probe
+        self.after_literal: Callable[[int, int, set[str]], None] | None = None
 
     def var(self, name: str) -> str:
         n = self.names.get(name)
@@ -270,6 +305,8 @@ class Emitter:
                 self.split(lits, k, depth, bound, inner, delta, explain)
                 return
             depth = self.literal(lits[k], depth, bound, delta, explain)
+            if self.after_literal is not None:
+                self.after_literal(k, depth, bound)
         inner(depth, bound)
 
     def split(self, lits: list[Lit], i: int, depth: int, bound: set[str],
@@ -656,3 +693,47 @@ def compile_explainer(rule: NormRule, relations: Mapping[str, Relation],
     em.emit(0, "return")
     em.emit(0, "yield ()")
     return em.finish("def rule(goal):").bind(relations, pyrels, functors, FailureLog()), atoms
+
+
+def compile_probe(rule: NormRule, relations: Mapping[str, Relation],
+                  pyrels: Mapping[str, Callable[..., Any]],
+                  functors: Mapping[str, Callable[..., Any]], modes: Mapping[str, str],
+                  columns: tuple[int, ...]) -> tuple[Callable[..., Any], list[Lit],
+                                                     list[list[str]]]:
+    """Compile ``rule(goal, reach, tick)`` for "why not": the head's variables at ``columns``
+    are bound from ``goal`` (other columns are free), the body runs in source order
+    (:func:`source_plan`), and
+    after the k-th literal holds it calls ``reach(k, values)`` with the values of the
+    variables bound so far (their names: ``names[k]``); ``reach(len(body) + 1, ())`` when
+    the head then matches ``goal`` at ``columns``. Returns the function, the planned body
+    and the names."""
+    em = Emitter(rule, _LiveSizes(relations), modes)
+    em.ticking = True
+    em.prelude.append(f"_n = {TICK_EVERY}")
+    bound: set[str] = set()
+    for i in columns:
+        a = rule.head_args[i]
+        if isinstance(a, Var) and a.name not in bound:
+            em.emit(0, f"{em.var(a.name)} = goal[{i}]")
+            bound.add(a.name)
+    order = source_plan(rule.body, bound, modes)
+    names: list[list[str]] = [sorted(bound)]
+
+    def after(k: int, depth: int, now: set[str]) -> None:
+        held = sorted(now)
+        if len(names) <= k + 1:
+            names.append(held)
+        values = "".join(em.var(n) + ", " for n in held)
+        em.emit(em.open_if(depth, None), f"reach({k + 1}, ({values}))")
+
+    em.after_literal = after
+
+    def inner(depth: int, _bound: set[str]) -> None:
+        checks = [f"{em.expr(rule.head_args[i])} == goal[{i}]" for i in columns]
+        d = em.open_if(depth, " and ".join(checks) or None)
+        em.emit(d, f"reach({len(order) + 1}, ())")
+
+    em.body(order, 0, 0, bound, inner, None, False)
+    fn = em.finish("def rule(goal, reach, tick):").bind(relations, pyrels, functors,
+                                                           FailureLog())
+    return fn, order, names

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from .codegen import TICK_EVERY, compile_explainer
+from .codegen import TICK_EVERY, compile_explainer, compile_probe
 from .errors import DatalogError
-from .explain import Derivation
+from .explain import Derivation, WhyNot, atom_pattern, show_literal
 from .factfiles import format_rows, read_facts, write_facts
 from .failures import FailureLog
 from .ir import AtomLit, NormRule
@@ -18,8 +18,24 @@ from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
 from .relation import Relation, Row
 from .stratify import Stratum
+from .syntax import Const, Var
 
 RuleFn = Callable[[set[Row] | None, Callable[[Row], None], Callable[[], int]], None]
+#: Loop iterations one rule's "why not" search may take before it gives its best so far.
+WHY_NOT_STEPS = 200_000
+#: How many derived atoms deep ``why_not`` follows a missing tuple.
+WHY_NOT_DEPTH = 12
+
+
+def _order(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Which of several bindings "why not" reports: the lowest numbers (ranks), then the
+    first strings; the same whatever order the tuples are stored in."""
+    return (tuple(v for v in values if not isinstance(v, str)),
+            tuple(v for v in values if isinstance(v, str)))
+
+
+class _ProbeDone(Exception):
+    """The search of one rule is over (its whole body held, or its budget is spent)."""
 
 
 class Database:
@@ -322,6 +338,80 @@ class Database:
             return self._prove(relation, t, {})
         finally:
             sys.setrecursionlimit(limit)
+
+    def why_not(self, relation: str, pattern: Iterable[Any],
+                stop: Iterable[str] = ()) -> WhyNot | None:
+        """Why no tuple of ``relation`` matches ``pattern`` (None: any value): the rule that
+        came closest and the literal it lacked, followed down derived atoms (not into the
+        relations of ``stop``). None when a tuple matches or no rule derives the relation."""
+        return self._why_not(relation, tuple(pattern), frozenset(stop), 0, set())
+
+    def _why_not(self, relation: str, pattern: Row, stop: frozenset[str], depth: int,
+                 seen: set[tuple[str, Row]]) -> WhyNot | None:
+        rules = self.program.rules_by_head.get(relation, [])
+        if not rules or relation in self.program.modes or (relation, pattern) in seen:
+            return None
+        if self.query(relation, *pattern):
+            return None
+        seen.add((relation, pattern))
+        columns = tuple(i for i, v in enumerate(pattern) if v is not None)
+        best: tuple[int, NormRule, list[Any], dict[str, Any]] | None = None
+        for rule in rules:
+            if any(isinstance(a, Const) and a.value != pattern[i]
+                   for i, a in ((i, rule.head_args[i]) for i in columns)):
+                continue
+            held, order, values = self._probe(rule, columns, pattern)
+            if best is None or held > best[0]:
+                best = (held, rule, order, values)
+        if best is None:
+            return None
+        held, rule, order, values = best
+        total = len(order)
+        why = WhyNot(relation, pattern, rule.source.text, str(rule.source.loc),
+                     min(held, total), total, "")
+        if held < total:
+            lit = order[held]
+            why.failed = show_literal(lit, values)
+            if isinstance(lit, AtomLit) and not lit.negated:
+                why.failed_relation = lit.relation
+                why.failed_pattern = atom_pattern(lit, values)
+                if lit.relation not in stop and depth + 1 < WHY_NOT_DEPTH:
+                    why.cause = self._why_not(lit.relation, why.failed_pattern, stop,
+                                              depth + 1, seen)
+        return why
+
+    def _probe(self, rule: NormRule, columns: tuple[int, ...], goal: Row
+               ) -> tuple[int, list[Any], dict[str, Any]]:
+        """How many literals of ``rule``'s planned body hold with ``goal`` bound at
+        ``columns``; the planned body; the values bound when the most held."""
+        p = self.program
+        fn, order, names = compile_probe(rule, self.relations, self.pyfns, p.functors,
+                                         p.modes, columns)
+        best: list[Any] = [0, ()]  # the most literals that held, and the values then
+        budget = [WHY_NOT_STEPS // TICK_EVERY]
+
+        def reach(k: int, values: tuple[Any, ...]) -> None:
+            if k > best[0] or (k == best[0] and _order(values) < _order(best[1])):
+                best[0], best[1] = k, values
+            if k > len(order):
+                raise _ProbeDone
+
+        def tick() -> int:
+            budget[0] -= 1
+            if budget[0] <= 0:
+                raise _ProbeDone
+            return TICK_EVERY
+
+        try:
+            fn(goal, reach, tick)
+        except _ProbeDone:
+            pass
+        held: int = best[0]
+        values = {a.name: goal[i] for i, a in enumerate(rule.head_args)
+                  if i in columns and isinstance(a, Var)}
+        if 0 < held <= len(order):
+            values.update(zip(names[held], best[1], strict=True))
+        return held, order, values
 
     def _rank(self, relation: str, t: Row) -> int:
         """The evaluation round that first derived ``t`` (0 for a base fact)."""

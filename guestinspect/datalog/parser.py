@@ -27,6 +27,7 @@ from .syntax import (
     Location,
     Module,
     Negation,
+    PlumbingMark,
     Rule,
     Truth,
     TypeDecl,
@@ -175,10 +176,13 @@ class _Parser:
             cols = self.columns()
             for name in names:
                 module.declarations.append(Declaration(name.text, cols, name.loc))
-            qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel"}
+            qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel",
+                                               "plumbing"}
             while self.tok.kind == "ident" and self.tok.text in qualifiers:
                 q = self.advance()
-                if q.text in ("input", "output", "printsize"):
+                if q.text == "plumbing":
+                    module.plumbing.extend(PlumbingMark(name.text, q.loc) for name in names)
+                elif q.text in ("input", "output", "printsize"):
                     for name in names:
                         module.io.append(IODirective(q.text, name.text, {}, q.loc))
                 elif q.text == "eqrel":
@@ -189,6 +193,13 @@ class _Parser:
                 opts = self.options()
                 if kind != "limitsize":
                     module.io.append(IODirective(kind, name.text, opts, name.loc))
+                if not self.at(","):
+                    break
+                self.advance()
+        elif kind == "plumbing":
+            while True:
+                name = self.ident("a relation name")
+                module.plumbing.append(PlumbingMark(name.text, name.loc))
                 if not self.at(","):
                     break
                 self.advance()

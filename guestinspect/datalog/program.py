@@ -83,6 +83,8 @@ class Program:
             for name, d in analysis.declarations.items()
         }
         self.locations = {name: str(d.loc) for name, d in analysis.declarations.items()}
+        #: relations marked ``.plumbing``: no effect on evaluation, read by explanations
+        self.plumbing: frozenset[str] = frozenset(m.relation for m in module.plumbing)
         self.modes = {n: m for n, m in modes.items() if n in self.declarations}
         self.rules: list[NormRule] = analysis.rules
         stored = [n for n in self.declarations if n not in self.modes]

@@ -170,6 +170,14 @@ class IODirective:
 
 
 @dataclass
+class PlumbingMark:
+    """``.plumbing Rel``: a helper relation that explanations fold away (engine: no effect)."""
+
+    relation: str
+    loc: Location
+
+
+@dataclass
 class TypeDecl:
     name: str
     bases: list[str]  # one for a subtype, several for a union
@@ -185,6 +193,7 @@ class Module:
     types: list[TypeDecl] = field(default_factory=list)
     io: list[IODirective] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)  # facts are rules with an empty body
+    plumbing: list[PlumbingMark] = field(default_factory=list)
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:

@@ -1,10 +1,14 @@
-"""``--explain FIELD``: why each operating system has the value it has, as readable trees.
+"""``--explain FIELD``: why each operating system has the value it has, for a person.
 
-Each tree starts at the output relation tuple of the field and goes down, rule by rule
-(shown with its ``file:line``), to the base facts the collectors read from the image: a
-device, a file and the line of it the conclusion rests on, a registry value, a package
-record. When no operating system was found, it says which filesystems were examined and
-what the rules looked for on each of them.
+The default is short and evidence-first: for each root, the conclusion, the rule that made it
+(``file:line``), and the base facts it finally rests on as what they are on the disk (a file
+with the lines that mattered, a registry value and what it was read as, partition data),
+described by the table in ``fact_text.py``; helper relations marked ``.plumbing`` in the
+rules are folded away. ``depth=N`` gives the derivation tree, plumbing folded, down to N
+levels; ``full=True`` the whole tree, every step. A field with no value on a root says which
+rule came closest and what it lacked (``Database.why_not``). When no operating system was
+found, it says which filesystems were examined and what the rules looked for on each of
+them. Every value from the guest is made safe for a terminal (``shorten``).
 """
 
 import re
@@ -13,8 +17,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from guestinspect.datalog import Derivation
+from guestinspect.datalog.explain import WhyNot
 from guestinspect.errors import UsageError
 from guestinspect.inspection.results import FIELD_RELATIONS
+from guestinspect.reporting.fact_text import FACT_TEXT, READINGS
 
 #: Longest value shown in full; longer ones are cut.
 MAX_VALUE = 80
@@ -22,6 +28,11 @@ MAX_VALUE = 80
 MAX_TUPLES = 20
 #: At most this many requests are listed per filesystem when nothing was found.
 MAX_WANTS = 40
+#: At most this many lines of one file are shown as what a conclusion rests on.
+MAX_LINES = 5
+#: Rule texts are cut to this many characters in a tree, and in the short form.
+MAX_RULE = 120
+MAX_RULE_SHORT = 200
 
 _WANT_PATH_RELATIONS = ("WantPath", "WantContent", "WantDir", "WantArch")
 
@@ -30,10 +41,14 @@ class ExplainSource(Protocol):
     """What this module needs of a ``guestinspect.datalog.Database``."""
 
     relations: Any
+    program: Any
 
     def tuples(self, name: str) -> Any: ...
 
     def explain(self, relation: str, row: Iterable[Any]) -> Derivation | None: ...
+
+    def why_not(self, relation: str, pattern: Iterable[Any],
+                stop: Iterable[str] = ()) -> WhyNot | None: ...
 
 
 def _tuples(db: ExplainSource, name: str) -> list[tuple[Any, ...]]:
@@ -51,9 +66,31 @@ def field_relation(field: str, db: ExplainSource | None = None) -> str:
     raise UsageError(f"--explain {field}: unknown field (known fields: {known})")
 
 
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def shorten(value: object, limit: int = MAX_VALUE) -> str:
-    """A value on one line, cut to ``limit`` characters."""
-    text = str(value).replace("\n", "\\n").replace("\t", "\\t")
+    """A value on one line, safe for a terminal, cut to ``limit`` characters.
+
+    Newlines, tabs and every other character that is not printable (escape sequences,
+    bidirectional overrides, …) are written as backslash escapes; only as much of the value
+    as is shown is looked at."""
+    out: list[str] = []
+    size = 0
+    for ch in str(value):
+        if ch.isprintable():
+            piece = ch
+        elif ch in _ESCAPES:
+            piece = _ESCAPES[ch]
+        else:
+            code = ord(ch)
+            piece = f"\\x{code:02x}" if code < 0x100 else (
+                f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        out.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    text = "".join(out)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -73,8 +110,8 @@ def _location(loc: str) -> str:
     return f"{p}:{line}" if line else str(p)
 
 
-def _rule_text(text: str | None) -> str:
-    return shorten(" ".join((text or "").split()), 120)
+def _rule_text(text: str | None, limit: int = MAX_RULE) -> str:
+    return shorten(" ".join((text or "").split()), limit)
 
 
 def _hints(d: Derivation, out: set[str]) -> set[str]:
@@ -88,9 +125,13 @@ def _hints(d: Derivation, out: set[str]) -> set[str]:
     return out
 
 
+def _nonempty_lines(text: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
 def relevant_line(text: str, hints: set[str]) -> str:
     """The line of a file's text that holds the longest hint, else its first non-empty line."""
-    lines = [line for line in text.splitlines() if line.strip()]
+    lines = [line for _, line in _nonempty_lines(text)]
     for hint in sorted(hints, key=len, reverse=True):
         for line in lines:
             if hint in line:
@@ -98,50 +139,79 @@ def relevant_line(text: str, hints: set[str]) -> str:
     return shorten(lines[0].strip()) if lines else '""'
 
 
-def describe_fact(relation: str, t: tuple[Any, ...], hints: set[str]) -> str:
-    """A base fact as what it is on the disk."""
-    if relation == "Content" and len(t) == 3:
-        return f"file {t[0]}:{t[1]}: {relevant_line(str(t[2]), hints)}"
-    if relation == "Entry" and len(t) == 3:
-        return f"{t[2]} {t[0]}:{t[1]} exists"
-    if relation == "Missing" and len(t) == 2:
-        return f"{t[0]}:{t[1]} does not exist"
-    if relation == "Symlink" and len(t) == 3:
-        return f"symlink {t[0]}:{t[1]} -> {shorten(t[2])}"
-    if relation == "RegistryValue" and len(t) == 6:
-        name = t[3] or "(default)"
-        return f"registry {t[0]}:{t[1]} {t[2]}\\{name} = {shorten(t[5])} ({t[4]})"
-    if relation in ("RegistryKeyFound", "RegistryKeyMissing") and len(t) == 3:
-        state = "exists" if relation == "RegistryKeyFound" else "does not exist"
-        return f"registry key {t[0]}:{t[1]} {t[2]} {state}"
-    if relation == "RegistrySubkey" and len(t) == 4:
-        return f"registry key {t[0]}:{t[1]} {t[2]} has subkey {t[3]}"
-    if relation == "PackageField" and len(t) == 5:
-        return f"{t[1]} package record {t[2]} on {t[0]}: {t[3]} = {shorten(t[4])}"
-    if relation == "Filesystem" and len(t) == 2:
-        return f"filesystem {t[0]} is {t[1]}"
-    if relation == "Mounted" and len(t) == 1:
-        return f"filesystem {t[0]} mounted"
-    if relation == "BinaryArch" and len(t) == 3:
-        return f"binary {t[0]}:{t[1]} is {t[2]}"
-    if relation == "Blob" and len(t) == 3:
-        return f"file {t[0]}:{t[1]} read ({_base64_size(str(t[2]))} bytes)"
-    if relation == "PeResource" and len(t) == 5:
-        return (f"resource type {t[2]} name {t[3]} of {t[0]}:{t[1]} "
-                f"({_base64_size(str(t[4]))} bytes)")
-    return _tuple(relation, t)
+def _columns(db: ExplainSource | None, relation: str) -> tuple[str, ...] | None:
+    if db is None:
+        return None
+    decl = db.program.declarations.get(relation)
+    return tuple(name for name, _ in decl) if decl is not None else None
 
 
 def _base64_size(data: str) -> int:
     return len(data) * 3 // 4 - data[-2:].count("=")
 
 
+def _fill(template: str, values: dict[str, Any], empty: tuple[tuple[str, str], ...] = ()
+          ) -> str | None:
+    """A template of the fact table with the values made safe; None if it does not fit."""
+    shown = {name: shorten(v) for name, v in values.items()}
+    for name, text in empty:
+        if values.get(name) == "":
+            shown[name] = text
+    sizes = {f"{name}:bytes": str(_base64_size(str(v))) for name, v in values.items()}
+
+    def field(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key in sizes:
+            return sizes[key]
+        return shown[key]
+
+    try:
+        return re.sub(r"\{([a-z_]+(?::bytes)?)\}", field, template)
+    except KeyError:
+        return None
+
+
+def describe_fact(relation: str, t: tuple[Any, ...], hints: set[str],
+                  columns: tuple[str, ...] | None = None) -> str:
+    """A base fact as what it is on the disk (``fact_text.FACT_TEXT``); a file's content by
+    the line that holds the longest hint."""
+    spec = FACT_TEXT.get(relation)
+    if spec is None or columns is None or len(columns) != len(t):
+        return _tuple(relation, t)
+    values = dict(zip(columns, t, strict=True))
+    text = _fill(spec.template, values, spec.empty)
+    if text is None:
+        return _tuple(relation, t)
+    if spec.text is not None:
+        text += f": {relevant_line(str(values[spec.text]), hints)}"
+    return text
+
+
 def _tuple(relation: str, t: tuple[Any, ...]) -> str:
     return f"{relation}({', '.join(shorten(v, 60) for v in t)})"
 
 
-def render(d: Derivation, hints: set[str] | None = None) -> str:
-    """A derivation tree made readable: rules with file:line, base facts as disk contents."""
+def _is_base(node: Derivation) -> bool:
+    return node.location is None and node.rule_text is None
+
+
+def _unfolded(node: Derivation, plumbing: frozenset[str]) -> list[Derivation]:
+    """A node's children with plumbing steps replaced by what they rest on."""
+    out: list[Derivation] = []
+    stack = list(reversed(node.children))
+    while stack:
+        c = stack.pop()
+        if c.relation in plumbing and not _is_base(c):
+            stack.extend(reversed(c.children))
+        else:
+            out.append(c)
+    return out
+
+
+def render(d: Derivation, hints: set[str] | None = None, db: ExplainSource | None = None,
+           plumbing: frozenset[str] = frozenset(), max_depth: int | None = None) -> str:
+    """A derivation tree made readable: rules with file:line, base facts as disk contents;
+    ``plumbing`` steps folded into their parents; at most ``max_depth`` levels."""
     hints = _hints(d, set()) if hints is None else hints
     lines: list[str] = []
     seen: set[tuple[str, tuple[Any, ...]]] = set()
@@ -151,7 +221,9 @@ def render(d: Derivation, hints: set[str] | None = None) -> str:
         key = (node.relation, node.tuple)
         if node.location is None:
             if node.rule_text is None:
-                lines.append(f"{pad}{describe_fact(node.relation, node.tuple, hints)}")
+                text = describe_fact(node.relation, node.tuple, hints,
+                                     _columns(db, node.relation))
+                lines.append(f"{pad}{text}")
             else:
                 lines.append(f"{pad}{_tuple(node.relation, node.tuple)}  ({node.rule_text})")
             return
@@ -161,30 +233,226 @@ def render(d: Derivation, hints: set[str] | None = None) -> str:
         seen.add(key)
         lines.append(f"{pad}{_tuple(node.relation, node.tuple)}  [{_location(node.location)}]")
         lines.append(f"{pad}    by {_rule_text(node.rule_text)}")
-        for child in node.children:
+        children = _unfolded(node, plumbing) if plumbing else node.children
+        if max_depth is not None and depth + 1 >= max_depth:
+            if children:
+                lines.append(f"{pad}  …")
+            return
+        for child in children:
             walk(child, depth + 1)
 
     walk(d, 0)
     return "\n".join(lines)
 
 
+# ---- the short form ------------------------------------------------------------------------
+
+
+def _evidence(d: Derivation, plumbing: frozenset[str]
+              ) -> tuple[list[Derivation], list[Derivation], set[str]]:
+    """The base facts a tree rests on, in the order of the rule's conditions and, under each,
+    nearest the conclusion first (plumbing steps do not count as levels); the tuples of
+    Python relations in it; its short strings."""
+    facts: list[Derivation] = []
+    readings: list[Derivation] = []
+    hints: set[str] = set()
+    seen: set[tuple[str, tuple[Any, ...]]] = set()
+
+    def visit(node: Derivation, level: list[Derivation], below: list[Derivation]) -> None:
+        key = (node.relation, node.tuple)
+        if key in seen:
+            return
+        seen.add(key)
+        if _is_base(node):
+            facts.append(node)
+        elif node.relation in plumbing:
+            level.extend(node.children)
+        else:
+            hints.update(v for v in node.tuple if isinstance(v, str) and "\n" not in v
+                         and 0 < len(v.strip()) <= MAX_VALUE)
+            if node.location is None:
+                readings.append(node)
+            below.extend(node.children)
+
+    top: list[Derivation] = []
+    visit(d, [], top)
+    for condition in top:  # each condition of the conclusion's rule, in turn
+        level = [condition]
+        while level:
+            below: list[Derivation] = []
+            i = 0
+            while i < len(level):
+                visit(level[i], level, below)
+                i += 1
+            level = below
+    return facts, readings, hints
+
+
+def _subject(node: Derivation, columns: tuple[str, ...] | None) -> tuple[str, str] | None:
+    spec = FACT_TEXT.get(node.relation)
+    if spec is None or spec.subject is None or columns is None:
+        return None
+    values = dict(zip(columns, node.tuple, strict=False))
+    fs_col, path_col = spec.subject
+    if fs_col not in values or (path_col and path_col not in values):
+        return None
+    return str(values[fs_col]), str(values[path_col]) if path_col else ""
+
+
+def _below(path: str, other: str) -> bool:
+    """``other`` is a path strictly below ``path`` ("" is the whole filesystem)."""
+    if path in ("", "/"):
+        return other not in ("", "/")
+    return other.startswith(path.rstrip("/") + "/")
+
+
+def _implied(facts: list[Derivation], db: ExplainSource) -> list[Derivation]:
+    """The facts without those another fact shown implies (``FactText.implied``)."""
+    subjects = [_subject(f, _columns(db, f.relation)) for f in facts]
+    kept: list[Derivation] = []
+    for f, subj in zip(facts, subjects, strict=True):
+        spec = FACT_TEXT.get(f.relation)
+        if spec is not None and spec.implied and subj is not None and any(
+            other is not None and other[0] == subj[0] and g is not f and (
+                _below(subj[1], other[1]) or (
+                    other[1] == subj[1] and not FACT_TEXT[g.relation].implied))
+            for g, other in zip(facts, subjects, strict=True)
+        ):
+            continue
+        kept.append(f)
+    return kept
+
+
+def _file_lines(text: str, readings: list[Derivation], hints: set[str]) -> list[str]:
+    """The lines of a file the conclusion rests on: those the rules split it into and used
+    (``Lines``), else those equal to a value of the tree, else the line with the longest
+    value in it."""
+    numbered = _nonempty_lines(text)
+    wanted = {int(r.tuple[1]) for r in readings
+              if r.relation == "Lines" and len(r.tuple) == 3 and r.tuple[0] == text}
+    if not wanted:
+        wanted = {n for n, line in numbered if line.strip() in hints}
+    if not wanted:
+        for hint in sorted(hints, key=len, reverse=True):
+            found = next((n for n, line in numbered if hint in line), None)
+            if found is not None:
+                wanted = {found}
+                break
+    if not wanted and numbered:
+        wanted = {numbered[0][0]}
+    lines = [f"line {n}: {shorten(line.strip())}" for n, line in numbered if n in wanted]
+    if len(lines) > MAX_LINES:
+        lines = lines[:MAX_LINES] + [f"… and {len(lines) - MAX_LINES} more lines"]
+    return lines
+
+
+def _reading(r: Derivation, db: ExplainSource) -> str | None:
+    columns = _columns(db, r.relation)
+    if r.relation not in READINGS or columns is None or len(columns) != len(r.tuple):
+        return None
+    return _fill(READINGS[r.relation], dict(zip(columns, r.tuple, strict=True)))
+
+
+def short(d: Derivation, db: ExplainSource) -> list[str]:
+    """The rule of a conclusion and the base facts it rests on, one per line (indented)."""
+    plumbing: frozenset[str] = db.program.plumbing
+    lines: list[str] = []
+    if d.location is not None:
+        lines.append(f"  rule: {_location(d.location)}  "
+                     f"{_rule_text(d.rule_text, MAX_RULE_SHORT)}")
+    facts, readings, hints = _evidence(d, plumbing)
+    facts = _implied(facts, db)
+    if not facts:
+        lines.append("  facts: none (the rules state it)")
+        return lines
+    lines.append("  facts:")
+    for f in facts:
+        columns = _columns(db, f.relation)
+        spec = FACT_TEXT.get(f.relation)
+        text = describe_fact(f.relation, f.tuple, hints, columns)
+        if spec is not None and spec.text is not None and columns is not None \
+                and text != _tuple(f.relation, f.tuple):
+            body = str(f.tuple[columns.index(spec.text)])
+            text = text[: text.rindex(": ")]  # the file, without describe_fact's one line
+            shown = _file_lines(body, readings, hints)
+            if len(shown) == 1:
+                lines.append(f"    {text} {shown[0]}")
+            else:
+                lines.append(f"    {text}")
+                lines.extend(f"      {line}" for line in shown)
+            continue
+        read = [x for r in readings if r.tuple and r.tuple[0] in f.tuple
+                and (x := _reading(r, db)) is not None]
+        if read:
+            text += ", read as " + "; ".join(dict.fromkeys(read))
+        lines.append(f"    {text}")
+    return lines
+
+
+# ---- why not -----------------------------------------------------------------------------
+
+
+def _pattern(relation: str, pattern: tuple[Any, ...]) -> str:
+    return f"{relation}({', '.join('_' if v is None else shorten(v, 60) for v in pattern)})"
+
+
+def why_not(db: ExplainSource, relation: str, pattern: tuple[Any, ...]) -> list[str]:
+    """Which rule came closest to a missing tuple and what it lacked, down to the fact;
+    the steps inside plumbing relations are left out but for the last one."""
+    plumbing: frozenset[str] = db.program.plumbing
+    why = db.why_not(relation, pattern)
+    if why is None:
+        return [f"  no rule derives {relation}"]
+    lines = [f"  closest rule: {_location(why.location)}  "
+             f"{_rule_text(why.rule_text, MAX_RULE_SHORT)}",
+             f"    ({why.held} of {why.total} conditions held for {_pattern(relation, pattern)})"]
+    steps: list[WhyNot] = []
+    step: WhyNot | None = why
+    while step is not None and step.failed:
+        steps.append(step)
+        step = step.cause
+    if not steps:
+        lines.append("  its conditions hold, but not for these values")
+        return lines
+    lines.append(f"  it lacks {shorten(steps[0].failed, MAX_RULE)}")
+    for k, step in enumerate(steps[1:], 1):
+        if step.relation in plumbing and k < len(steps) - 1:
+            continue
+        lines.append(f"    which needs ({_location(step.location)}, {step.held} of "
+                     f"{step.total} held) {shorten(step.failed, MAX_RULE)}")
+    last = steps[-1].failed_relation
+    if last is not None and last in db.relations and not db.program.rules_by_head.get(last):
+        lines.append(f"    (no such {last} fact was read from the disk)")
+    return lines
+
+
+# ---- fields --------------------------------------------------------------------------------
+
+
 def _value_of(relation: str, t: tuple[Any, ...]) -> str:
     rest = t[1:]
     if relation == "Mountpoint":
-        return f"{rest[0]} on {rest[1]}"
+        return f"{shorten(rest[0])} on {shorten(rest[1])}"
     if relation == "DriveMapping":
-        return f"{rest[0]}: {rest[1]}"
+        return f"{shorten(rest[0])}: {shorten(rest[1])}"
     if not rest:
         return "yes"
     return ", ".join(shorten(v) for v in rest)
 
 
-def explain_field(db: ExplainSource, field: str) -> str:
-    """Derivation trees of ``field`` for every root (or, with no root, what was examined)."""
+def explain_field(db: ExplainSource, field: str, depth: int | None = None,
+                  full: bool = False) -> str:
+    """Why every root has its value of ``field`` (or, with no root, what was examined).
+
+    The short form by default; ``depth``: the derivation tree with plumbing folded, down to
+    ``depth`` levels; ``full``: the whole tree, every step."""
+    if depth is not None and depth < 1:
+        raise UsageError("--explain-depth must be at least 1")
     relation = field_relation(field, db)
     roots = sorted({str(t[0]) for t in _tuples(db, "Root")})
     if not roots:
         return diagnose(db)
+    plumbing: frozenset[str] = db.program.plumbing
     out: list[str] = []
     for root in roots:
         rows = sorted(
@@ -193,14 +461,26 @@ def explain_field(db: ExplainSource, field: str) -> str:
             key=lambda t: tuple(str(v) for v in t),
         )
         if not rows:
-            out.append(f"{root}: {field}: no value (no {relation} tuple was derived)")
+            out.append(f"{shorten(root)}: {field}: no value")
+            arity = len(db.program.declarations.get(relation, ()))
+            pattern = (root, field) if relation == "Extra" else (root,)
+            out.extend(why_not(db, relation, pattern + (None,) * (arity - len(pattern))))
+            out.append("")
             continue
         for t in rows[:MAX_TUPLES]:
-            out.append(f"{root}: {field} = {_value_of(relation, t)}")
+            out.append(f"{shorten(root)}: {field} = {_value_of(relation, t)}")
             d = db.explain(relation, t)
-            out.append(render(d) if d is not None else "  (no derivation found)")
+            if d is None:
+                out.append("  (no derivation found)")
+            elif full:
+                out.append(render(d, db=db))
+            elif depth is not None:
+                out.append(render(d, db=db, plumbing=plumbing, max_depth=depth))
+            else:
+                out.extend(short(d, db))
         if len(rows) > MAX_TUPLES:
-            out.append(f"{root}: … and {len(rows) - MAX_TUPLES} more {relation} tuples")
+            out.append(f"{shorten(root)}: … and {len(rows) - MAX_TUPLES} more {relation} "
+                       "tuples")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from guestinspect.datalog import Database, Derivation, Program, PyRelation
+from pathlib import Path
+
+import pytest
+
+from guestinspect.datalog import (
+    Database,
+    DatalogError,
+    Derivation,
+    Program,
+    PyRelation,
+    check_files,
+)
 
 RULES = """.decl File(fs: symbol, path: symbol)
 .decl Dir(fs: symbol, path: symbol)
@@ -97,3 +108,76 @@ def test_explain_program_fact_and_python_relation() -> None:
     text_node, words_node = d.children
     assert text_node.location == "w.dl:4:5" and text_node.rule_text == 'Text("a b").'
     assert words_node.tuple == ("a b", "b") and words_node.rule_text == "computed by Python"
+
+
+# ---- plumbing marks and "why not" --------------------------------------------------------
+
+WHY = """.decl Entry(fs: symbol, path: symbol, kind: symbol)
+.decl Want(fs: symbol, path: symbol) plumbing
+.decl Dir(fs: symbol, path: symbol)
+.decl Root(fs: symbol)
+.decl Hostname(fs: symbol, name: symbol)
+.decl Text(fs: symbol, path: symbol, text: symbol)
+.plumbing Dir
+.decl Probe(path: symbol)
+Probe("/etc"). Probe("/bin").
+Want(fs, p) :- Entry(fs, "/", "dir"), Probe(p).
+Dir(fs, p) :- Want(fs, p), Entry(fs, p, "dir").
+Root(fs) :- Dir(fs, "/etc"), Dir(fs, "/bin").
+Hostname(fs, h) :- Root(fs), Text(fs, "/etc/hostname", h), h != "".
+Hostname(fs, "localhost") :- Root(fs), Text(fs, "/etc/hostname", "").
+"""
+
+
+def test_plumbing_marks_are_a_property_of_the_program() -> None:
+    program = Program.from_text(WHY, filename="rules/why.dl")
+    assert program.plumbing == frozenset({"Want", "Dir"})
+    plain = Program.from_text(WHY.replace(" plumbing", "").replace(".plumbing Dir", ""))
+    assert plain.plumbing == frozenset()
+    for p in (program, plain):  # the same tuples either way
+        db = Database(p)
+        db.add_facts("Entry", [("a", "/", "dir"), ("a", "/etc", "dir")])
+        db.run()
+        assert db.tuples("Dir") == {("a", "/etc")}
+
+
+def test_a_plumbing_mark_on_an_undeclared_relation_is_an_error(tmp_path: Path) -> None:
+    text = ".decl A(x: number)\n.plumbing A, Nope\n.decl B(x: number)\nA(1).\n.plumbing\n  Gone\n"
+    with pytest.raises(DatalogError) as e:
+        Program.from_text(text, filename="rules/x.dl")
+    assert e.value.errors == ["rules/x.dl:2:14: undeclared relation 'Nope' in .plumbing",
+                              "rules/x.dl:6:3: undeclared relation 'Gone' in .plumbing"]
+    rule_file = tmp_path / "x.dl"  # what `guestinspect rules check` runs
+    rule_file.write_text(text)
+    assert check_files([rule_file]) == [e.replace("rules/x.dl", str(rule_file))
+                                        for e in e.value.errors]
+
+
+def test_why_not_finds_the_closest_rule_and_what_it_lacked() -> None:
+    db = Database(Program.from_text(WHY, filename="rules/why.dl"))
+    db.add_facts("Entry", [("a", "/", "dir"), ("a", "/etc", "dir"), ("a", "/bin", "dir")])
+    db.add_facts("Entry", [("b", "/", "dir"), ("b", "/etc", "dir")])
+    db.add_facts("Text", [("a", "/etc/motd", "hi")])
+    db.run()
+    why = db.why_not("Hostname", ("a", None))
+    assert why is not None
+    assert (why.location, why.held, why.total, why.failed) == (
+        "rules/why.dl:13:1", 1, 3, 'Text("a", "/etc/hostname", h)')
+    assert (why.failed_relation, why.failed_pattern, why.cause) == (
+        "Text", ("a", "/etc/hostname", None), None)  # a base relation: nothing below it
+    # b has no /bin: Hostname lacks Root, Root lacks Dir(b, /bin), Dir lacks Entry(b, /bin)
+    why = db.why_not("Hostname", ("b", None))
+    assert why is not None and why.failed == 'Root("b")' and why.held == 0
+    assert why.cause is not None
+    assert (why.cause.relation, why.cause.held, why.cause.total, why.cause.failed) == (
+        "Root", 1, 2, 'Dir("b", "/bin")')
+    below = why.cause.cause
+    assert below is not None and (below.held, below.total) == (1, 2)
+    assert below.failed == 'Entry("b", "/bin", "dir")' and below.cause is None
+    # ... unless Dir is a relation not to look into
+    stopped = db.why_not("Hostname", ("b", None), stop={"Dir"})
+    assert stopped is not None and stopped.cause is not None
+    assert stopped.cause.failed == 'Dir("b", "/bin")' and stopped.cause.cause is None
+    # a tuple that holds, or a relation no rule derives: nothing to say
+    assert db.why_not("Root", ("a",)) is None
+    assert db.why_not("Entry", ("c", None, None)) is None
