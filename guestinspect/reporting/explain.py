@@ -370,11 +370,14 @@ def short(d: Derivation, db: ExplainSource) -> list[str]:
         columns = _columns(db, f.relation)
         spec = FACT_TEXT.get(f.relation)
         text = describe_fact(f.relation, f.tuple, hints, columns)
+        head = None
         if spec is not None and spec.text is not None and columns is not None \
-                and text != _tuple(f.relation, f.tuple):
-            body = str(f.tuple[columns.index(spec.text)])
-            text = text[: text.rindex(": ")]  # the file, without describe_fact's one line
-            shown = _file_lines(body, readings, hints)
+                and len(columns) == len(f.tuple):
+            values = dict(zip(columns, f.tuple, strict=True))
+            head = _fill(spec.template, values, spec.empty)
+        if head is not None and spec is not None and spec.text is not None:
+            text = head  # the file; the lines that mattered follow
+            shown = _file_lines(str(values[spec.text]), readings, hints)
             if len(shown) == 1:
                 lines.append(f"    {text} {shown[0]}")
             else:
@@ -498,7 +501,7 @@ def diagnose(db: ExplainSource) -> str:
     for fs in sorted(set(types) | mounted | set(failed)):
         state = "mounted" if fs in mounted else (
             f"not mounted: {shorten(failed[fs])}" if fs in failed else "not mounted")
-        out.append(f"  {fs} ({types.get(fs, 'unknown')}): {state}")
+        out.append(f"  {shorten(fs)} ({shorten(types.get(fs, 'unknown'))}): {state}")
 
     candidate_relations = sorted(
         name for name in db.relations
@@ -509,7 +512,7 @@ def diagnose(db: ExplainSource) -> str:
     listed = {(str(t[0]), str(t[1])) for t in _tuples(db, "Listed")}
     for fs in sorted(mounted):
         out.append("")
-        out.append(f"{fs}:")
+        out.append(f"{shorten(fs)}:")
         derived = [
             _tuple(name, tuple(t)) for name in candidate_relations
             for t in sorted(_tuples(db, name), key=lambda t: tuple(str(v) for v in t))
@@ -534,7 +537,7 @@ def diagnose(db: ExplainSource) -> str:
                     state = "missing"
                 else:
                     state = "not answered"
-                out.append(f"    {path}: {state}")
+                out.append(f"    {shorten(path)}: {shorten(state)}")
             if len(asked) > MAX_WANTS:
                 out.append(f"    … and {len(asked) - MAX_WANTS} more")
     return "\n".join(out) + "\n"
