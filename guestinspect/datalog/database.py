@@ -25,6 +25,8 @@ RuleFn = Callable[[set[Row] | None, Callable[[Row], None], Callable[[], int]], N
 WHY_NOT_STEPS = 200_000
 #: How many derived atoms deep ``why_not`` follows a missing tuple.
 WHY_NOT_DEPTH = 12
+#: How many rules of one relation ``why_not`` tries (the first ones written).
+WHY_NOT_RULES = 200
 
 
 def _order(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -60,6 +62,8 @@ class Database:
         self.rounds: dict[str, list[set[Row]]] = {}
         self._bound: dict[tuple[int, int | None, tuple[int, ...]], RuleFn] = {}
         self._explainers: dict[int, tuple[Callable[..., Any], list[AtomLit]]] = {}
+        self._probes: dict[tuple[int, tuple[int, ...]],
+                           tuple[Callable[..., Any], list[Any], list[list[str]]]] = {}
         #: functors and Python relations that raised on a value (their tuples were skipped)
         self.failures = FailureLog()
 
@@ -356,7 +360,7 @@ class Database:
         seen.add((relation, pattern))
         columns = tuple(i for i, v in enumerate(pattern) if v is not None)
         best: tuple[int, NormRule, list[Any], dict[str, Any]] | None = None
-        for rule in rules:
+        for rule in rules[:WHY_NOT_RULES]:
             if any(isinstance(a, Const) and a.value != pattern[i]
                    for i, a in ((i, rule.head_args[i]) for i in columns)):
                 continue
@@ -384,9 +388,14 @@ class Database:
                ) -> tuple[int, list[Any], dict[str, Any]]:
         """How many literals of ``rule``'s planned body hold with ``goal`` bound at
         ``columns``; the planned body; the values bound when the most held."""
-        p = self.program
-        fn, order, names = compile_probe(rule, self.relations, self.pyfns, p.functors,
-                                         p.modes, columns)
+        key = (rule.index, columns)
+        probe = self._probes.get(key)
+        if probe is None:
+            p = self.program
+            probe = compile_probe(rule, self.relations, self.pyfns, p.functors, p.modes,
+                                  columns)
+            self._probes[key] = probe
+        fn, order, names = probe
         best: list[Any] = [0, ()]  # the most literals that held, and the values then
         budget = [WHY_NOT_STEPS // TICK_EVERY]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,23 @@ def test_why_not_finds_the_closest_rule_and_what_it_lacked() -> None:
     # a tuple that holds, or a relation no rule derives: nothing to say
     assert db.why_not("Root", ("a",)) is None
     assert db.why_not("Entry", ("c", None, None)) is None
+
+
+def test_why_not_is_bounded_on_a_huge_join() -> None:
+    """A body that would loop 10^9 times before failing: the search stops after its budget
+    and reports how far it got."""
+    import time
+
+    text = """.decl B(x: number)
+.decl C(a: number, b: number, c: number)
+.decl A(r: symbol, a: number)
+A("r", a) :- B(a), B(b), B(c), C(a, b, c).
+"""
+    db = Database(Program.from_text(text, filename="big.dl"))
+    db.add_facts("B", [(i,) for i in range(1000)])
+    db.run()
+    start = time.monotonic()
+    why = db.why_not("A", ("r", None))
+    assert time.monotonic() - start < 20
+    assert why is not None and (why.held, why.total) == (3, 4)
+    assert re.fullmatch(r"C\(\d+, \d+, \d+\)", why.failed)  # values the search met

@@ -2,6 +2,7 @@
 (the engine and recorded snapshots, no VM). The texts are compared whole."""
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -243,3 +244,11 @@ def test_the_docs_examples_are_what_it_prints(doc: str) -> None:
     assert examples
     for guest, field, shown in examples:
         assert shown == explain(guest, field), (doc, guest, field)
+
+
+def test_rules_check_rejects_a_plumbing_mark_on_an_undeclared_relation(tmp_path: Path) -> None:
+    rules = tmp_path / "mine.dl"
+    rules.write_text(".decl A(x: number)\n.plumbing A, Nope\n")
+    result = CliRunner().invoke(cli, ["rules", "check", str(rules)])
+    assert result.exit_code == 1
+    assert f"{rules}:2:14: undeclared relation 'Nope' in .plumbing" in result.output
