@@ -34,7 +34,7 @@ from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.errors import CollectorError, ImageError
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.progress import Progress
-from guestinspect.collectors.remote import probe
+from guestinspect.collectors.remote import probe, recheck
 from guestinspect.collectors.uri import RemoteDisk, parse_disk, redact
 from guestinspect.errors import UsageError
 
@@ -205,8 +205,12 @@ class ImageCollector:
                     started = launch(self._disks, self._timeout, self._deadline,
                                      self._progress, self._stall)
                 except CollectorError as e:  # a remote disk's password never in a message
-                    e.args = (redact(str(e), [d for d, _ in self._disks]),)
-                    raise
+                    gone = recheck(self._disks)  # a server gone since the probe says why
+                    error = gone or e
+                    error.args = (redact(str(error), [d for d, _ in self._disks]),)
+                    if gone is None:
+                        raise
+                    raise gone from e
                 self._g, self._stats.launch_seconds = started.handle, started.seconds
                 disks = [d for d, _ in self._disks]  # (the retry's warning quotes qemu)
                 self._stats.warnings.extend(redact(w, disks) for w in started.warnings)

@@ -63,6 +63,22 @@ def probe(disk: Path | RemoteDisk, format: str | None,
         return _qemu_img_info(disk, args, format, timeout)
 
 
+def recheck(disks: list[tuple[Path | RemoteDisk, str | None]]) -> ImageError | None:
+    """After libguestfs failed to open or launch ``disks``: probe the remote ones again, and
+    return the first one's error if one fails now (a server gone since the first probe)."""
+    for disk, fmt in disks:
+        if isinstance(disk, RemoteDisk):
+            try:
+                probe(disk, fmt, timeout=10.0)
+            except ImageError as e:
+                hint = ""
+                if disk.protocol == "nbd" and "refused" in str(e).lower():
+                    hint = (" (it answered before the launch: qemu-nbd serves one connection "
+                            "unless started with --persistent)")
+                return ImageError(f"{e}{hint}")
+    return None
+
+
 def _connect(disk: RemoteDisk, timeout: float) -> None:
     address = disk.address()
     if address is None:  # rbd with the monitors of ceph.conf

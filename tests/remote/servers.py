@@ -60,14 +60,20 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def qemu_nbd(image: Path, export: str, *, port: int | None = None,
-             socket_path: Path | None = None) -> Iterator[None]:
-    """``qemu-nbd --read-only`` serving ``image`` as ``export`` (persistent, 4 clients)."""
+             socket_path: Path | None = None, persistent: bool = True) -> Iterator[None]:
+    """``qemu-nbd --read-only`` serving ``image`` as ``export`` (persistent, 4 clients; not
+    ``persistent``: it exits when its first client leaves, as qemu-nbd does by default)."""
     where = ["-k", str(socket_path)] if socket_path else ["-b", "127.0.0.1", "-p", str(port)]
-    proc = subprocess.Popen(["qemu-nbd", "--read-only", "--persistent", "--shared=4",
+    keep = ["--persistent", "--shared=4"] if persistent else []
+    proc = subprocess.Popen(["qemu-nbd", "--read-only", *keep,
                              "-f", "raw", "-x", export, *where, str(image)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(str(socket_path) if socket_path else ("127.0.0.1", port or 0), proc, "qemu-nbd")
+        if persistent:  # (a connection to see it listen would be its only client)
+            wait_for(str(socket_path) if socket_path else ("127.0.0.1", port or 0), proc,
+                     "qemu-nbd")
+        else:
+            time.sleep(1.0)
         yield
     finally:
         stop(proc)

@@ -37,6 +37,19 @@ def test_refused_port_is_one_line_at_once() -> None:
     assert took < 15
 
 
+def test_server_gone_after_the_probe(debian_image: Path) -> None:
+    """qemu-nbd without --persistent serves the probe and exits: libguestfs's own connection
+    fails, and the error says why rather than libguestfs's "qemu-img exited with status 1"."""
+    port = servers.free_port()
+    with servers.qemu_nbd(debian_image, "d", port=port, persistent=False):
+        line, took = _error(["-a", f"nbd://127.0.0.1:{port}/d"])
+    assert line == (f"guestinspect: error: nbd://127.0.0.1:{port}/d: cannot read the disk: "
+                    f"Failed to connect to '127.0.0.1:{port}': Connection refused (it answered "
+                    "before the launch: qemu-nbd serves one connection unless started with "
+                    "--persistent)")
+    assert took < 30
+
+
 def test_iscsi_refused_port_is_a_tcp_check() -> None:
     port = servers.free_port()
     line, _ = _error(["-a", f"iscsi://127.0.0.1:{port}/iqn.2026-11.invalid:disk/0"])
