@@ -4,6 +4,8 @@ servers that are there, absent, refusing, or whose host key is unknown."""
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import time
 from pathlib import Path
 
@@ -55,6 +57,33 @@ def test_iscsi_refused_port_is_a_tcp_check() -> None:
     line, _ = _error(["-a", f"iscsi://127.0.0.1:{port}/iqn.2026-11.invalid:disk/0"])
     assert line == (f"guestinspect: error: iscsi://127.0.0.1:{port}/iqn.2026-11.invalid:disk/0: "
                     f"cannot connect to 127.0.0.1:{port}: connection refused")
+
+
+def test_password_is_never_in_a_message(tmp_path: Path) -> None:
+    """A listener that accepts and closes passes the iscsi probe (a TCP connection); libguestfs's
+    own ``qemu-img info`` then fails and names the URI with the password: it is redacted."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+
+    def accept() -> None:
+        while True:
+            try:
+                listener.accept()[0].close()
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    pw = tmp_path / "pw"
+    pw.write_text("SeCrEt99\n")
+    uri = f"iscsi://bob@127.0.0.1:{port}/iqn.2026-11.invalid:d/0"
+    try:
+        line, _ = _error(["-a", uri, "--password-file", str(pw)])
+    finally:
+        listener.close()
+    assert line.startswith(f"guestinspect: error: {uri}: ")
+    assert "SeCrEt99" not in line and "bob%***@" in line  # libguestfs's iscsi URI, redacted
 
 
 def test_malformed_uri_is_one_line(tmp_path: Path) -> None:
