@@ -21,13 +21,13 @@ import guestfs
 
 #: Seconds of silence from a running appliance before its launch is called stalled
 #: (GUESTINSPECT_STALL_TIMEOUT, --stall-timeout). Under TCG the kernel's first line comes
-#: after 5-7 s of qemu's CPU time (7 s idle, 14-27 s at a load of 5-7 on 2 cores); under
-#: KVM within a second (docs/cli.md, "A launch that hangs").
+#: after 5.6-7 s of qemu's CPU time (7 s idle, 14-30 s at a load of 5-16 on 2 cores); under
+#: KVM the kernel runs at the host's speed (docs/cli.md, "The appliance's start").
 DEFAULT_STALL = 20.0
 STALL_ENV = "GUESTINSPECT_STALL_TIMEOUT"
 
 #: Under TCG, qemu using less than this share of a CPU is idle (its guest halted), not slowed
-#: down by the host's load (on 2 cores at a load of 11 it still gets 15-20 %).
+#: down by the host's load (on 2 cores at a load of 14-16 it still got about 20 %).
 IDLE_SHARE = 0.05
 
 #: The kernel shows life: a printk timestamp (libguestfs boots it with printk.time=1), its
