@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.oracles import ROOT
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -91,7 +93,7 @@ def range_http(image: Path, name: str, auth: tuple[str, str] | None = None,
     """tests/remote/rangehttp.py serving ``image`` as ``/name``, in a process of its own."""
     env = {**os.environ, **({"RANGEHTTP_AUTH": ":".join(auth)} if auth else {})}
     proc = subprocess.Popen([sys.executable, "-m", "tests.remote.rangehttp", str(image), name],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=ROOT)
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline())
