@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from guestinspect.inspection.driver import load_program, run_snapshot
+from guestinspect.inspection.driver import new_program, run_snapshot
 
 FACTS = Path(__file__).resolve().parent.parent / "facts"
 
@@ -51,7 +51,7 @@ def main() -> int:
     dirs = [d for d in snapshots() if not args.only or d.name in args.only]
     load0 = os.getloadavg()[0]
     start = time.perf_counter()
-    shared = load_program()
+    shared = new_program()
     load = time.perf_counter() - start
     print(f"program loaded in {load * 1000:.0f} ms; {len(dirs)} snapshots, "
           f"median of {args.n}")
@@ -59,7 +59,7 @@ def main() -> int:
     walls: list[float] = []
     cpus: list[float] = []
     for d in dirs:
-        fresh = load_program()
+        fresh = new_program()
         first, _ = timed(lambda: run_snapshot(fresh, d))  # noqa: B023
         run_snapshot(shared, d)
         runs = [timed(lambda: run_snapshot(shared, d)) for _ in range(args.n)]  # noqa: B023

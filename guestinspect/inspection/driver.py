@@ -1,5 +1,8 @@
 """The inspection loop: evaluate the rules, fetch what they want, evaluate again."""
 
+import os
+import stat
+import threading
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -30,12 +33,57 @@ def user_rule_files(directories: Sequence[Path]) -> list[Path]:
     return files
 
 
-def load_program(user_rules: Sequence[Path] = (), limits: Limits | None = None) -> Program:
+def new_program(user_rules: Sequence[Path] = (), limits: Limits | None = None) -> Program:
     """The shipped inspection program plus the user's own rule files (``limits``: the
-    engine's, docs/rule-language.md "Limits"; default: the engine's defaults)."""
+    engine's, docs/rule-language.md "Limits"; default: the engine's defaults), parsed,
+    checked and compiled afresh."""
     paths = [rules_dir() / "inspect.dl", *user_rule_files(user_rules)]
     return Program.from_files(paths, functors=FUNCTORS, relations=RELATIONS,
                               limits=limits or Limits())
+
+
+#: Programs kept by :func:`load_program` (the last few rule sets).
+MAX_PROGRAMS = 4
+_programs: dict[tuple[object, ...], Program] = {}
+_programs_lock = threading.Lock()
+
+
+def _fingerprint(paths: Sequence[Path]) -> tuple[object, ...] | None:
+    """The identity of rule files as stat sees them (device, inode, size, mtime); None if
+    one is not a regular file (its errors are the loader's to report)."""
+    out: list[object] = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        out.append((str(p), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def load_program(user_rules: Sequence[Path] = (), limits: Limits | None = None) -> Program:
+    """:func:`new_program`, kept while its files are unchanged: a process inspecting many
+    guests (a fleet's worker, ``Inspector`` after ``Inspector``) parses and checks the rules
+    once, and the program's compiled rules serve every guest. The key is every shipped
+    ``.dl`` file's and each user file's stat identity, and the limits; a file included by a
+    user's file is not part of it."""
+    limits = limits or Limits()
+    shipped = _fingerprint(sorted(rules_dir().rglob("*.dl")))
+    user = _fingerprint(user_rule_files(user_rules))
+    if shipped is None or user is None:
+        return new_program(user_rules, limits)
+    key = (shipped, user, limits)
+    with _programs_lock:
+        program = _programs.get(key)
+    if program is None:
+        program = new_program(user_rules, limits)
+        with _programs_lock:
+            if len(_programs) >= MAX_PROGRAMS:
+                _programs.clear()
+            _programs[key] = program
+    return program
 
 
 def _add(db: Database, facts: FactSet) -> None:

@@ -17,7 +17,7 @@ MAX_EXPLAINED = 50
 @click.argument("programs", nargs=-1, type=click.Path(path_type=Path), metavar="[PROGRAM.dl]…")
 @click.option("-e", "expressions", multiple=True, metavar="RULES",
               help="Rules given on the command line (repeatable), e.g. "
-              "'Old(i) :- Distro(i, _, \"debian\").'")
+              "'Deb(i) :- OsDistro(i, _, \"debian\").'")
 @click.option("--inventory", type=click.Path(dir_okay=False, path_type=Path), required=True,
               metavar="FILE", help="The inventory written by guestinspect fleet --inventory.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
@@ -32,7 +32,7 @@ def query(programs: tuple[Path, ...], expressions: tuple[str, ...], inventory: P
     relations (with no .output: the relations the rules define).
 
     Every relation of the inventory is available with the image as its first column
-    (Distro(image, root, distro)), and Image(image, status, key, error).
+    (OsDistro(image, root, distro)), and Image(image, status, key, error).
     """
     from guestinspect.datalog import Limits
     from guestinspect.query import output

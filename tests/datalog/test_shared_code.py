@@ -1,11 +1,13 @@
 """A program compiles its rules once: every Database of it binds the same code to its own
 relations, functors' failure log and Python relations."""
 
+from pathlib import Path
+
 import pytest
 
 from guestinspect.datalog import Database, Program, codegen
 from guestinspect.datalog.program import class_size, size_class
-from guestinspect.inspection.driver import load_program, run_snapshot
+from guestinspect.inspection.driver import load_program, new_program, run_snapshot
 from tests.oracles import ROOT
 
 TEXT = """
@@ -77,7 +79,7 @@ def test_same_conclusions_whatever_guest_compiled_the_code() -> None:
     """Two programs evaluate the same snapshots in opposite orders (so each reuses code
     compiled, and join orders chosen, for other guests): the same conclusions."""
     names = ["debian", "windows", "fedora"]
-    one, two = load_program(), load_program()
+    one, two = new_program(), new_program()
     a = {n: run_snapshot(one, ROOT / "facts" / n) for n in names}
     b = {n: run_snapshot(two, ROOT / "facts" / n) for n in reversed(names)}
     for n in names:
@@ -99,3 +101,18 @@ def test_a_program_pickles_without_its_code() -> None:
     db2.add_facts("Edge", [("a", "b")])
     db2.run()
     assert db2.tuples("Path") == {("a", "b")}
+
+
+def test_load_program_is_kept_while_the_files_are_unchanged(tmp_path: Path) -> None:
+    """Inspector after Inspector (a fleet's worker) parses and checks the rules once."""
+    assert load_program() is load_program()
+    rule = tmp_path / "mine.dl"
+    rule.write_text('.decl Mine(x: symbol)\nMine("a").\n')
+    mine = load_program([tmp_path])
+    assert mine is load_program([tmp_path]) and mine is not load_program()
+    rule.write_text('.decl Mine(x: symbol)\nMine("a").\nMine("bb").\n')
+    again = load_program([tmp_path])
+    assert again is not mine
+    db = Database(again)
+    db.run()
+    assert db.tuples("Mine") == {("a",), ("bb",)}
