@@ -1,6 +1,7 @@
 """--explain: the short, evidence-first form, the trees, "why not", and the no-OS diagnosis
 (the engine and recorded snapshots, no VM). The texts are compared whole."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -131,9 +132,14 @@ def test_explain_windows_icon_names_its_source() -> None:
 # ---- recorded snapshots: the whole text --------------------------------------------------
 
 
+@functools.cache
+def snapshot(guest: str) -> Inspector:
+    """One evaluation of a recorded snapshot for all the tests (no appliance to close)."""
+    return Inspector.from_facts(FACTS / guest)
+
+
 def explain(guest: str, field: str, **kwargs: object) -> str:
-    with Inspector.from_facts(FACTS / guest) as insp:
-        return insp.explain(field, **kwargs)  # type: ignore[arg-type]
+    return snapshot(guest).explain(field, **kwargs)  # type: ignore[arg-type]
 
 
 def expected(name: str) -> str:
