@@ -196,7 +196,7 @@ def test_kvm_that_cannot_boot_the_appliance_is_retried_under_tcg() -> None:
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "guestinspect.cli", "-a", str(disk), "--stall-timeout", "20"],
-        capture_output=True, timeout=400, env=_env(), check=False,
+        capture_output=True, timeout=500, env=_env(), check=False,
     )
     took = time.monotonic() - t0
     err = proc.stderr.decode()
@@ -210,8 +210,9 @@ def test_kvm_that_cannot_boot_the_appliance_is_retried_under_tcg() -> None:
     assert warning.endswith("); it was started under TCG, which is slower: to skip the KVM "
                             "attempt, export LIBGUESTFS_BACKEND_SETTINGS=force_tcg")
     assert "\x1b" not in err
-    # one TCG launch and the inspection (15-80 s on 2 loaded cores), not a 600 s wait
-    assert took < 200
+    # one TCG launch and the inspection, not the 600 s wait of a launch nobody watches
+    # (measured: 86 s at a load of 10 on 2 cores, 209 s at 15)
+    assert took < 400
 
 
 def _qemu_paused_under_kvm(directory: Path) -> Path:
