@@ -26,7 +26,7 @@ from guestinspect.collectors.isolate import ARITY, Limits, read_keys_isolated
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("GUESTINSPECT_SHARED", ROOT.parent / "shared")) / "testdata"
 FS, HIVE = "/dev/sda2", "/Windows/System32/config/SYSTEM"
-#: The keys the shipped rules ask of SYSTEM and SOFTWARE hives, and a user hive's.
+#: The keys the shipped rules ask of SYSTEM, SOFTWARE and SAM hives, and a user hive's.
 KEYS = [
     "",
     "Select",
@@ -36,6 +36,11 @@ KEYS = [
     "Microsoft\\Windows NT\\CurrentVersion",
     "Microsoft\\Windows\\CurrentVersion\\Uninstall",
     "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer",
+    "ControlSet001\\Control\\TimeZoneInformation",
+    "ControlSet001\\Services",
+    "ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces",
+    "Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
+    "SAM\\Domains\\Account\\Users",
 ]
 #: Tighter than the collector's: a case must stay within the runner's per-case timeout.
 LIMITS = Limits(seconds=4.0, cpu_seconds=3, memory=256 << 20)

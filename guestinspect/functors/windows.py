@@ -5,11 +5,14 @@ a guest's: each decoder yields nothing for what it cannot read and never raises 
 more than MAX_DIGITS digits is not one).
 """
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from guestinspect.datalog import PyRelation
+from guestinspect.functors.sam import filetime_iso
 
 #: ``MountedDevices`` data of an MBR volume: 4-byte disk signature + 8-byte LE byte offset.
 _MBR_BLOB_BYTES = 12
@@ -92,6 +95,56 @@ def boot_ini_systemroots(text: str) -> Iterator[tuple[int, str]]:
         yield n, path if path.startswith("/") else "/" + path
 
 
+def filetime(text: str) -> Iterator[tuple[str]]:
+    """A FILETIME in decimal (a QWORD's data) as ISO 8601 UTC; nothing for 0 or out of range."""
+    for (n,) in decimal(text):
+        if (iso := filetime_iso(n)) is not None:
+            yield (iso,)
+
+
+#: Unix times taken: 1980 (before any Windows NT) up to 2200.
+_UNIX_RANGE = (315532800, 7258118400)
+
+
+def unix_time(seconds: int) -> Iterator[tuple[str]]:
+    """Seconds since 1970 (``InstallDate``) as ISO 8601 UTC; nothing outside 1980..2200."""
+    if _UNIX_RANGE[0] <= seconds < _UNIX_RANGE[1]:
+        yield (datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),)
+
+
+def signed_dword(text: str) -> Iterator[tuple[int]]:
+    """A DWORD's data (decimal, 0..2**32-1) read as a signed 32-bit number (``Bias``)."""
+    for (n,) in decimal(text):
+        if n < 1 << 32:
+            yield (n - (1 << 32) if n >= 1 << 31 else n,)
+
+
+def netmask_prefix(text: str) -> Iterator[tuple[int]]:
+    """The prefix length of an IPv4 netmask (``255.255.255.0``: 24); nothing for others."""
+    try:
+        net = ipaddress.IPv4Network(f"0.0.0.0/{text.strip()}")
+    except ValueError:
+        return
+    yield (net.prefixlen,)
+
+
+_ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def address_list(text: str) -> Iterator[tuple[int, str]]:
+    """``(n, address)`` of a list of addresses separated by commas, spaces or newlines
+    (``NameServer``, ``DhcpNameServer``, a MULTI_SZ), numbered from 1; at most 64."""
+    items = [a for a in _ADDRESS_SEPARATORS.split(text[:4096]) if a][:64]
+    yield from enumerate(items, start=1)
+
+
+def key_split(key: str) -> Iterator[tuple[str, str]]:
+    """``(parent, name)`` of a registry key path: ``A\\B\\C`` gives (``A\\B``, ``C``)."""
+    parent, sep, name = key.rpartition("\\")
+    if sep and parent and name:
+        yield parent, name
+
+
 FUNCTORS: dict[str, Callable[..., Any]] = {}
 RELATIONS: dict[str, PyRelation] = {
     "WinMountedDeviceMbr": PyRelation(mounted_device_mbr, "bff"),
@@ -99,4 +152,10 @@ RELATIONS: dict[str, PyRelation] = {
     "WinVersionParts": PyRelation(version_parts, "bff"),
     "WinDecimal": PyRelation(decimal, "bf"),
     "WinBootIniSystemroot": PyRelation(boot_ini_systemroots, "bff"),
+    "WinFiletime": PyRelation(filetime, "bf"),
+    "WinUnixTime": PyRelation(unix_time, "bf"),
+    "WinSignedDword": PyRelation(signed_dword, "bf"),
+    "WinNetmaskPrefix": PyRelation(netmask_prefix, "bf"),
+    "WinAddressList": PyRelation(address_list, "bff"),
+    "WinKeySplit": PyRelation(key_split, "bff"),
 }

@@ -140,8 +140,27 @@ class FakeGuest:
         merge(self.asked, wants)
         facts: FactSet = {}
         for rel, tuples in wants.items():
+            if rel == "WantRegistryKey":  # each hive opened once, as the image collector does
+                merge(facts, self._registry_keys(tuples))
+                continue
             for t in tuples:
                 merge(facts, self._answer(rel, t))
+        return facts
+
+    def _registry_keys(self, wants: Iterable[Fact]) -> FactSet:
+        by_hive: dict[tuple[str, str], list[str]] = {}
+        for t in wants:
+            by_hive.setdefault((str(t[0]), str(t[1])), []).append(str(t[2]))
+        facts: FactSet = {}
+        for (fs, hive), keys in sorted(by_hive.items()):
+            f = self.filesystems.get(fs)
+            if f is None or not f.mounted:
+                continue
+            local = f.hives.get(hive)
+            if local is None:
+                merge(facts, {"HiveError": {(fs, hive, "not a registry hive")}})
+            else:
+                merge(facts, registry.read_keys(local, fs, hive, sorted(keys)))
         return facts
 
     def stats(self) -> CollectorStats:
@@ -158,8 +177,6 @@ class FakeGuest:
         if f is None or not f.mounted:
             return {}
         kinds = self._kinds[fs]
-        if rel == "WantRegistryKey":
-            return self._registry(fs, f, path, str(t[2]))
         if rel == "WantPackages":
             return {"PackageDbError": {(fs, path, str(t[2]), "not in this fake guest")}}
         if path not in kinds:
@@ -195,9 +212,3 @@ class FakeGuest:
             if found is not None:
                 facts["PeResource"] = {(*t, base64.b64encode(found).decode())}
         return facts
-
-    def _registry(self, fs: str, f: FakeFs, hive: str, key: str) -> FactSet:
-        local = f.hives.get(hive)
-        if local is None:
-            return {"HiveError": {(fs, hive, "not a registry hive")}}
-        return registry.read_keys(local, fs, hive, [key])

@@ -29,9 +29,10 @@ def windows_fs(
     names: tuple[str, str, str] = ("SOFTWARE", "SYSTEM", "cmd.exe"),
     uuid: str | None = None,
     more: dict[str, bytes] | None = None,
+    sam: Path | None = None,
 ) -> FakeFs:
-    """An NTFS filesystem with a Windows tree (spellings as given), its hives, and ``more``
-    files (path -> bytes)."""
+    """An NTFS filesystem with a Windows tree (spellings as given), its hives (``sam``: a SAM
+    hive too), and ``more`` files (path -> bytes)."""
     s32 = f"{systemroot}/{system32}"
     cfg = f"{s32}/{config}"
     hives: dict[str, Path] = {}
@@ -39,6 +40,8 @@ def windows_fs(
         hives[f"{cfg}/{names[0]}"] = software
     if system is not None:
         hives[f"{cfg}/{names[1]}"] = system
+    if sam is not None:
+        hives[f"{cfg}/SAM"] = sam
     return FakeFs(
         files={f"{s32}/{names[2]}": cmd, "/autoexec.bat": b"", **(more or {})},
         dirs={cfg, f"{s32}/Drivers", "/Program Files"},

@@ -6,16 +6,40 @@ from __future__ import annotations
 import lzma
 import struct
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.images import content
 from tests.oracles import SHARED
 
-RegValue = str | int | bytes
+
+@dataclass(frozen=True)
+class Qword:
+    """A REG_QWORD value."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class ExpandSz:
+    """A REG_EXPAND_SZ value."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class MultiSz:
+    """A REG_MULTI_SZ value."""
+
+    items: tuple[str, ...]
+
+
+RegValue = str | int | bytes | Qword | ExpandSz | MultiSz
 RegKeys = dict[str, dict[str, RegValue]]
 
 SOFTWARE = "HKEY_LOCAL_MACHINE\\SOFTWARE"
 SYSTEM = "HKEY_LOCAL_MACHINE\\SYSTEM"
+SAM = "HKEY_LOCAL_MACHINE\\SAM"
 REAL_HIVES = SHARED / "testdata" / "real-hives"
 
 
@@ -23,7 +47,17 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _hex(type_: str, data: bytes) -> str:
+    return f"hex({type_}):" + ",".join(f"{b:02x}" for b in data)
+
+
 def _value(v: RegValue) -> str:
+    if isinstance(v, Qword):
+        return _hex("b", struct.pack("<Q", v.value))
+    if isinstance(v, ExpandSz):
+        return "str(2):" + _quote(v.text)
+    if isinstance(v, MultiSz):
+        return _hex("7", "".join(f"{i}\0" for i in v.items).encode("utf-16-le") + b"\0\0")
     if isinstance(v, str):
         return "str(1):" + _quote(v)
     if isinstance(v, int):
