@@ -69,10 +69,11 @@ def test_no_deadline_reads_everything() -> None:
 
 
 def test_deadline_stops_a_stuck_round_and_keeps_the_earlier_ones() -> None:
+    program = _program()  # compiled before the deadline starts: a loaded machine compiles slowly
     deadline = Deadline(1.0)
     collector = SlowCollector(deadline, stuck_at=4, seconds=1.5)
     t0 = time.monotonic()
-    db = run_collector(_program(), collector, deadline)
+    db = run_collector(program, collector, deadline)
     assert time.monotonic() - t0 < 5
     # rounds 1-3 answered /0 /1 /2; round 4 (/3) was given up
     assert {n for _, n in db.tuples("Found")} == {0, 1, 2}
@@ -83,15 +84,16 @@ def test_deadline_stops_a_stuck_round_and_keeps_the_earlier_ones() -> None:
 
 
 def test_answers_completed_after_the_deadline_are_dropped() -> None:
-    deadline = Deadline(0.5)
+    program = _program()  # compiled before the deadline starts
+    deadline = Deadline(2.0)
 
     class Late(SlowCollector):
         def answer(self, wants: FactSet) -> FactSet:
-            time.sleep(0.7)  # answers, but after the deadline (the appliance may be dead)
+            time.sleep(2.5)  # answers, but after the deadline (the appliance may be dead)
             return super().answer(wants)
 
     collector = Late(deadline, stuck_at=0, seconds=0)
-    db = run_collector(_program(), collector, deadline)
+    db = run_collector(program, collector, deadline)
     assert set(db.tuples("Found")) == set()
     assert "not read: 1 paths" in collector.stats().warnings[0]
 
