@@ -315,3 +315,50 @@ def test_corrupt_system_hive_gives_what_it_can(
                                "daylight_name": "Eastern Daylight Time"}
     assert len(got["network"]) == 3
     assert len(got["services"]) == 180
+
+
+def test_cli_on_a_snapshot_of_it(
+    program: Program, make_hive: MakeHive, real_hive: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """The real Windows 10 SYSTEM hive with the SAM and SOFTWARE above, recorded as a fact
+    snapshot and given to the command: --json has the fields, --no-extras none, the default
+    XML none, --extended validates against the shipped schema, --explain users works."""
+    import json
+
+    from click.testing import CliRunner
+    from lxml import etree
+
+    from guestinspect.cli import cli
+    from guestinspect.inspection.extras import NAMESPACE
+    from tests.oracles import ROOT
+
+    sam = make_hive("sam-accounts", "sam", SAM_KEYS)
+    software = make_hive("software-accounts", "software", SOFTWARE_KEYS)
+    disk = FakeDisk("/dev/sda", "msdos", bytes.fromhex("ae4645df"), [(1, MiB, 20000 * MiB)])
+    fs = windows_fs(software, real_hive("SYSTEM_WIN_10_1709"), cmd=AMD64, sam=sam)
+    run(program, FakeGuest([disk], {"/dev/sda1": fs})).write_facts_dir(tmp_path / "facts")
+    facts = str(tmp_path / "facts")
+
+    def invoke(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--facts", facts, *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    (os,) = json.loads(invoke("--json"))
+    assert [u.get("name") for u in os["users"]][3:] == ["Administrator", "Guest", "alice", "bob"]
+    assert os["timezone"]["name"] == "Pacific Standard Time"
+    assert os["install_date"]["date"] == "2020-09-13T12:26:40Z"
+    assert len(os["services"]) == 682 and len(os["network"]) == 3
+    (bare,) = json.loads(invoke("--json", "--no-extras"))
+    assert set(bare) <= CORE_FIELDS
+    assert "gi:" not in invoke()
+    xml = invoke("--extended")
+    schema = etree.RelaxNG(etree.parse(str(ROOT / "schema" / "guestinspect-extended.rng")))
+    doc = etree.fromstring(xml.encode())
+    assert schema.validate(doc), schema.error_log
+    ns = {"gi": NAMESPACE}
+    assert doc.xpath("//gi:user[gi:rid=1001]/gi:last_login/text()", namespaces=ns) == [
+        "2024-03-05T09:41:07Z"]
+    assert invoke("--extended", "--xpath", "//gi:timezone/gi:bias/text()") == "480\n"
+    explained = invoke("--explain", "users")
+    assert "alice" in explained and "SAM" in explained
