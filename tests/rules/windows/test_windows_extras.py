@@ -362,3 +362,21 @@ def test_cli_on_a_snapshot_of_it(
     assert invoke("--extended", "--xpath", "//gi:timezone/gi:bias/text()") == "480\n"
     explained = invoke("--explain", "users")
     assert "alice" in explained and "SAM" in explained
+
+
+def test_the_image_collectors_reader_reads_the_sam(make_hive: MakeHive) -> None:
+    """The SAM hive through the isolated reader the image collector uses (a child process):
+    the users' keys and their binary F and V values, as the rules above get them."""
+    from guestinspect.collectors.isolate import read_keys_isolated
+
+    hive = "/Windows/System32/config/SAM"
+    sam = make_hive("sam-accounts", "sam", SAM_KEYS)
+    keys = [USERS, f"{USERS}\\{rid_key(1001)}", "SAM\\Domains\\Account"]
+    facts = read_keys_isolated(sam, "/dev/sda2", hive, keys)
+    assert "HiveError" not in facts
+    subkeys = {t[3] for t in facts["RegistrySubkey"] if t[2] == USERS}
+    assert subkeys == {"Names", "000001F4", "000001F5", "000003E9", "000003EA"}
+    values = {(t[2], t[3]): (t[4], t[5]) for t in facts["RegistryValue"]}
+    assert values[(f"{USERS}\\000003E9", "v")] == ("binary", user_v(
+        "alice", full_name="Alice Liddell", comment="Wonderland", password="aes").hex())
+    assert values[("SAM\\Domains\\Account", "v")] == ("binary", samdata.account_v().hex())
