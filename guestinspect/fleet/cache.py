@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from guestinspect.datalog import Program
 from guestinspect.fleet.detect import DetectError, backing_file
 from guestinspect.fleet.inputs import is_uri
 
-#: Version of the entries' format (an entry of another version is ignored).
-FORMAT = 1
+#: Version of the entries' format (an entry of another version is refused, with a warning).
+FORMAT = 2
 #: How deep a qcow2 backing chain is followed for the key.
 MAX_CHAIN = 16
 #: An entry larger than this is not read.
@@ -83,14 +84,28 @@ def image_key(disks: Sequence[str], options: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+Want = tuple[str, Fact]
+
+
+@dataclass
+class Batch:
+    """One answer of the real collector: the requests asked, the facts and warnings it gave."""
+
+    wants: set[Want]
+    facts: FactSet
+    warnings: list[str] = field(default_factory=list)
+
+
 class Entry:
     """What was read from one guest (see the module's docstring)."""
 
     def __init__(self) -> None:
         self.initial: FactSet | None = None
-        self.answered: set[tuple[str, Fact]] = set()
-        self.answers: FactSet = {}
-        self.warnings: list[str] = []
+        self.warnings: list[str] = []  # of the initial facts
+        self.batches: list[Batch] = []
+
+    def answered(self) -> set[Want]:
+        return {w for batch in self.batches for w in batch.wants}
 
     def to_json(self) -> str:
         def facts(fs: FactSet) -> dict[str, list[list[str | int]]]:
@@ -99,9 +114,10 @@ class Entry:
         return json.dumps({
             "format": FORMAT,
             "initial": facts(self.initial or {}),
-            "answered": sorted(([n, list(t)] for n, t in self.answered), key=repr),
-            "answers": facts(self.answers),
             "warnings": self.warnings,
+            "batches": [{"wants": sorted(([n, list(t)] for n, t in b.wants), key=repr),
+                         "facts": facts(b.facts), "warnings": b.warnings}
+                        for b in self.batches],
         })
 
     @classmethod
@@ -116,19 +132,31 @@ class Entry:
             raise CacheError("not a cache entry of this version")
         entry = cls()
         entry.initial = _factset(data.get("initial"), program)
-        entry.answers = _factset(data.get("answers"), program)
-        answered = data.get("answered")
-        if not isinstance(answered, list):
-            raise CacheError("no list of answered requests")
-        for item in answered:
-            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
-                raise CacheError("an answered request that is not [relation, tuple]")
-            entry.answered.add((item[0], _tuple(item[0], item[1], program)))
-        warnings = data.get("warnings")
-        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
-            raise CacheError("warnings that are not a list of strings")
-        entry.warnings = warnings
+        entry.warnings = _strings(data.get("warnings"))
+        batches = data.get("batches")
+        if not isinstance(batches, list):
+            raise CacheError("no list of batches")
+        for item in batches:
+            if not isinstance(item, dict):
+                raise CacheError("a batch that is not an object")
+            wants = item.get("wants")
+            if not isinstance(wants, list):
+                raise CacheError("a batch without a list of requests")
+            asked: set[Want] = set()
+            for want in wants:
+                if not (isinstance(want, list) and len(want) == 2
+                        and isinstance(want[0], str)):
+                    raise CacheError("a request that is not [relation, tuple]")
+                asked.add((want[0], _tuple(want[0], want[1], program)))
+            entry.batches.append(Batch(asked, _factset(item.get("facts"), program),
+                                       _strings(item.get("warnings"))))
         return entry
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+        raise CacheError("warnings that are not a list of strings")
+    return value
 
 
 def _tuple(relation: str, value: object, program: Program) -> Fact:
@@ -200,17 +228,26 @@ class FactCache:
 
 class CachingCollector:
     """A collector answering from a cache entry; it opens the real collector (``opener()``)
-    only for what the entry cannot answer, and adds what it reads to the entry.
+    only for requests the entry cannot answer, and adds each of its answers to the entry as
+    a batch.
 
-    ``opened`` counts the real collectors opened (0 when the entry answered everything).
+    By default the first :meth:`answer` hands out every batch at once (one evaluation round,
+    where the image took several): :meth:`exact` then says whether every batch was asked
+    for; if not (a rule asking for it was removed since), the inspection is done again with
+    ``replay=True``, where a batch is handed out only when one of its requests is asked, so
+    that the database holds the facts a fresh read would give. ``opened`` counts the real
+    collectors opened (0 when the entry answered everything).
     """
 
-    def __init__(self, entry: Entry, opener: Callable[[], Collector]) -> None:
+    def __init__(self, entry: Entry, opener: Callable[[], Collector],
+                 replay: bool = False) -> None:
         self.entry = entry
         self._opener = opener
+        self._replay = replay
         self._real: Collector | None = None
         self._real_warnings = 0  # real collector warnings already copied
-        self._given = False  # the entry's answers were handed out
+        self._given: set[int] = set()  # indexes of the batches handed out
+        self._asked: set[Want] = set()
         self._stats = CollectorStats(warnings=list(entry.warnings))
         self.opened = 0
         self.dirty = False
@@ -225,22 +262,22 @@ class CachingCollector:
             initial = self._real.initial_facts()
             if self.entry.initial is None:
                 self.entry.initial = initial
-                self._copy_warnings()
+                self.entry.warnings.extend(self._new_warnings())
+                self._stats.warnings.extend(self.entry.warnings)
             else:  # the same image read again: its first warnings are in the entry already
-                self._real_warnings = len(self._real.stats().warnings)
+                self._new_warnings()
             self.collect_seconds += time.monotonic() - started
         return self._real
 
-    def _copy_warnings(self) -> None:
+    def _new_warnings(self) -> list[str]:
         assert self._real is not None
         real = self._real.stats()
         new = real.warnings[self._real_warnings :]
         self._real_warnings = len(real.warnings)
-        self.entry.warnings.extend(new)
-        self._stats.warnings.extend(new)
         self._stats.guestfs_calls = real.guestfs_calls
         self._stats.launch_seconds = real.launch_seconds
         self._stats.seconds = real.seconds
+        return new
 
     def initial_facts(self) -> FactSet:
         if self.entry.initial is None:
@@ -249,27 +286,40 @@ class CachingCollector:
         assert self.entry.initial is not None
         return {name: set(tuples) for name, tuples in self.entry.initial.items()}
 
+    def _give(self, index: int, out: FactSet) -> None:
+        if index not in self._given:
+            self._given.add(index)
+            batch = self.entry.batches[index]
+            merge(out, batch.facts)
+            self._stats.warnings.extend(batch.warnings)
+
     def answer(self, wants: FactSet) -> FactSet:
+        asked = {(name, t) for name, tuples in wants.items() for t in tuples}
+        self._asked |= asked
         out: FactSet = {}
-        if not self._given:
-            self._given = True
-            merge(out, self.entry.answers)
-        missing: FactSet = {}
-        for name, tuples in wants.items():
-            for t in tuples:
-                if (name, t) not in self.entry.answered:
-                    missing.setdefault(name, set()).add(t)
+        for i, batch in enumerate(self.entry.batches):
+            if not self._replay or batch.wants & asked:
+                self._give(i, out)
+        missing = asked - self.entry.answered()
         if not missing:
             return out
         real = self._open()
+        request: FactSet = {}
+        for name, t in missing:
+            request.setdefault(name, set()).add(t)
         started = time.monotonic()
-        answers = real.answer(missing)
+        answers = real.answer(request)
         self.collect_seconds += time.monotonic() - started
-        self._copy_warnings()
-        merge(self.entry.answers, answers)
-        self.entry.answered.update((n, t) for n, ts in missing.items() for t in ts)
+        batch = Batch(missing, answers, self._new_warnings())
+        self.entry.batches.append(batch)
+        self._give(len(self.entry.batches) - 1, out)
         self.dirty = True
-        return merge(out, answers)
+        return out
+
+    def exact(self) -> bool:
+        """Whether every batch handed out was asked for (the database is what a fresh read
+        of the image gives)."""
+        return all(self.entry.batches[i].wants & self._asked for i in self._given)
 
     def stats(self) -> CollectorStats:
         return self._stats

@@ -104,8 +104,12 @@ def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path 
                       format=format_, timeout=timeout or None,
                       cache_dir=_cache_dir(cache_dir, no_cache), refresh=refresh)
     program(rules)  # the rules' errors now, once, not once per image
-    failed = run_fleet(found.guests, options, inventory, jobs or os.cpu_count() or 1,
-                       memory_limit * 1024 * 1024, dask_address, quiet)
+    try:
+        failed = run_fleet(found.guests, options, inventory, jobs or os.cpu_count() or 1,
+                           memory_limit * 1024 * 1024, dask_address, quiet)
+    except KeyboardInterrupt:  # (click would make it "aborted", exit status 1)
+        click.echo(f"{PROG}: error: interrupted", err=True)
+        sys.exit(130)
     if failed:
         sys.exit(1)
 

@@ -92,28 +92,34 @@ def error_outcome(guest: Guest, message: str, seconds: float = 0.0,
 
 class _FleetInspector(Inspector):
     """The public Inspector, its collector wrapped in the fact cache (``cache``/``key``: where
-    the guest's entry is; None: no cache)."""
+    the guest's entry is, None: no cache; ``entry``: the entry already read, if any;
+    ``replay``: see :class:`CachingCollector`)."""
 
     def __init__(self, guest: Guest, options: Options, cache: FactCache | None,
-                 key: str | None) -> None:
+                 key: str | None, entry: Entry | None = None, replay: bool = False) -> None:
         super().__init__(list(guest.disks), format=options.format,
                          applications=options.applications, rules=list(options.rules),
                          progress=False, timeout=options.timeout)
         self.refresh = options.refresh
         self.cache = cache if key is not None else None
         self.key = key
+        self.entry = entry
+        self.replay = replay
         self.caching: CachingCollector | None = None
         self.deadline: Deadline | None = None
         self.cache_warnings: list[str] = []
 
     def _entry(self) -> Entry:
+        if self.entry is not None:
+            return self.entry
         entry = None
         if self.cache is not None and self.key is not None and not self.refresh:
             try:
                 entry = self.cache.load(self.key, self.program)
             except CacheError as e:
                 self.cache_warnings.append(f"fact cache: {e}; the image is read again")
-        return entry or Entry()
+        self.entry = entry or Entry()
+        return self.entry
 
     def _open_collector(self, deadline: Deadline) -> Collector:
         self.deadline = deadline
@@ -121,7 +127,8 @@ class _FleetInspector(Inspector):
             collector: Collector = super()._open_collector(deadline)
             return collector
         self.caching = CachingCollector(
-            self._entry(), lambda: super(_FleetInspector, self)._open_collector(deadline))
+            self._entry(), lambda: super(_FleetInspector, self)._open_collector(deadline),
+            replay=self.replay)
         return self.caching
 
     def save(self) -> str | None:
@@ -174,23 +181,51 @@ def inspect_guest(guest: Guest, options: Options) -> Outcome:
     cache = FactCache(Path(options.cache_dir)) if options.cache_dir is not None else None
     try:
         insp = _FleetInspector(guest, options, cache, key)
-        with insp:
-            inspections = insp.inspect()
-            warnings = insp.cache_warnings + insp.warnings()
-            db = insp.database()
-            caching = insp.caching
-            opened = caching.opened if caching is not None else 1
-            stats = insp.stats()
-            collect = caching.collect_seconds if caching is not None else (
-                stats.seconds if stats is not None else 0.0)
+        done = _evaluate(insp)
+        if done is None:  # the cache held answers no rule asked for now: again, batch by batch
+            assert insp.caching is not None
+            opened, collect = insp.caching.opened, insp.caching.collect_seconds
+            insp = _FleetInspector(guest, options, cache, key, insp.caching.entry, replay=True)
+            done = _evaluate(insp)
+            assert done is not None
+            done.opened += opened
+            done.collect += collect
         trouble = insp.save()
         if trouble is not None:
-            warnings.append(trouble)
+            done.warnings.append(trouble)
         total = time.monotonic() - started
-        rec = record(guest, status="partial" if warnings else "ok", inspections=inspections,
-                     warnings=warnings, cached=opened == 0, total=total, collect=collect)
-        return Outcome(guest, rec, database_facts(db), key, opened)
+        rec = record(guest, status="partial" if done.warnings else "ok",
+                     inspections=done.inspections, warnings=done.warnings,
+                     cached=done.opened == 0, total=total, collect=done.collect)
+        return Outcome(guest, rec, done.facts, key, done.opened)
     except Exception as e:  # noqa: BLE001 - one guest's failure is its record's error
         if os.environ.get("GUESTINSPECT_DEBUG"):
             raise
         return error_outcome(guest, _error_message(e), time.monotonic() - started, key)
+
+
+@dataclass
+class _Done:
+    inspections: list[Any]
+    warnings: list[str]
+    facts: list[InventoryFact]
+    opened: int
+    collect: float
+
+
+def _evaluate(insp: _FleetInspector) -> _Done | None:
+    """Inspect (the collector closed after); None if the cache gave answers no rule asked
+    for (:meth:`CachingCollector.exact`)."""
+    with insp:
+        db = insp.database()
+        caching = insp.caching
+        if caching is not None and not caching.exact():
+            return None
+        inspections: list[Any] = list(insp.inspect())
+        warnings = insp.cache_warnings + insp.warnings()
+        if caching is not None:
+            opened, collect = caching.opened, caching.collect_seconds
+        else:
+            stats = insp.stats()
+            opened, collect = 1, stats.seconds if stats is not None else 0.0
+        return _Done(inspections, warnings, database_facts(db), opened, collect)

@@ -11,7 +11,7 @@ import pytest
 
 from guestinspect import api
 from guestinspect.datalog import Program
-from guestinspect.fleet.cache import MAX_CHAIN, CacheError, Entry, FactCache, image_key
+from guestinspect.fleet.cache import MAX_CHAIN, Batch, CacheError, Entry, FactCache, image_key
 from tests.fleet.samples import qcow2
 
 OPTS = {"applications": True, "format": None}
@@ -61,34 +61,41 @@ def test_entries_round_trip(tmp_path: Path) -> None:
     prog = program()
     entry = Entry()
     entry.initial = {"Filesystem": {("/dev/sda1", "ext4")}}
-    entry.answered = {("WantPath", ("/dev/sda1", "/etc/hostname"))}
+    entry.batches = [Batch({("WantPath", ("/dev/sda1", "/etc/hostname"))},
+                           {"Missing": {("/dev/sda1", "/etc/hostname")}}, ["not there"])]
     entry.warnings = ["a warning \udcff kept as is"]
     cache = FactCache(tmp_path)
     cache.save("ab" * 32, entry)
     back = cache.load("ab" * 32, prog)
     assert back is not None
-    assert (back.initial, back.answered, back.answers, back.warnings) == (
-        entry.initial, entry.answered, entry.answers, entry.warnings)
+    assert (back.initial, back.batches, back.warnings) == (
+        entry.initial, entry.batches, entry.warnings)
     assert cache.load("cd" * 32, prog) is None
     assert [p.name for p in (tmp_path / "ab").iterdir()] == ["ab" * 32 + ".json"]  # no tmp
+
+
+def _entry(**parts: object) -> str:
+    data = {"format": 2, "initial": {}, "warnings": [], "batches": []}
+    data.update(parts)
+    return json.dumps(data)
 
 
 @pytest.mark.parametrize(("text", "message"), [
     ("not json", "not JSON"),
     ("[1, 2]", "not a cache entry"),
-    ('{"format": 99}', "not a cache entry"),
-    ('{"format": 1, "initial": [], "answers": {}, "answered": [], "warnings": []}',
-     "not an object"),
-    ('{"format": 1, "initial": {"NoSuchRelation": [["x"]]}, "answers": {}, "answered": [],'
-     ' "warnings": []}', "not declared"),
-    ('{"format": 1, "initial": {}, "answers": {"WantPath": [["x"]]}, "answered": [],'
-     ' "warnings": []}', "not a list of 2 values"),
-    ('{"format": 1, "initial": {}, "answers": {}, "answered": [["WantPath", ["a", 1]]],'
-     ' "warnings": []}', "not a symbol"),
-    ('{"format": 1, "initial": {}, "answers": {}, "answered": [], "warnings": [1]}',
-     "warnings"),
-    ('{"format": 1, "initial": {}, "answers": {}, "answered": [7], "warnings": []}',
-     "relation, tuple"),
+    ('{"format": 1}', "not a cache entry"),
+    (_entry(initial=[]), "not an object"),
+    (_entry(initial={"NoSuchRelation": [["x"]]}), "not declared"),
+    (_entry(initial={"Filesystem": [["x"]]}), "not a list of 2 values"),
+    (_entry(initial={"Filesystem": [["x", 1]]}), "not a symbol"),
+    (_entry(initial={"Filesystem": [["x", True]]}), "not a symbol"),
+    (_entry(warnings=[1]), "warnings"),
+    (_entry(batches={}), "no list of batches"),
+    (_entry(batches=[7]), "not an object"),
+    (_entry(batches=[{"wants": [7], "facts": {}, "warnings": []}]), "relation, tuple"),
+    (_entry(batches=[{"wants": [["WantPath", ["a", 1]]], "facts": {}, "warnings": []}]),
+     "not a symbol"),
+    (_entry(batches=[{"wants": [], "facts": [], "warnings": []}]), "not an object"),
     ("[" * 100000, "not JSON"),
 ])
 def test_damaged_entries_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -105,7 +112,9 @@ def test_damaged_entries_are_refused(tmp_path: Path, text: str, message: str) ->
 
 def test_an_entry_is_json_of_the_facts(tmp_path: Path) -> None:
     entry = Entry()
-    entry.initial = {}
-    entry.answers = {"WantPath": {("/dev/sda1", "/x")}}
+    entry.initial = {"Filesystem": {("/dev/sda1", "ext4")}}
+    entry.batches = [Batch({("WantPath", ("/dev/sda1", "/x"))}, {"Missing": {("/dev/sda1", "/x")}})]
     data = json.loads(entry.to_json())
-    assert data["answers"] == {"WantPath": [["/dev/sda1", "/x"]]}
+    assert data["initial"] == {"Filesystem": [["/dev/sda1", "ext4"]]}
+    assert data["batches"] == [{"wants": [["WantPath", ["/dev/sda1", "/x"]]],
+                                "facts": {"Missing": [["/dev/sda1", "/x"]]}, "warnings": []}]
