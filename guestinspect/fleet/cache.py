@@ -1,10 +1,10 @@
 """The fact cache: what a collector read from a guest's images, kept under a key made from
 their identity, so that a later inspection derives its conclusions without opening them.
 
-An entry holds the collector's initial facts, every request (``Want…`` tuple) it answered and
-the facts of the answers, and its warnings. :class:`CachingCollector` answers from an entry
-and opens the image (through the factory it is given, lazily) only for a request the entry
-cannot answer; what it then reads is added to the entry.
+An entry holds the collector's initial facts and, per answer it gave (a batch), the requests
+(``Want…`` tuples) answered, the facts and the warnings. :class:`CachingCollector` answers
+from an entry and opens the image (through the factory it is given, lazily) only for a
+request the entry cannot answer; what it then reads is added to the entry.
 
 The key (:func:`image_key`) covers each disk's absolute path, size, modification time, inode
 and device, and for a qcow2 image the same of each file of its backing chain (read from the

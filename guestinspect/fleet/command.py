@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from guestinspect.collectors.keys import KeySpec
 from guestinspect.errors import UsageError
 from guestinspect.fleet.inputs import Guest, gather
 from guestinspect.fleet.worker import Options, Outcome, guest_key
@@ -76,6 +77,9 @@ def _cache_dir(cache_dir: Path | None, no_cache: bool) -> str | None:
 @click.option("--rules", multiple=True, type=click.Path(path_type=Path), metavar="DIR",
               help="Add your own .dl rule files (a directory or a file; repeatable).")
 @click.option("--no-applications", is_flag=True, help="Do not list installed applications.")
+@click.option("--key", "keys", multiple=True, metavar="SELECTOR",
+              help="LUKS key for every guest, as for one image (DEVICE:key:PASSPHRASE, "
+              "DEVICE:file:FILENAME; DEVICE may be all).")
 @click.option("--format", "format_", metavar="raw|qcow2|…",
               help="Format of every disk image (default: detected).")
 @click.option("--dask", "dask_address", metavar="tcp://HOST:PORT",
@@ -84,7 +88,8 @@ def _cache_dir(cache_dir: Path | None, no_cache: bool) -> str | None:
 def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path | None,
           jobs: int | None, timeout: float, memory_limit: int, cache_dir: Path | None,
           no_cache: bool, refresh: bool, rules: tuple[Path, ...], no_applications: bool,
-          format_: str | None, dask_address: str | None, quiet: bool) -> None:
+          keys: tuple[str, ...], format_: str | None, dask_address: str | None,
+          quiet: bool) -> None:
     """Inspect many guests in parallel: one JSON Lines record per guest on stdout.
 
     Exit status: 0 if every guest was inspected (ok or partial), 1 if any has an error
@@ -102,7 +107,9 @@ def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path 
 
     options = Options(rules=tuple(str(r) for r in rules), applications=not no_applications,
                       format=format_, timeout=timeout or None,
-                      cache_dir=_cache_dir(cache_dir, no_cache), refresh=refresh)
+                      cache_dir=_cache_dir(cache_dir, no_cache), refresh=refresh,
+                      keys=keys)
+    KeySpec.parse(keys, False, None)  # a bad selector now, once
     program(rules)  # the rules' errors now, once, not once per image
     try:
         failed = run_fleet(found.guests, options, inventory, jobs or os.cpu_count() or 1,

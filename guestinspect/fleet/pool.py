@@ -8,6 +8,8 @@ libguestfs appliance's qemu is in its process group). A guest costs at most itse
 - past the guest's hard deadline (``--timeout`` plus :data:`GRACE` seconds; the inspection's
   own deadline reports what was read before it, this one is for a worker stuck beyond it) the
   worker is killed, and its guest gets an ``error`` record;
+- a worker whose parent is gone (killed without the time to stop it) kills itself and its
+  appliance;
 - a worker whose resident memory (its Python heap; qemu is a process of its own, not counted)
   passes the memory limit is killed the same way. An RSS watchdog, not an rlimit: qemu,
   forked from the worker, inherits rlimits, and a guest's RAM needs a large address space.
@@ -16,6 +18,7 @@ libguestfs appliance's qemu is in its process group). A guest costs at most itse
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -32,6 +35,14 @@ GRACE = 120.0
 TICK = 0.5
 
 
+def _orphaned(parent: int) -> None:
+    """Kill this worker's process group (its appliance with it) once its parent is gone (the
+    parent killed with no time to stop its workers)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
 def _worker_main(conn: Connection, options: Options) -> None:
     """A worker process: inspect the guests the parent sends, one at a time."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -39,6 +50,8 @@ def _worker_main(conn: Connection, options: Options) -> None:
         os.setsid()  # its own process group: killed with its appliance, away from Ctrl-C
     except OSError:
         pass
+    else:  # (only then is its process group its own to kill)
+        threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     while True:
         try:
             guest = conn.recv()

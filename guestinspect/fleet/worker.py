@@ -6,6 +6,7 @@ record holds what :func:`guestinspect.inspect` returns; the only difference is t
 wrapped in the fact cache's :class:`~guestinspect.fleet.cache.CachingCollector`.
 """
 
+import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -36,10 +37,14 @@ class Options:
     timeout: float | None = 600.0
     cache_dir: str | None = None  # None: no fact cache
     refresh: bool = False
+    keys: tuple[str, ...] = ()  # LUKS --key selectors
 
     def key_options(self) -> dict[str, Any]:
-        """The options that change what is read from an image (part of the cache key)."""
-        return {"applications": self.applications, "format": self.format}
+        """The options that change what is read from an image (part of the cache key; the
+        LUKS keys by a hash only)."""
+        keys = hashlib.sha256("\0".join(self.keys).encode("utf-8", "surrogateescape"))
+        return {"applications": self.applications, "format": self.format,
+                "keys": keys.hexdigest() if self.keys else None}
 
 
 @dataclass
@@ -97,7 +102,7 @@ class _FleetInspector(Inspector):
 
     def __init__(self, guest: Guest, options: Options, cache: FactCache | None,
                  key: str | None, entry: Entry | None = None, replay: bool = False) -> None:
-        super().__init__(list(guest.disks), format=options.format,
+        super().__init__(list(guest.disks), format=options.format, keys=options.keys,
                          applications=options.applications, rules=list(options.rules),
                          progress=False, timeout=options.timeout)
         self.refresh = options.refresh
