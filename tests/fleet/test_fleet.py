@@ -9,6 +9,7 @@ cache, without opening an image.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -107,7 +108,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
 
 
 def _rows(db: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return conn.execute(sql, args).fetchall()
 
 
@@ -275,16 +276,20 @@ def test_the_same_inventory_on_a_dask_cluster(built: Fleet) -> None:
 
 
 def _holders(directory: Path, wait: float = 15.0) -> list[str]:
-    """Processes with a file of ``directory`` open (after up to ``wait`` seconds)."""
+    """Other processes with a disk image of ``directory`` open (after up to ``wait``
+    seconds): a worker or an appliance left behind."""
     end = time.monotonic() + wait
     while True:
         found = []
         for fd in Path("/proc").glob("[0-9]*/fd/*"):
+            if fd.parts[2] == str(os.getpid()):
+                continue
             try:
-                if os.readlink(fd).startswith(str(directory)):
-                    found.append(str(fd))
+                target = os.readlink(fd)
             except OSError:
-                pass
+                continue
+            if target.startswith(str(directory)) and target.endswith(".img"):
+                found.append(f"{fd}: {target}")
         if not found or time.monotonic() > end:
             return found
         time.sleep(0.5)
@@ -308,7 +313,8 @@ def test_ctrl_c_leaves_a_consistent_inventory(built: Fleet) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.endswith("guestinspect: error: interrupted\n")
     done = {r["image"]: r for r in map(json.loads, [first_line, *out.splitlines()])}
-    recorded = {image: json.loads(r) for image, r in _rows(db, "SELECT image, record FROM images")}
+    recorded = {image: json.loads(r)
+                for image, r in _rows(db, "SELECT image, record FROM images")}
     assert done.items() <= recorded.items()  # (one more if stopped between the two writes)
     assert len(recorded) < len(built.names)
     for image in recorded:  # each image recorded whole: its facts with it
