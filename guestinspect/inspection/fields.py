@@ -39,13 +39,15 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
             Attr("bias", "int", doc="Windows: minutes to add to local time to get UTC"),
             Attr("standard_name", doc="Windows: name of standard time"),
             Attr("daylight_name", doc="Windows: name of daylight saving time"),
+            Attr("source", doc="Unix: the file it comes from (/etc/localtime, …)"),
         ),
         doc="the system's time zone",
     ),
     ExtraField(
         "install_date", "InstallDate", "record",
         attrs=(
-            Attr("date", doc="UTC time, ISO 8601 (2017-10-12T08:40:21Z)"),
+            Attr("date", doc="UTC time, ISO 8601 (2017-10-12T08:40:21Z); Unix: a day "
+                 "(2023-08-10)"),
             Attr("source", doc="what the date rests on"),
         ),
         doc="when the operating system was installed, and how that is known",
@@ -70,6 +72,12 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
             Attr("dns", multi=True, element="dns", doc="DNS servers, in order"),
             Attr("domain", doc="DNS domain of the interface"),
             Attr("dhcp_address", doc="Windows: the last address DHCP gave"),
+            Attr("dhcp6", "bool", doc="Unix: IPv6 addresses from DHCPv6 or autoconfiguration"),
+            Attr("search", multi=True, element="search", doc="Unix: DNS search domains"),
+            Attr("mac", doc="Unix: the MAC address the configuration names"),
+            Attr("type", doc="Unix: ethernet, bond, bridge, vlan, wifi (netplan, "
+                 "NetworkManager)"),
+            Attr("source", doc="Unix: the configuration file"),
         ),
         doc="network interfaces and their configuration",
     ),
@@ -82,11 +90,157 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
             Attr("type", doc="Windows: kernel_driver, filesystem_driver, service, "
                  "shared_service, …"),
             Attr("image", doc="Windows: the image path"),
+            Attr("init", doc="Unix: systemd, sysv or openrc"),
+            Attr("enabled_by", multi=True, element="enabled_by", doc="Unix: the systemd "
+                 "targets (multi-user.target) or runlevels (runlevel 2) that start it"),
         ),
         doc="services (Windows: the Services keys of the current control set)",
     ),
     ExtraField(
         "virtio_drivers", "VirtioDrivers", "values", item_element="driver",
         doc="Windows: virtio drivers installed as services (viostor, vioscsi, netkvm, …)",
+    ),
+    # ---- Linux and the other Unix-likes (rules/unix/extras.dl) ----
+    ExtraField(
+        "groups", "Groups", "records", item_element="group",
+        attrs=(
+            Attr("name", doc="group name"),
+            Attr("gid", "int", doc="group id"),
+            Attr("members", multi=True, element="member", doc="members listed in /etc/group"),
+        ),
+        doc="Unix groups (/etc/group)",
+    ),
+    ExtraField(
+        "admins", "Admins", "records", item_element="admin",
+        attrs=(
+            Attr("name", doc="user name"),
+            Attr("via", multi=True, element="via", doc="what makes the user an administrator: "
+                 "`group sudo` (wheel, admin) or the sudoers file naming the user or a group"),
+        ),
+        doc="Unix users who may become root (sudo, wheel, admin groups; sudoers rules)",
+    ),
+    ExtraField(
+        "locale", "Locale", "record",
+        attrs=(
+            Attr("lang", doc="LANG"),
+            Attr("settings", multi=True, element="setting", doc="the other settings "
+                 "(LC_TIME=de_DE.UTF-8, LANGUAGE=…)"),
+            Attr("source", doc="the file"),
+        ),
+        doc="the system locale",
+    ),
+    ExtraField(
+        "keyboard", "Keyboard", "record",
+        attrs=(
+            Attr("layout", doc="X11 layout (de)"),
+            Attr("model", doc="X11 model (pc105)"),
+            Attr("variant", doc="X11 variant"),
+            Attr("options", doc="X11 options"),
+            Attr("keymap", doc="console keymap (us)"),
+            Attr("sources", multi=True, element="source", doc="the files"),
+        ),
+        doc="the keyboard layout",
+    ),
+    ExtraField(
+        "hosts", "Hosts", "records", item_element="host",
+        attrs=(
+            Attr("address", doc="IP address"),
+            Attr("names", multi=True, element="name", doc="host names and aliases"),
+        ),
+        doc="the static host table (/etc/hosts)",
+    ),
+    ExtraField(
+        "resolver", "Resolver", "record",
+        attrs=(
+            Attr("nameservers", multi=True, element="nameserver", doc="DNS servers"),
+            Attr("search", multi=True, element="search", doc="search domains"),
+            Attr("domain", doc="local domain"),
+            Attr("options", multi=True, element="option", doc="resolver options"),
+        ),
+        doc="the DNS resolver configuration (/etc/resolv.conf)",
+    ),
+    ExtraField(
+        "kernels", "Kernels", "records", item_element="kernel",
+        attrs=(
+            Attr("version", doc="kernel version (5.15.0-91-generic)"),
+            Attr("image", doc="the kernel image (/boot/vmlinuz-VERSION)"),
+            Attr("initramfs", doc="its initramfs (/boot/initrd.img-VERSION, initramfs-…img)"),
+            Attr("virtio_blk", "bool", doc="the virtio block driver is there (module or built in)"),
+            Attr("virtio_net", "bool", doc="the virtio network driver is there"),
+            Attr("virtio_scsi", "bool", doc="the virtio SCSI driver is there"),
+            Attr("virtio", multi=True, element="virtio", doc="how each driver is there: "
+                 "`virtio_blk: module /lib/modules/…/virtio_blk.ko.zst` or `virtio_blk: built in`"),
+        ),
+        doc="installed Linux kernels and the virtio drivers each has",
+    ),
+    ExtraField(
+        "bootloader", "BootloaderInfo", "record",
+        attrs=(
+            Attr("type", doc="grub2, systemd-boot or extlinux"),
+            Attr("config", doc="its configuration file"),
+            Attr("default", doc="what the configuration names as the default entry"),
+            Attr("default_title", doc="the default entry's title"),
+            Attr("default_kernel", doc="the default entry's kernel (as the entry writes it)"),
+            Attr("default_cmdline", doc="the default entry's kernel command line"),
+            Attr("default_source", doc="the file of the default entry (grub.cfg, a BLS file)"),
+        ),
+        doc="the boot loader and its default entry",
+    ),
+    ExtraField(
+        "boot_entries", "BootEntries", "records", item_element="entry",
+        attrs=(
+            Attr("id", doc="GRUB's index (1>0), a BLS entry's file name, an extlinux label"),
+            Attr("title", doc="the menu title"),
+            Attr("kernel", doc="the kernel (as the entry writes it)"),
+            Attr("cmdline", doc="the kernel command line"),
+            Attr("source", doc="the file"),
+        ),
+        doc="the boot menu entries (GRUB 2, BLS, extlinux)",
+    ),
+    ExtraField(
+        "init_system", "InitSystemInfo", "record",
+        attrs=(
+            Attr("name", doc="systemd, sysvinit, openrc or upstart"),
+            Attr("evidence", doc="what shows it (/sbin/init -> …/systemd, /etc/inittab, …)"),
+        ),
+        doc="the init system",
+    ),
+    ExtraField("machine_id", "MachineIdValue", "scalar", doc="/etc/machine-id"),
+    ExtraField(
+        "selinux", "Selinux", "record",
+        attrs=(
+            Attr("mode", doc="enforcing, permissive or disabled"),
+            Attr("policy", doc="SELINUXTYPE (targeted, mls, …)"),
+        ),
+        doc="SELinux's configured mode (/etc/selinux/config)",
+    ),
+    ExtraField(
+        "cloud_init", "CloudInitInfo", "record",
+        attrs=(
+            Attr("installed", "bool", doc="cloud-init is installed"),
+            Attr("evidence", multi=True, element="evidence", doc="the files that show it"),
+        ),
+        doc="cloud-init",
+    ),
+    ExtraField(
+        "ssh_host_keys", "SshHostKeys", "records", item_element="key",
+        attrs=(
+            Attr("type", doc="RSA, ECDSA, ED25519, … as ssh-keygen -l prints it"),
+            Attr("bits", "int", doc="key size"),
+            Attr("fingerprint", doc="SHA256:… as ssh-keygen -l prints it"),
+            Attr("path", doc="the public key file"),
+        ),
+        doc="the SSH server's host keys (/etc/ssh/ssh_host_*_key.pub)",
+    ),
+    ExtraField(
+        "authorized_keys", "AuthorizedKeys", "records", item_element="key",
+        attrs=(
+            Attr("user", doc="the user whose ~/.ssh/authorized_keys lists the key"),
+            Attr("type", doc="RSA, ECDSA, ED25519, …"),
+            Attr("bits", "int", doc="key size"),
+            Attr("fingerprint", doc="SHA256:… as ssh-keygen -l prints it"),
+            Attr("comment", doc="the key's comment"),
+        ),
+        doc="SSH keys that may log in, per user",
     ),
 )

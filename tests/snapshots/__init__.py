@@ -76,6 +76,10 @@ _ALL = [
     Snapshot("freebsd-ufs1", "freebsd-ufs1"),
     Snapshot("opensuse-tumbleweed", "opensuse-tumbleweed"),
     Snapshot("openbsd", "openbsd"),
+    # guests with the files of the extra fields (issue 13, tests/images/linux_extras.py)
+    Snapshot("ubuntu-server", "ubuntu-server"),
+    Snapshot("rhel-server", "rhel-server"),
+    Snapshot("debian-sysv", "debian-sysv"),
 ]
 
 SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
