@@ -40,6 +40,12 @@ class CacheError(Exception):
     """A cache entry that cannot be used (one line)."""
 
 
+class StaleEntry(Exception):
+    """The image, opened again, does not show the devices the entry recorded (md arrays, for
+    one, are numbered anew at each appliance launch): the entry's answers name devices that
+    may now be others, so the inspection must start afresh."""
+
+
 def default_dir() -> Path:
     """``$XDG_CACHE_HOME/guestinspect/facts`` (``~/.cache/guestinspect/facts``)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -264,6 +270,8 @@ class CachingCollector:
                 self.entry.initial = initial
                 self.entry.warnings.extend(self._new_warnings())
                 self._stats.warnings.extend(self.entry.warnings)
+            elif initial != self.entry.initial:
+                raise StaleEntry("the devices differ from the cache entry's")
             else:  # the same image read again: its first warnings are in the entry already
                 self._new_warnings()
             self.collect_seconds += time.monotonic() - started

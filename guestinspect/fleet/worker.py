@@ -19,7 +19,14 @@ from guestinspect.collectors.base import Collector
 from guestinspect.collectors.deadline import Deadline
 from guestinspect.datalog import Database
 from guestinspect.errors import GuestinspectError
-from guestinspect.fleet.cache import CacheError, CachingCollector, Entry, FactCache, image_key
+from guestinspect.fleet.cache import (
+    CacheError,
+    CachingCollector,
+    Entry,
+    FactCache,
+    StaleEntry,
+    image_key,
+)
 from guestinspect.fleet.inputs import Guest
 from guestinspect.reporting.surrogates import replace_surrogates
 
@@ -186,7 +193,11 @@ def inspect_guest(guest: Guest, options: Options) -> Outcome:
     cache = FactCache(Path(options.cache_dir)) if options.cache_dir is not None else None
     try:
         insp = _FleetInspector(guest, options, cache, key)
-        done = _evaluate(insp)
+        try:
+            done = _evaluate(insp)
+        except StaleEntry:  # the image named its devices otherwise this time: read it afresh
+            insp = _FleetInspector(guest, options, cache, key, Entry())
+            done = _evaluate(insp)
         if done is None:  # the cache held answers no rule asked for now: again, batch by batch
             assert insp.caching is not None
             opened, collect = insp.caching.opened, insp.caching.collect_seconds
