@@ -174,6 +174,24 @@ def _cpu_seconds(pids: set[int]) -> float:
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def _waited_seconds(pids: set[int]) -> float:
+    """Seconds the threads of ``pids`` spent runnable but waiting for a CPU (the second
+    field of each thread's ``schedstat``; 0 where the kernel does not keep it)."""
+    ns = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                fields = Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()
+                ns += int(fields[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return ns / 1e9
+
+
 def launch(
     disks: Sequence[tuple[Path | RemoteDisk, str | None]],
     timeout: float,
@@ -271,7 +289,9 @@ def _attempt(
             if now - start > timeout:
                 timed_out.set()
                 kill()
-            elif clock and (silent := clock.stalled(now, _cpu_seconds(qemu) if qemu else None)):
+            elif clock and (silent := clock.stalled(
+                now, _cpu_seconds(qemu) if qemu else None, _waited_seconds(qemu)
+            )):
                 stalled.append(silent)
                 kill()
 

@@ -107,26 +107,33 @@ class ApplianceConsole:
 class StallClock:
     """Time since a running appliance's console last showed life: seconds under KVM; under
     TCG seconds of qemu's CPU time, or seconds if qemu was idle meanwhile (a halted guest:
-    under TCG it uses no CPU). Ticked by the launch's watchdog."""
+    under TCG it uses no CPU, and none of its threads waits for one). Ticked by the launch's
+    watchdog."""
 
     def __init__(self, console: ApplianceConsole, stall: float, tcg: bool) -> None:
         self.console, self.stall, self.tcg = console, stall, tcg
-        self._mark: tuple[int, float, float] | None = None  # output count, time, CPU time
+        # output count, time, CPU seconds, seconds waited for a CPU
+        self._mark: tuple[int, float, float, float] | None = None
 
-    def stalled(self, now: float, qemu_cpu: float | None) -> str | None:
+    def stalled(
+        self, now: float, qemu_cpu: float | None, qemu_waited: float = 0.0
+    ) -> str | None:
         """How long the console has been silent (``for 20s``) if that is a stall, else None.
-        ``qemu_cpu``: qemu's CPU seconds (None while qemu is not seen running)."""
+        ``qemu_cpu``: qemu's CPU seconds (None while qemu is not seen running);
+        ``qemu_waited``: seconds its threads were runnable but waited for a CPU (a loaded
+        host starves qemu: that is not a halted guest)."""
         output = self.console.output
         if qemu_cpu is None:
             return None
         if self._mark is None or self._mark[0] != output:
-            self._mark = (output, now, qemu_cpu)
+            self._mark = (output, now, qemu_cpu, qemu_waited)
             return None
         wall, cpu = now - self._mark[1], qemu_cpu - self._mark[2]
+        waited = qemu_waited - self._mark[3]
         if not self.tcg:
             return f"for {self.stall:g}s" if wall > self.stall else None
         if cpu > self.stall:
             return f"for {self.stall:g} s of qemu's CPU time"
-        if wall > self.stall and cpu < IDLE_SHARE * wall:
+        if wall > self.stall and cpu + waited < IDLE_SHARE * wall:
             return f"for {self.stall:g}s, qemu idle"
         return None

@@ -111,6 +111,25 @@ def test_stall_clock_under_tcg_sees_an_idle_qemu() -> None:
     assert starved.stalled(60.0, 7.0) == "for 5 s of qemu's CPU time"
 
 
+def test_stall_clock_under_tcg_a_qemu_waiting_for_a_cpu_is_not_idle() -> None:
+    """At a load of 15 on 2 cores qemu may get under 5 % of a CPU: its threads are runnable
+    and wait for one (schedstat's run delay), which a halted guest's never do."""
+    clock = StallClock(ApplianceConsole(QEMU), 5.0, tcg=True)
+    assert clock.stalled(0.0, 1.0, 10.0) is None
+    assert clock.stalled(30.0, 1.2, 35.0) is None  # 0.2 s of CPU, 25 s waiting: starved
+    halted = StallClock(ApplianceConsole(QEMU), 5.0, tcg=True)
+    assert halted.stalled(0.0, 1.0, 10.0) is None
+    assert halted.stalled(30.0, 1.2, 10.1) == "for 5s, qemu idle"  # neither ran nor waited
+
+
+def test_waited_seconds_of_a_busy_process() -> None:
+    """The run delay is read from every thread of the processes (0 for a missing one)."""
+    from guestinspect.collectors.appliance import _waited_seconds
+
+    assert _waited_seconds({os.getpid()}) >= 0.0
+    assert _waited_seconds({2**22 + 7}) == 0.0
+
+
 def test_stall_time_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(STALL_ENV, raising=False)
     assert stall_seconds() == DEFAULT_STALL
