@@ -108,7 +108,7 @@ def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path 
     options = Options(rules=tuple(str(r) for r in rules), applications=not no_applications,
                       format=format_, timeout=timeout or None,
                       cache_dir=_cache_dir(cache_dir, no_cache), refresh=refresh,
-                      keys=keys)
+                      keys=keys, facts=inventory is not None)
     KeySpec.parse(keys, False, None)  # a bad selector now, once
     program(rules)  # the rules' errors now, once, not once per image
     try:

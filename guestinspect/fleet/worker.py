@@ -45,6 +45,7 @@ class Options:
     cache_dir: str | None = None  # None: no fact cache
     refresh: bool = False
     keys: tuple[str, ...] = ()  # LUKS --key selectors
+    facts: bool = True  # send every fact back (for an inventory)
 
     def key_options(self) -> dict[str, Any]:
         """The options that change what is read from an image (part of the cache key; the
@@ -194,15 +195,15 @@ def inspect_guest(guest: Guest, options: Options) -> Outcome:
     try:
         insp = _FleetInspector(guest, options, cache, key)
         try:
-            done = _evaluate(insp)
+            done = _evaluate(insp, options.facts)
         except StaleEntry:  # the image named its devices otherwise this time: read it afresh
             insp = _FleetInspector(guest, options, cache, key, Entry())
-            done = _evaluate(insp)
+            done = _evaluate(insp, options.facts)
         if done is None:  # the cache held answers no rule asked for now: again, batch by batch
             assert insp.caching is not None
             opened, collect = insp.caching.opened, insp.caching.collect_seconds
             insp = _FleetInspector(guest, options, cache, key, insp.caching.entry, replay=True)
-            done = _evaluate(insp)
+            done = _evaluate(insp, options.facts)
             assert done is not None
             done.opened += opened
             done.collect += collect
@@ -229,7 +230,7 @@ class _Done:
     collect: float
 
 
-def _evaluate(insp: _FleetInspector) -> _Done | None:
+def _evaluate(insp: _FleetInspector, facts: bool = True) -> _Done | None:
     """Inspect (the collector closed after); None if the cache gave answers no rule asked
     for (:meth:`CachingCollector.exact`)."""
     with insp:
@@ -244,4 +245,5 @@ def _evaluate(insp: _FleetInspector) -> _Done | None:
         else:
             stats = insp.stats()
             opened, collect = 1, stats.seconds if stats is not None else 0.0
-        return _Done(inspections, warnings, database_facts(db), opened, collect)
+        return _Done(inspections, warnings, database_facts(db) if facts else [], opened,
+                     collect)
