@@ -8,12 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from guestinspect.datalog import PyRelation
-from guestinspect.functors import images, sam, text, unixconf, versions, windows
+from guestinspect.functors import images, lsa, sam, text, unixconf, versions, windows
 
 FUNCTORS: dict[str, Callable[..., Any]] = {
     **text.FUNCTORS, **windows.FUNCTORS, **versions.FUNCTORS, **unixconf.FUNCTORS
 }
 RELATIONS: dict[str, PyRelation] = {
     **text.RELATIONS, **windows.RELATIONS, **images.RELATIONS, **unixconf.RELATIONS,
-    **sam.RELATIONS,
+    **sam.RELATIONS, **lsa.RELATIONS,
 }

@@ -57,6 +57,8 @@ EXTRA_FIELDS: tuple[ExtraField, ...] = (
         attrs=(
             Attr("name", doc="DNS domain or workgroup name"),
             Attr("type", doc="`domain` or `workgroup`"),
+            Attr("netbios_name", doc="Windows: NetBIOS name of the domain or workgroup"),
+            Attr("sid", doc="Windows: the domain's SID"),
         ),
         doc="the domain (or workgroup) the machine belongs to",
     ),

@@ -34,13 +34,14 @@ def phony_system(hive_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def make_hive(hive_dir: Path) -> Callable[[str, str, hives.RegKeys], Path]:
-    """``make_hive(name, "software" | "system" | "sam", keys)``: a hive with those keys
-    (cached)."""
+    """``make_hive(name, "software" | "system" | "sam" | "security", keys)``: a hive with
+    those keys (cached)."""
     made: dict[str, Path] = {}
 
     def make(name: str, which: str, keys: hives.RegKeys) -> Path:
         if name not in made:
-            prefix = {"software": hives.SOFTWARE, "system": hives.SYSTEM, "sam": hives.SAM}[which]
+            prefix = {"software": hives.SOFTWARE, "system": hives.SYSTEM, "sam": hives.SAM,
+                      "security": hives.SECURITY}[which]
             made[name] = hives.make(hive_dir / name, which.upper(), prefix, keys)
         return made[name]
 

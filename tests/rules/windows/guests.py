@@ -30,9 +30,10 @@ def windows_fs(
     uuid: str | None = None,
     more: dict[str, bytes] | None = None,
     sam: Path | None = None,
+    security: Path | None = None,
 ) -> FakeFs:
-    """An NTFS filesystem with a Windows tree (spellings as given), its hives (``sam``: a SAM
-    hive too), and ``more`` files (path -> bytes)."""
+    """An NTFS filesystem with a Windows tree (spellings as given), its hives (``sam``,
+    ``security``: a SAM and a SECURITY hive too), and ``more`` files (path -> bytes)."""
     s32 = f"{systemroot}/{system32}"
     cfg = f"{s32}/{config}"
     hives: dict[str, Path] = {}
@@ -42,6 +43,8 @@ def windows_fs(
         hives[f"{cfg}/{names[1]}"] = system
     if sam is not None:
         hives[f"{cfg}/SAM"] = sam
+    if security is not None:
+        hives[f"{cfg}/SECURITY"] = security
     return FakeFs(
         files={f"{s32}/{names[2]}": cmd, "/autoexec.bat": b"", **(more or {})},
         dirs={cfg, f"{s32}/Drivers", "/Program Files"},

@@ -34,12 +34,20 @@ class MultiSz:
     items: tuple[str, ...]
 
 
-RegValue = str | int | bytes | Qword | ExpandSz | MultiSz
+@dataclass(frozen=True)
+class RegNone:
+    """A REG_NONE value (its bytes as they are)."""
+
+    data: bytes
+
+
+RegValue = str | int | bytes | Qword | ExpandSz | MultiSz | RegNone
 RegKeys = dict[str, dict[str, RegValue]]
 
 SOFTWARE = "HKEY_LOCAL_MACHINE\\SOFTWARE"
 SYSTEM = "HKEY_LOCAL_MACHINE\\SYSTEM"
 SAM = "HKEY_LOCAL_MACHINE\\SAM"
+SECURITY = "HKEY_LOCAL_MACHINE\\SECURITY"
 REAL_HIVES = SHARED / "testdata" / "real-hives"
 
 
@@ -54,6 +62,8 @@ def _hex(type_: str, data: bytes) -> str:
 def _value(v: RegValue) -> str:
     if isinstance(v, Qword):
         return _hex("b", struct.pack("<Q", v.value))
+    if isinstance(v, RegNone):
+        return _hex("0", v.data)
     if isinstance(v, ExpandSz):
         return "str(2):" + _quote(v.text)
     if isinstance(v, MultiSz):
@@ -76,7 +86,8 @@ def reg_text(prefix: str, keys: RegKeys) -> str:
     out = []
     for key in sorted(every, key=lambda k: k.count("\\")):
         out.append(f"[{prefix}\\{key}]")
-        out.extend(f"{_quote(name)}={_value(v)}" for name, v in every[key].items())
+        out.extend(f"{_quote(name) if name else '@'}={_value(v)}"  # "": the default value
+                   for name, v in every[key].items())
         out.append("")
     return "\n".join(out)
 
