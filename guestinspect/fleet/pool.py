@@ -15,6 +15,7 @@ libguestfs appliance's qemu is in its process group). A guest costs at most itse
   forked from the worker, inherits rlimits, and a guest's RAM needs a large address space.
 """
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -60,6 +61,11 @@ def _worker_main(conn: Connection, options: Options) -> None:
         if guest is None:
             return
         conn.send(inspect_guest(guest, options))
+        if not gc.get_freeze_count():
+            # The rules, compiled by the first guest, live as long as the worker: out of the
+            # garbage collector's scans (a warm guest then costs ~15 % less).
+            gc.collect()
+            gc.freeze()
 
 
 def rss_bytes(pid: int) -> int:
