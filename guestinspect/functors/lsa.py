@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from guestinspect.datalog import PyRelation
+from guestinspect.functors.sam import hex_bytes
 
 #: Longest value decoded (a name is at most a few hundred bytes).
 MAX_VALUE = 4096
@@ -36,12 +37,7 @@ class LsaError(ValueError):
 
 
 def _bytes(hex_text: str) -> bytes:
-    if len(hex_text) > 2 * MAX_VALUE:
-        raise LsaError(f"value of {len(hex_text) // 2} bytes, more than {MAX_VALUE}")
-    try:
-        return bytes.fromhex(hex_text)
-    except ValueError as e:
-        raise LsaError("not a binary value") from e
+    return hex_bytes(hex_text, MAX_VALUE, LsaError)
 
 
 def policy_name(hex_text: str) -> str:

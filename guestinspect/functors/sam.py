@@ -49,13 +49,19 @@ class SamError(ValueError):
     """A SAM value that does not have the documented layout."""
 
 
-def _bytes(hex_text: str) -> bytes:
-    if len(hex_text) > 2 * MAX_VALUE:
-        raise SamError(f"value of {len(hex_text) // 2} bytes, more than {MAX_VALUE}")
+def hex_bytes(hex_text: str, limit: int, error: type[ValueError]) -> bytes:
+    """A registry binary value (as the hex text the rules hold) of at most ``limit`` bytes,
+    or ``error`` saying why not (the SAM's and the LSA policy's decoders)."""
+    if len(hex_text) > 2 * limit:
+        raise error(f"value of {len(hex_text) // 2} bytes, more than {limit}")
     try:
         return bytes.fromhex(hex_text)
     except ValueError as e:
-        raise SamError("not a binary value") from e
+        raise error("not a binary value") from e
+
+
+def _bytes(hex_text: str) -> bytes:
+    return hex_bytes(hex_text, MAX_VALUE, SamError)
 
 
 def filetime_iso(ft: int) -> str | None:
