@@ -121,7 +121,7 @@ class Inspector:
         #: no limit); past it the inspection reports what it read, with a warning.
         self.timeout = timeout
         #: Seconds of silence from the appliance's console before its launch is retried
-        #: under TCG (None: $GUESTINSPECT_STALL_TIMEOUT or 30 s; 0: never; docs/cli.md)
+        #: under TCG (None: $GUESTINSPECT_STALL_TIMEOUT or 20 s; 0: never; docs/cli.md)
         self.stall_timeout = stall_timeout
         #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
         self.program = program(rules, limits)

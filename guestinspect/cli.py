@@ -189,7 +189,7 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
               "past it, print what was read, with a warning; 0 for none.")
 @click.option("--stall-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Retry the appliance's launch under TCG when its console is silent this "
-              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never).")
+              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 20; 0: never).")
 @click.option("--max-tuples", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop the rules' evaluation past N tuples (default: 20 million).")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")

@@ -136,7 +136,7 @@ class ImageCollector:
             raise ImageError("no disk image given")
         try:
             #: Seconds of a silent appliance console before a launch is retried under TCG
-            #: (None: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never; collectors/console.py).
+            #: (None: $GUESTINSPECT_STALL_TIMEOUT or 20; 0: never; collectors/console.py).
             self._stall = stall_seconds(stall_timeout)
         except ValueError as e:
             raise UsageError(str(e)) from e

@@ -81,7 +81,7 @@ def _ready(mountpoint: Path, what: str, pid_file: Path | None, fd: int | None) -
               "none.")
 @click.option("--stall-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Retry the appliance's launch under TCG when its console is silent this "
-              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 30; 0: never).")
+              "long (default: $GUESTINSPECT_STALL_TIMEOUT or 20; 0: never).")
 @click.option("-i", "--inspector", is_flag=True, hidden=True)  # guestmount's; always so here
 @click.option("-r", "--ro", is_flag=True, hidden=True)  # guestmount's; always so here
 @click.option("--no-fork", is_flag=True, hidden=True)  # guestmount's; never forks here
