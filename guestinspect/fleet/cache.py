@@ -186,6 +186,8 @@ def _factset(value: object, program: Program) -> FactSet:
     for name, tuples in value.items():
         if not isinstance(tuples, list):
             raise CacheError(f"facts of {name} that are not a list")
+        if name not in program.kinds:  # checked here too: an empty list has no tuple to check
+            raise CacheError(f"relation {name!r} is not declared")
         out[name] = {_tuple(name, t, program) for t in tuples}
     return out
 

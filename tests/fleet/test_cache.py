@@ -86,6 +86,7 @@ def _entry(**parts: object) -> str:
     ('{"format": 1}', "not a cache entry"),
     (_entry(initial=[]), "not an object"),
     (_entry(initial={"NoSuchRelation": [["x"]]}), "not declared"),
+    (_entry(initial={"NoSuchRelation": []}), "not declared"),  # found by fleet.cache_entry
     (_entry(initial={"Filesystem": [["x"]]}), "not a list of 2 values"),
     (_entry(initial={"Filesystem": [["x", 1]]}), "not a symbol"),
     (_entry(initial={"Filesystem": [["x", True]]}), "not a symbol"),
