@@ -31,7 +31,7 @@ sample: venv
 	$(PY) -m guestinspect.sample
 
 test: system-packages venv lint typecheck
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --durations=25 $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check guestinspect tests bench fuzz
