@@ -162,7 +162,9 @@ def tokenize(text: str, filename: str) -> list[Token]:
             tokens.append(Token("ident", word, word, loc, i, j))
             i = j
             continue
-        if c == "." and i + 1 < n and text[i + 1].isalpha():
+        # ``inst.input(…)`` is a qualified name: a directive never follows a name directly
+        if c == "." and i + 1 < n and text[i + 1].isalpha() and \
+                not (i > 0 and _is_ident_char(text[i - 1])):
             j = i + 1
             while j < n and _is_ident_char(text[j]):
                 j += 1

@@ -16,6 +16,9 @@ from .syntax import (
     Call,
     Column,
     Comparison,
+    Component,
+    ComponentInit,
+    ComponentType,
     Const,
     Constraint,
     Declaration,
@@ -27,6 +30,7 @@ from .syntax import (
     Location,
     Module,
     Negation,
+    Override,
     PlumbingMark,
     Rule,
     Truth,
@@ -60,6 +64,9 @@ MAX_NESTING = 200
 MAX_EXPR_DEPTH = 64
 #: How deeply ``#include`` may nest.
 MAX_INCLUDE_DEPTH = 64
+#: How deeply component definitions may nest (``.comp`` inside ``.comp``).
+MAX_COMPONENT_NESTING = 64
+COMPONENT_DIRECTIVES = {"comp", "init", "override"}
 
 
 class ParseError(Exception):
@@ -80,8 +87,11 @@ def _describe(tok: Token) -> str:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], text: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, tokens: list[Token], text: str, limits: Limits = DEFAULT_LIMITS,
+                 errors: list[str] | None = None) -> None:
         self.limits = limits
+        self.errors = [] if errors is None else errors  # errors inside components' bodies
+        self.comp_depth = 0
         self.toks = tokens
         self.text = text
         self.pos = 0
@@ -123,6 +133,31 @@ class _Parser:
             raise self.fail(what)
         return self.advance()
 
+    def qualified_length(self) -> int:
+        """How many tokens the qualified name here takes (``a.b.R``: 5; 0 if none). The dots
+        touch the names, so that a clause's final '.' is never read as one."""
+        if self.tok.kind != "ident":
+            return 0
+        k = 1
+        while True:
+            dot, name = self.peek(k), self.peek(k + 1)
+            if not (dot.kind == "punct" and dot.text == "." and name.kind == "ident"
+                    and self.peek(k - 1).end == dot.start and dot.end == name.start):
+                return k
+            k += 2
+
+    def qualified_name(self, what: str = "a name") -> Token:
+        """A name, or a qualified name ``inst.Rel`` (a component's instance), as one token."""
+        k = self.qualified_length()
+        if k == 0:
+            raise self.fail(what)
+        first, last = self.tok, self.peek(k - 1)
+        self.pos += k
+        if k == 1:
+            return first
+        text = self.text[first.start : last.end]
+        return Token("ident", text, text, first.loc, first.start, last.end)
+
     # ---- directives ----------------------------------------------------------------------
     def columns(self, names_optional: bool = False) -> list[Column]:
         self.expect("(")
@@ -132,7 +167,7 @@ class _Parser:
                 first = self.ident("a column name")
                 if self.at(":"):
                     self.advance()
-                    ty = self.ident("a type name")
+                    ty = self.qualified_name("a type name")
                     cols.append(Column(first.text, ty.text, ty.loc))
                 elif names_optional:
                     cols.append(Column(f"arg{len(cols)}", first.text, first.loc))
@@ -168,14 +203,16 @@ class _Parser:
     def directive(self, module: Module) -> None:
         d = self.advance()
         kind = d.text
-        if kind == "decl":
-            names = [self.ident("a relation name")]
+        if kind in COMPONENT_DIRECTIVES:
+            self.component_directive(d, module)
+        elif kind == "decl":
+            names = [self.qualified_name("a relation name")]
             while self.at(","):
                 self.advance()
-                names.append(self.ident("a relation name"))
+                names.append(self.qualified_name("a relation name"))
             cols = self.columns()
-            for name in names:
-                module.declarations.append(Declaration(name.text, cols, name.loc))
+            decls = [Declaration(name.text, cols, name.loc) for name in names]
+            module.declarations.extend(decls)
             qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel",
                                                "plumbing"}
             while self.tok.kind == "ident" and self.tok.text in qualifiers:
@@ -187,9 +224,12 @@ class _Parser:
                         module.io.append(IODirective(q.text, name.text, {}, q.loc))
                 elif q.text == "eqrel":
                     raise ParseError(q.loc, "equivalence relations (eqrel) are not supported")
+                elif q.text == "overridable":
+                    for decl in decls:
+                        decl.overridable = True
         elif kind in ("input", "output", "printsize", "limitsize"):
             while True:
-                name = self.ident("a relation name")
+                name = self.qualified_name("a relation name")
                 opts = self.options()
                 if kind != "limitsize":
                     module.io.append(IODirective(kind, name.text, opts, name.loc))
@@ -198,7 +238,7 @@ class _Parser:
                 self.advance()
         elif kind == "plumbing":
             while True:
-                name = self.ident("a relation name")
+                name = self.qualified_name("a relation name")
                 module.plumbing.append(PlumbingMark(name.text, name.loc))
                 if not self.at(","):
                     break
@@ -240,6 +280,77 @@ class _Parser:
                 self.advance()
         else:
             raise ParseError(d.loc, f"'.{kind}' is not supported")
+
+    # ---- components (expanded by components.py) ------------------------------------------
+    def component_directive(self, d: Token, module: Module) -> None:
+        if d.text == "comp":
+            self.component(d, module)
+        elif d.text == "init":
+            name = self.ident("an instance name")
+            self.expect("=")
+            module.inits.append(ComponentInit(name.text, self.component_type(), name.loc))
+        else:
+            name = self.qualified_name("a relation name")
+            module.overrides.append(Override(name.text, name.loc))
+
+    def component_type(self) -> ComponentType:
+        name = self.ident("a component name")
+        params: list[str] = []
+        if self.at("<"):
+            self.advance()
+            params.append(self.ident("a type parameter").text)
+            while self.at(","):
+                self.advance()
+                params.append(self.ident("a type parameter").text)
+            self.expect(">")
+        return ComponentType(name.text, params, name.loc)
+
+    def component(self, d: Token, module: Module) -> None:
+        """``.comp Name<T…> : Base<…>, … { body }``; an error in the body is recorded and
+        parsing goes on after it, as at the top level."""
+        ctype = self.component_type()
+        bases: list[ComponentType] = []
+        if self.at(":"):
+            self.advance()
+            bases.append(self.component_type())
+            while self.at(","):
+                self.advance()
+                bases.append(self.component_type())
+        self.expect("{")
+        if self.comp_depth >= MAX_COMPONENT_NESTING:
+            self.pos = len(self.toks) - 1  # the rest of the file is not read
+            raise ParseError(d.loc, f"components nested too deeply (more than "
+                             f"{MAX_COMPONENT_NESTING} levels)")
+        body = Module()
+        self.comp_depth += 1
+        try:
+            while not self.at("}"):
+                if self.tok.kind == "eof":
+                    raise ParseError(d.loc, "unterminated component, missing '}'")
+                self.component_item(body)
+        finally:
+            self.comp_depth -= 1
+        self.advance()
+        module.components.append(Component(ctype, bases, body, d.loc))
+
+    def component_item(self, body: Module) -> None:
+        try:
+            self.depth = self.in_expr = 0
+            if self.tok.kind == "directive":
+                self.directive(body)
+            elif self.tok.kind == "include":
+                raise ParseError(self.tok.loc, "#include inside a component is not supported")
+            else:
+                self.clause(body)
+        except ParseError as e:
+            if self.tok.kind == "eof":
+                raise
+            self.errors.append(str(e))
+            while self.tok.kind not in ("eof", "directive", "include") and \
+                    not self.at(".") and not self.at("}"):
+                self.advance()
+            if self.at("."):
+                self.advance()
 
     # ---- expressions ---------------------------------------------------------------------
     def nest(self) -> None:
@@ -379,7 +490,7 @@ class _Parser:
 
     # ---- literals and bodies -------------------------------------------------------------
     def atom(self) -> Atom:
-        name = self.ident("a relation name")
+        name = self.qualified_name("a relation name")
         args = self.args()
         return Atom(name.text, args, name.loc)
 
@@ -390,9 +501,13 @@ class _Parser:
             if self.tok.kind == "ident" and self.tok.text in CONSTRAINT_FUNCTORS:
                 name = self.advance()
                 return Constraint(name.text, self.args(), True, t.loc)
-            if self.tok.kind != "ident" or self.peek().text != "(":
+            k = self.qualified_length()
+            if k == 0 or self.peek(k).text != "(":
                 raise self.fail("a relation after '!'")
             return Negation(self.atom(), t.loc)
+        k = self.qualified_length()
+        if k > 1 and self.peek(k).text == "(":
+            return self.atom()
         if t.kind == "ident" and self.peek().text == "(" and self.peek().kind == "punct":
             if t.text in CONSTRAINT_FUNCTORS:
                 self.advance()
@@ -559,7 +674,7 @@ class Loader:
         except LexError as e:
             self.errors.append(str(e))
             return
-        p = _Parser(tokens, text, self.limits)
+        p = _Parser(tokens, text, self.limits, self.errors)
         while p.tok.kind != "eof":
             try:
                 p.depth = p.in_expr = 0

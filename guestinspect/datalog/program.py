@@ -9,6 +9,7 @@ from typing import Any
 
 from .checks import Checker
 from .codegen import CompiledRule, rule_code
+from .components import expand_components
 from .errors import DatalogError
 from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import DEFAULT_LIMITS, Limits
@@ -47,7 +48,8 @@ class Program:
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
         self._code: dict[tuple[int, int | None, tuple[int, ...]], CompiledRule] = {}
         self._planned: dict[int, tuple[str, ...]] = {}
-        self.errors = self._analyse(module, list(errors or []))
+        # an error in a component's rule is the same line for each of its instances: once
+        self.errors = list(dict.fromkeys(self._analyse(module, list(errors or []))))
         if self.errors:
             raise DatalogError(self.errors)
 
@@ -72,6 +74,8 @@ class Program:
         return cls(loader.module, functors, relations, loader.errors, limits)
 
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
+        module, comp_errors = expand_components(module, self.limits)
+        errors.extend(comp_errors)
         self.module = module
         modes = {n: r.modes for n, r in self.python_relations.items()}
         patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}

@@ -151,6 +151,7 @@ class Declaration:
     name: str
     columns: list[Column]
     loc: Location
+    overridable: bool = False  # a component's relation whose rules a derived one may replace
 
 
 @dataclass
@@ -185,6 +186,42 @@ class TypeDecl:
 
 
 @dataclass
+class ComponentType:
+    """A component's name with its type parameters: ``Graph<node>`` (see components.py)."""
+
+    name: str
+    params: list[str]
+    loc: Location
+
+
+@dataclass
+class Component:
+    """``.comp Name<T…> : Base<…> { … }``: its body is a module of its own."""
+
+    type: ComponentType
+    bases: list[ComponentType]
+    body: Module
+    loc: Location
+
+
+@dataclass
+class ComponentInit:
+    """``.init instance = Name<…>``."""
+
+    instance: str
+    type: ComponentType
+    loc: Location
+
+
+@dataclass
+class Override:
+    """``.override Rel`` in a component: the inherited rules of ``Rel`` are left out."""
+
+    relation: str
+    loc: Location
+
+
+@dataclass
 class Module:
     """Everything parsed from a set of files (includes already followed)."""
 
@@ -194,6 +231,9 @@ class Module:
     io: list[IODirective] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)  # facts are rules with an empty body
     plumbing: list[PlumbingMark] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)  # expanded by components.py
+    inits: list[ComponentInit] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)  # in a component's body only
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:

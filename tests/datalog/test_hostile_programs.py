@@ -44,6 +44,20 @@ CROSS_FILTER = (".decl B(x: number)\nB(0).\nB(x + 1) :- B(x), x < 999.\n"
                 ".decl A(x: number)\nA(x) :- B(x), B(y), B(z), y + z < 0.\n.output A\n")
 
 
+def doubling_components(levels: int, facts: int = 1) -> str:
+    """Each component instantiates the one below twice: 2^levels instances."""
+    lines = [".comp C0 { .decl R(x: number) " + " ".join(f"R({i})." for i in range(facts)) + " }"]
+    lines += [f".comp C{i} {{ .init a = C{i - 1} .init b = C{i - 1} }}"
+              for i in range(1, levels + 1)]
+    return "\n".join(lines) + f"\n.init top = C{levels}\n"
+
+
+def chain_of_components(levels: int) -> str:
+    lines = [".comp C0 { .decl R(x: number) R(1). }"]
+    lines += [f".comp C{i} {{ .init a = C{i - 1} }}" for i in range(1, levels + 1)]
+    return "\n".join(lines) + f"\n.init top = C{levels}\n"
+
+
 def one_number(value: int) -> str:
     return f".decl A(x: number)\nA({value}).\n.output A\n"
 
@@ -335,6 +349,19 @@ CASES = [
          "4:1: this clause expands to 16777216 rules (its disjunctions multiply), more than "
          "the limit of 10000 (raise it with --max-rules-per-clause or "
          "Limits(max_rules_per_clause=...))"),
+    Case("2^40 instances of components", doubling_components(40),
+         "3:18: the program makes more than 10000 instances of components"),
+    Case("instances of components make too many rules", doubling_components(12, 200),
+         "1:31: the program has more than 100000 rules once components are instantiated "
+         "(raise it with --max-rules or Limits(max_rules=...))"),
+    Case("components instantiated 150 deep", chain_of_components(150),
+         "52:19: components instantiated more than 100 deep (top.a.a…)"),
+    Case("components nested 1000 deep", ".comp C {" * 1000 + "}" * 1000,
+         "1:577: components nested too deeply (more than 64 levels)"),
+    Case("component instantiating itself", ".comp A { .init x = A }\n.init a = A\n",
+         "1:17: instantiation cycle: component 'A' instantiates itself (a.x)"),
+    Case("component inheriting from itself", ".comp A : A { }\n.init a = A\n",
+         "1:1: component 'A' inherits from itself"),
     Case("counting rule", COUNTING, "3:1: evaluation stopped in this rule: more than 100000 "
          "tuples (raise it with --max-tuples or Limits(max_tuples=...))",
          options=("--max-tuples", "100000"), check_only=True),
@@ -352,7 +379,8 @@ def test_cases_cover_the_issue() -> None:
     for name in ("unicode digit", "0x without digits", "thousands of digits",
                  "type defined by itself", "1000 nested parentheses", "not UTF-8",
                  "include name with a newline", "float out of range", "24 body atoms",
-                 "24 disjunctions", "counting rule", "three-way cross product"):
+                 "24 disjunctions", "counting rule", "three-way cross product",
+                 "2^40 instances of components", "component instantiating itself"):
         assert name in names
 
 
