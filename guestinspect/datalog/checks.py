@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .builtin_functors import FUNCTORS, Functor, args_of, combine, row_of
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, Term
 from .runtime import regex_problem
 from .syntax import (
@@ -38,29 +39,6 @@ NUMERIC = {"number", "unsigned", "float"}
 #: Body literals of one rule (its join is planned in quadratic time and compiled to nested
 #: functions: a rule of thousands of atoms would take minutes, then exceed Python's limits).
 MAX_BODY_LITERALS = 500
-ARITHMETIC = {"+", "-", "*", "/", "%", "^"}
-# name -> (argument kinds, or None for "any"; result kind; min arity; max arity or None)
-BUILTIN_SIGNATURES: dict[str, tuple[str | None, str | None, int, int | None]] = {
-    "cat": ("symbol", "symbol", 1, None),
-    "strlen": ("symbol", "number", 1, 1),
-    "substr": (None, "symbol", 3, 3),
-    "ord": ("symbol", "number", 1, 1),
-    "to_number": (None, "number", 1, 1),
-    "to_unsigned": (None, "unsigned", 1, 1),
-    "to_float": (None, "float", 1, 1),
-    "to_string": ("numeric", "symbol", 1, 1),
-    "itof": ("numeric", "float", 1, 1),
-    "utof": ("numeric", "float", 1, 1),
-    "ftoi": ("numeric", "number", 1, 1),
-    "ftou": ("numeric", "unsigned", 1, 1),
-    "itou": ("numeric", "unsigned", 1, 1),
-    "utoi": ("numeric", "number", 1, 1),
-    "abs": ("numeric", None, 1, 1),
-    "min": (None, None, 1, None),
-    "max": (None, None, 1, None),
-    "contains": ("symbol", None, 2, 2),
-    "match": ("symbol", None, 2, 2),
-}
 
 
 def kind_name(kind: str) -> str:
@@ -352,17 +330,17 @@ class Checker:
                 self.a.error(loc, f"functor '@{name}' takes {len(decl.params)} arguments, "
                              f"but {len(args)} were given")
             return
-        sig = BUILTIN_SIGNATURES.get(name)
-        if sig is None:
+        row = FUNCTORS.get(name)
+        if row is None:
             self.a.error(loc, f"unknown functor '{name}'")
             return
-        if name == "match" and args:
-            self.check_pattern(args[0])
-        lo, hi = sig[2], sig[3]
-        if len(args) < lo or (hi is not None and len(args) > hi):
-            want = str(lo) if hi == lo else f"at least {lo}"
+        if row.regex_arg is not None and len(args) > row.regex_arg:
+            self.check_pattern(args[row.regex_arg])
+        if not row.accepts(len(args)):
+            lo = len(row.params)
+            want = f"at least {lo}" if row.variadic else str(lo)
             self.a.error(loc, f"functor '{name}' takes {want} argument"
-                         f"{'s' if lo != 1 or hi != lo else ''}, but {len(args)} "
+                         f"{'s' if lo != 1 or row.variadic else ''}, but {len(args)} "
                          f"{'were' if len(args) != 1 else 'was'} given")
 
     def mark_outer(self, norm: NormRule) -> None:
@@ -574,59 +552,46 @@ class Checker:
         if isinstance(e, Var):
             t = types.get(e.name)
             return t[0] if t else None
-        if isinstance(e, UnOp):
-            k = self.expr_kind(e.arg, types)
-            if k == "symbol":
-                self.a.error(e.loc, f"type mismatch: operator '{e.op}' on a symbol")
-            return k if e.op == "-" or k == "unsigned" else "number"
-        if isinstance(e, BinOp):
-            lk = self.expr_kind(e.left, types)
-            rk = self.expr_kind(e.right, types)
-            if lk == "symbol" or rk == "symbol":
-                self.a.error(e.loc, f"type mismatch: operator '{e.op}' on a symbol")
-                return None
-            if e.op in ARITHMETIC and (lk == "float" or rk == "float"):
-                return "float"
-            if lk == "unsigned" or rk == "unsigned":
-                return "unsigned"
-            return "number" if lk or rk or e.op not in ARITHMETIC else None
-        # a functor call
-        if e.user:
-            decl = self.a.functors.get(e.name)
-            if decl is None:
-                return None
-            for a, p in zip(e.args, decl.params, strict=False):
-                k = self.expr_kind(a, types)
-                want = self.types.get(p.type, "symbol")
-                if k is not None and (k == "symbol") != (want == "symbol"):
-                    self.a.error(a.loc, f"type mismatch: argument '{p.name}' of @{e.name} is "
-                                 f"{kind_name(want)}, but got {kind_name(k)}")
-            return self.types.get(decl.result, "symbol")
-        sig = BUILTIN_SIGNATURES.get(e.name)
-        if sig is None:
+        if isinstance(e, Call) and e.user:
+            return self.user_call_kind(e, types)
+        row = row_of(e)
+        if row is None:
             return None
-        arg_kinds = [self.expr_kind(a, types) for a in e.args]
-        want_kind = sig[0]
-        for a, k in zip(e.args, arg_kinds, strict=False):
-            if k is None or want_kind is None:
-                continue
-            if (want_kind == "symbol") != (k == "symbol"):
-                self.a.error(a.loc, f"type mismatch: {e.name}() needs "
-                             f"{'a symbol' if want_kind == 'symbol' else 'a number'}, "
-                             f"but got {kind_name(k)}")
-        if e.name == "substr":
-            for a, k, want in zip(e.args, arg_kinds, ("symbol", "number", "number"),
-                                  strict=False):
-                if k is not None and (k == "symbol") != (want == "symbol"):
-                    self.a.error(a.loc, f"type mismatch: substr() argument is "
-                                 f"{kind_name(k)}, expected {kind_name(want)}")
-        if sig[1] is not None:
-            return sig[1]
-        known = [k for k in arg_kinds if k is not None]
-        if e.name in ("min", "max", "abs") and known:
-            return "float" if "float" in known else known[0]
-        return None
+        kinds = [self.expr_kind(a, types) for a in args_of(e)]
+        if isinstance(e, Call):
+            self.check_arguments(e, row, kinds)
+        elif "symbol" in kinds:
+            self.a.error(e.loc, f"type mismatch: operator '{row.name}' on a symbol")
+            if isinstance(e, BinOp):
+                return None
+        return combine(row.result, kinds)
 
+    def user_call_kind(self, e: Call, types: dict[str, tuple[str, str]]) -> str | None:
+        decl = self.a.functors.get(e.name)
+        if decl is None:
+            return None
+        for a, p in zip(e.args, decl.params, strict=False):
+            k = self.expr_kind(a, types)
+            want = self.types.get(p.type, "symbol")
+            if k is not None and (k == "symbol") != (want == "symbol"):
+                self.a.error(a.loc, f"type mismatch: argument '{p.name}' of @{e.name} is "
+                             f"{kind_name(want)}, but got {kind_name(k)}")
+        return self.types.get(decl.result, "symbol")
+
+    def check_arguments(self, e: Call, row: Functor, kinds: list[str | None]) -> None:
+        """Each argument of a built-in functor against its parameter's kind."""
+        uniform = len(set(row.params)) == 1
+        for i, (a, k) in enumerate(zip(e.args, kinds, strict=True)):
+            want = row.param(i)
+            if k is None or want == "any" or (want == "symbol") == (k == "symbol"):
+                continue
+            if uniform:
+                self.a.error(a.loc, f"type mismatch: {e.name}() needs "
+                             f"{'a symbol' if want == 'symbol' else 'a number'}, "
+                             f"but got {kind_name(k)}")
+            else:
+                self.a.error(a.loc, f"type mismatch: {e.name}() argument is "
+                             f"{kind_name(k)}, expected {kind_name(want)}")
 
 def _term_bound(t: Expr, g: set[str]) -> bool:
     return isinstance(t, Const) or (isinstance(t, Var) and t.name in g)

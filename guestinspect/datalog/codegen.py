@@ -17,22 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import runtime
+from .builtin_functors import FALLIBLE, FUNCTORS, HELPERS, Functor, args_of, row_of, value_kind
 from .failures import FailureLog
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
 from .relation import Relation
-from .syntax import U32, BinOp, Call, Const, Expr, UnOp, Var, expr_vars
+from .syntax import U32, Call, Const, Expr, Var, expr_vars
 
-PY_BINOPS = {"+": "+", "-": "-", "*": "*", "band": "&", "bor": "|", "bxor": "^"}
-HELPER_BINOPS = {"/": "_div", "%": "_mod", "^": "_pow", "bshl": "_shl", "bshr": "_shr",
-                 "bshru": "_shru", "land": "_land", "lor": "_lor", "lxor": "_lxor"}
 PY_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
-CALLS = {"strlen": "len", "substr": "_substr", "ord": "_ord", "to_number": "_to_number",
-         "to_unsigned": "_to_number", "to_float": "_to_float", "to_string": "_to_string",
-         "itof": "_to_float", "utof": "_to_float", "ftoi": "_ftoi", "ftou": "_ftoi", "itou": "int",
-         "utoi": "int", "abs": "abs", "min": "min", "max": "max"}
-# an unsigned result of these can leave 0 .. 2**32-1 and is wrapped (``& U32``), as in
-# Soufflé's default 32-bit domain; number arithmetic is left as Python integers
-WRAPPING = {"+", "-", "*", "^", "bshl", "bnot", "to_unsigned", "itou", "ftou"}
 
 
 #: Nested blocks of one generated function before the rest of a body goes to a nested helper
@@ -222,7 +213,7 @@ class Emitter:
     def helper(self, name: str, args: list[str]) -> str:
         self.helpers.add(name)
         call = f"{name}({', '.join(args)})"
-        return self.hoist(call) if name in runtime.FALLIBLE else call
+        return self.hoist(call) if name in FALLIBLE else call
 
     # expressions
     def kind(self, e: Expr | None) -> str | None:
@@ -231,24 +222,15 @@ class Emitter:
             return "unsigned" if e.unsigned else "float" if isinstance(e.value, float) else None
         if isinstance(e, Var):
             return self.rule.var_types.get(e.name)
-        if isinstance(e, UnOp):
-            return self.kind(e.arg)
-        if isinstance(e, BinOp):
-            kinds = {self.kind(e.left), self.kind(e.right)}
-            return "float" if "float" in kinds else "unsigned" if "unsigned" in kinds else None
-        if isinstance(e, Call) and not e.user:
-            if e.name in ("to_unsigned", "itou", "ftou"):
-                return "unsigned"
-            if e.name in ("min", "max", "abs"):
-                kinds = {self.kind(a) for a in e.args}
-                return "float" if "float" in kinds else "unsigned" if "unsigned" in kinds else None
-        return None
+        row = row_of(e)
+        if row is None:
+            return None
+        return value_kind(row, [self.kind(a) for a in args_of(e)])
 
     def expr(self, e: Expr | None) -> str:
         code = self._expr(e)
-        op = e.op if isinstance(e, BinOp | UnOp) else (
-            e.name if isinstance(e, Call) and not e.user else None)
-        if op in WRAPPING and self.kind(e) == "unsigned":
+        row = row_of(e)
+        if row is not None and row.wraps and self.kind(e) == "unsigned":
             return f"({code} & {U32})"
         return code
 
@@ -257,36 +239,20 @@ class Emitter:
             return self.var(e.name)
         if isinstance(e, Const):
             return repr(e.value)
-        if isinstance(e, BinOp):
-            left, right = self.expr(e.left), self.expr(e.right)
-            if e.op in PY_BINOPS:
-                return f"({left} {PY_BINOPS[e.op]} {right})"
-            return self.helper(HELPER_BINOPS[e.op], [left, right])
-        if isinstance(e, UnOp):
-            arg = self.expr(e.arg)
-            if e.op == "-":
-                return f"(-{arg})"
-            if e.op == "bnot":
-                return f"(~{arg})"
-            self.helpers.add("_lnot")
-            return f"_lnot({arg})"
-        if isinstance(e, Call):
+        if isinstance(e, Call) and e.user:
             args = [self.expr(a) for a in e.args]
-            if e.user:
-                fname = f"F_{e.name}"
-                self.bindings[fname] = Binding(fname, "functor", e.name, f"@{e.name}")
-                return self.hoist(f"{fname}({', '.join(args)})")
-            if e.name == "cat":
-                return "(" + " + ".join(args) + ")" if len(args) > 1 else args[0]
-            if e.name == "contains":
-                return f"({args[0]} in {args[1]})"
-            if e.name == "match":
-                return self.helper("_match", args)
-            fn = CALLS[e.name]
-            if fn.startswith("_"):
-                return self.helper(fn, args)
-            return f"{fn}({', '.join(args)})"
-        raise AssertionError(f"cannot compile expression {e!r}")
+            fname = f"F_{e.name}"
+            self.bindings[fname] = Binding(fname, "functor", e.name, f"@{e.name}")
+            return self.hoist(f"{fname}({', '.join(args)})")
+        row = row_of(e)
+        if row is None:
+            raise AssertionError(f"cannot compile expression {e!r}")
+        return self.call(row, [self.expr(a) for a in args_of(e)])
+
+    def call(self, row: Functor, args: list[str]) -> str:
+        """A built-in functor or operator applied to ``args`` (code)."""
+        code = row.code(args)
+        return code if code is not None else self.helper(row.helper, args)
 
     def relation_ref(self, lit: AtomLit) -> str:
         name = self.tmp("R")
@@ -362,11 +328,12 @@ class Emitter:
                 left, right = self.expr(lit.left), self.expr(lit.right)
                 depth = self.open_if(depth, f"{left} {op} {right}")
         elif isinstance(lit, ConstraintLit):
-            if lit.name == "match":  # an invalid pattern: a failure either way
-                args = [self.expr(a) for a in lit.args]
-                call = self.helper("_not_match" if lit.negated else "_match", args)
+            row = FUNCTORS[lit.name]
+            args = [self.expr(a) for a in lit.args]
+            if lit.negated and row.negated_impl is not None:  # its negation can fail too
+                call = self.helper(row.negated_helper, args)
             else:
-                call = self.expr(Call(lit.name, lit.args, False, lit.loc))
+                call = self.call(row, args)
                 if lit.negated:
                     call = "not " + call
             depth = self.open_if(depth, call)
@@ -557,10 +524,10 @@ class Emitter:
 
     def finish(self, header: str) -> CompiledRule:
         for h in sorted(self.helpers):
-            if h in runtime.FALLIBLE:
-                self.bindings[h] = Binding(h, "helper", h, runtime.FALLIBLE[h])
+            if h in FALLIBLE:
+                self.bindings[h] = Binding(h, "helper", h, FALLIBLE[h])
             else:
-                self.env[h] = runtime.HELPERS[h]
+                self.env[h] = HELPERS[h]
         names = list(self.bindings)
         lines = [f"def _make({', '.join(names)}):", "    " + header]
         for p in dict.fromkeys(self.prelude):
@@ -611,7 +578,8 @@ class CompiledRule:
                 args.append(runtime.guard_relation(pyrels[b.target], self.where, b.label,
                                                    failures))
             else:
-                fn = functors[b.target] if b.kind == "functor" else runtime.HELPERS[b.target]
+                fn = (functors[b.target] if b.kind == "functor" else
+                      HELPERS[b.target])
                 args.append(runtime.guard(fn, self.where, b.label, failures))
         fn = self.make(*args)
         fn.__doc__ = self.source

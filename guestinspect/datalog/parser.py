@@ -5,6 +5,15 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from .builtin_functors import (
+    CONSTRAINTS,
+    FUNCTORS,
+    OPERATOR_WORDS,
+    PRECEDENCE,
+    RIGHT_ASSOCIATIVE,
+    SYMBOL_OPERATORS,
+    UNARY,
+)
 from .files import FileRefused, decode_utf8, read_regular
 from .lexer import LexError, Token, tokenize
 from .limits import DEFAULT_LIMITS, Limits, limit_hint
@@ -41,23 +50,10 @@ from .syntax import (
     expr_depth,
 )
 
-BUILTIN_FUNCTORS = {
-    "cat", "strlen", "substr", "ord", "to_number", "to_string", "to_float", "to_unsigned",
-    "itof", "itou", "ftoi", "ftou", "utoi", "utof", "min", "max", "abs",
-}
-CONSTRAINT_FUNCTORS = {"contains", "match"}
-# reserved words written like functors (``bnot(x)``): never the name of a relation
-OPERATOR_WORDS = {"bnot", "lnot", "band", "bor", "bxor", "bshl", "bshr", "bshru", "land", "lor",
-                  "lxor"}
 AGGREGATES = {"count", "sum", "min", "max", "mean"}
 COMPARISON_OPS = {"=", "!=", "<", "<=", ">", ">="}
 IGNORED_QUALIFIERS = {"brie", "btree", "btree_delete", "inline", "no_inline", "magic",
                       "no_magic", "overridable"}
-BINARY_LEVELS: list[set[str]] = [
-    {"lor"}, {"lxor"}, {"land"}, {"bor"}, {"bxor"}, {"band"}, {"bshl", "bshr", "bshru"},
-    {"+", "-"}, {"*", "/", "%"}, {"^"},
-]
-OPERATOR_LEVEL = {op: level for level, ops in enumerate(BINARY_LEVELS) for op in ops}
 #: How deeply parentheses, operators and aggregates may nest (the parser recurses on them).
 MAX_NESTING = 200
 #: How deep an expression's tree may be (the checks and the generated Python recurse on it).
@@ -363,7 +359,7 @@ class _Parser:
     def binary_level(self) -> int | None:
         t = self.tok
         if t.kind in ("punct", "ident"):
-            return OPERATOR_LEVEL.get(t.text)
+            return PRECEDENCE.get(t.text)
         return None
 
     def expr(self, level: int = 0) -> Expr:
@@ -379,8 +375,8 @@ class _Parser:
             if op_level is None or op_level < level:
                 break
             op = self.advance()
-            # ``^`` is right-associative, the others left-associative
-            right = self.expr(op_level if op.text == "^" else op_level + 1)
+            right_level = op_level if op.text in RIGHT_ASSOCIATIVE else op_level + 1
+            right = self.expr(right_level)
             left = BinOp(op.text, left, right, op.loc)
         self.depth -= 1
         self.in_expr -= 1
@@ -391,7 +387,7 @@ class _Parser:
 
     def unary(self) -> Expr:
         prefix: list[Token] = []
-        while self.at("-") or (self.tok.kind == "ident" and self.tok.text in ("bnot", "lnot")):
+        while self.tok.kind in ("punct", "ident") and self.tok.text in UNARY:
             prefix.append(self.advance())
         e = self.primary()
         for t in reversed(prefix):
@@ -481,7 +477,7 @@ class _Parser:
                 if word in ("min", "max", "sum", "mean") and self.at(":") and len(args) == 1:
                     self.advance()
                     return Aggregate(word, args[0], self.aggregate_body(), t.loc)
-                if word in BUILTIN_FUNCTORS or word in CONSTRAINT_FUNCTORS:
+                if word in FUNCTORS:
                     return Call(word, args, False, t.loc)
                 raise ParseError(t.loc, f"unknown functor '{word}'")
             self.advance()
@@ -498,7 +494,7 @@ class _Parser:
         t = self.tok
         if self.at("!"):
             self.advance()
-            if self.tok.kind == "ident" and self.tok.text in CONSTRAINT_FUNCTORS:
+            if self.tok.kind == "ident" and self.tok.text in CONSTRAINTS:
                 name = self.advance()
                 return Constraint(name.text, self.args(), True, t.loc)
             k = self.qualified_length()
@@ -509,10 +505,10 @@ class _Parser:
         if k > 1 and self.peek(k).text == "(":
             return self.atom()
         if t.kind == "ident" and self.peek().text == "(" and self.peek().kind == "punct":
-            if t.text in CONSTRAINT_FUNCTORS:
+            if t.text in CONSTRAINTS:
                 self.advance()
                 return Constraint(t.text, self.args(), False, t.loc)
-            if t.text not in BUILTIN_FUNCTORS | AGGREGATES | OPERATOR_WORDS:
+            if t.text not in FUNCTORS and t.text not in AGGREGATES | OPERATOR_WORDS:
                 return self.atom()
         if t.kind == "ident" and t.text in ("true", "false") and self.peek().text != "(":
             self.advance()
@@ -546,8 +542,7 @@ class _Parser:
             self.nest()
             alts = self.body()
             self.expect(")")
-            if self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS | {
-                    "+", "-", "*", "/", "%", "^"}:
+            if self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS | SYMBOL_OPERATORS:
                 raise ParseError(t.loc, "not a parenthesised body")
             result = alts[0][0] if len(alts) == 1 and len(alts[0]) == 1 else \
                 Disjunction(alts, t.loc)

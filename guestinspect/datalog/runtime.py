@@ -1,4 +1,5 @@
-"""Functions that compiled rules call for Soufflé's operators and built-in functors."""
+"""Functions that compiled rules call for Soufflé's operators and built-in functors (the
+table :mod:`.functors` says which function is which functor), and their failure guards."""
 
 from __future__ import annotations
 
@@ -219,20 +220,3 @@ def guard_relation(fn: Callable[..., Iterable[tuple[Any, ...]]], rule: str, name
             return None
 
     return call
-
-
-HELPERS: dict[str, Any] = {
-    "_div": div, "_mod": mod, "_pow": power, "_shl": shl, "_shr": shr, "_shru": shru,
-    "_land": land, "_lor": lor, "_lxor": lxor, "_lnot": lnot, "_substr": substr, "_ord": ord_,
-    "_to_number": to_number,
-    "_to_float": to_float, "_to_string": to_string, "_ftoi": ftoi, "_match": match,
-    "_not_match": not_match,
-}
-
-FALLIBLE: dict[str, str] = {
-    "_div": "/", "_mod": "%", "_pow": "^", "_shl": "bshl", "_shr": "bshr", "_shru": "bshru",
-    "_substr": "substr", "_to_number": "to_number", "_to_float": "to_float",
-    "_to_string": "to_string", "_ftoi": "ftoi", "_match": "match", "_not_match": "!match",
-}
-"""The helpers that can fail on a value (guarded: a failure skips the tuple), by their name
-in the language."""

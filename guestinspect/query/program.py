@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from guestinspect.datalog import Database, DatalogError, Derivation, Limits, Program
+from guestinspect.datalog import (
+    Database,
+    DatalogError,
+    Derivation,
+    Limits,
+    Program,
+    builtin_functors,
+)
 from guestinspect.datalog.parser import Loader
 from guestinspect.datalog.syntax import (
     Aggregate,
@@ -177,7 +184,8 @@ def _expr_type(e: Expr | None, bound: dict[str, str], results: dict[str, str]) -
     if isinstance(e, Call):
         if e.user:
             return results.get(e.name, "symbol")
-        return "symbol" if e.name in ("cat", "substr", "to_string") else "number"
+        row = builtin_functors.FUNCTORS.get(e.name)
+        return "symbol" if row is not None and row.result == "symbol" else "number"
     return "symbol"
 
 
