@@ -9,8 +9,7 @@ The public API (docs/api.md)::
 """
 
 from guestinspect.api import Inspector, inspect
-from guestinspect.collectors.errors import ImageError
-from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
+from guestinspect.errors import FactsError, GuestinspectError, ImageError, RuleError, UsageError
 from guestinspect.inspection.results import (
     Application,
     DriveMapping,

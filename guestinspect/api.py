@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
-from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.uri import RemoteDisk, parse_disk, with_password
 from guestinspect.datalog import Database, DatalogError, Limits, Program
-from guestinspect.errors import FactsError, GuestinspectError, RuleError, UsageError
+from guestinspect.errors import FactsError, GuestinspectError, ImageError, RuleError, UsageError
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
 from guestinspect.inspection.results import Inspection, build_inspections, without_extras
 from guestinspect.reporting.explain import explain_field

@@ -337,19 +337,16 @@ def rules_check(files: Sequence[Path], alone: bool) -> None:
 
 
 def _add_optional_commands() -> None:
-    """``datalog`` and ``facts`` belong to other parts of the project; add them if present."""
+    """Add the subcommands (``datalog`` if its module is present)."""
     try:
         from guestinspect.datalog.cli import datalog
     except ImportError:
         pass
     else:
         cli.add_command(datalog, "datalog")
-    try:
-        from guestinspect.collectors.cli import facts  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        cli.add_command(facts, "facts")
+    from guestinspect.record import facts
+
+    cli.add_command(facts, "facts")
     from guestinspect.fleet.command import fleet
 
     cli.add_command(fleet, "fleet")

@@ -1,4 +1,10 @@
-"""The errors guestinspect reports to its user, each as one line (no traceback)."""
+"""Every error guestinspect reports to its user, each as one line (no traceback).
+
+This module imports nothing of the package: every layer (collectors, inspection, the API,
+the commands) raises these, and ``guestinspect.cli`` prints any of them as
+``guestinspect: error: MESSAGE``. The Datalog engine, which knows nothing of the rest, has its
+own ``DatalogError``; the API turns it into :class:`RuleError` or :class:`FactsError`.
+"""
 
 
 class GuestinspectError(Exception):
@@ -7,6 +13,10 @@ class GuestinspectError(Exception):
 
 class UsageError(GuestinspectError):
     """The command line or API call asks for something impossible (bad option, bad field)."""
+
+
+class UriError(UsageError):
+    """An ``-a`` URI that is malformed or not accepted; the message is one line."""
 
 
 class RuleError(GuestinspectError):
@@ -24,14 +34,46 @@ class FactsError(GuestinspectError):
     """A fact snapshot directory is missing or cannot be read."""
 
 
-def __getattr__(name: str) -> type[GuestinspectError]:
-    """``ImageError`` is defined by the collectors (guestinspect.collectors.errors) and is
-    re-exported here, lazily to avoid an import cycle, so that every error is in one module."""
-    if name == "ImageError":
-        from guestinspect.collectors.errors import ImageError
-
-        return ImageError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+class CollectorError(GuestinspectError):
+    """Something went wrong while reading a guest."""
 
 
-__all__ = ["FactsError", "GuestinspectError", "ImageError", "RuleError", "UsageError"]  # noqa: F822
+class ImageError(CollectorError):
+    """A disk image is missing, unreadable or not a disk image."""
+
+
+class LaunchError(CollectorError):
+    """The libguestfs appliance could not be started."""
+
+
+class KeySpecError(CollectorError):
+    """A ``--key`` selector could not be understood."""
+
+
+class ParseError(CollectorError, ValueError):
+    """Bytes of a guest (a package database, a PE file, a bitmap, a partition table) that a
+    parser cannot read. Each parser has its own subclass and raises only it, whatever the
+    input; its message names the damage (docs/security.md, "Parsers of guest bytes")."""
+
+
+class UnmountError(GuestinspectError):
+    """A mountpoint that could not be unmounted; ``exit_code`` is the command's exit status."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+__all__ = [
+    "CollectorError",
+    "FactsError",
+    "GuestinspectError",
+    "ImageError",
+    "KeySpecError",
+    "LaunchError",
+    "ParseError",
+    "RuleError",
+    "UnmountError",
+    "UriError",
+    "UsageError",
+]

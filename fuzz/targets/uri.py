@@ -10,12 +10,12 @@ from guestinspect.collectors.uri import (
     MAX_URI,
     PROTOCOLS,
     RemoteDisk,
-    UriError,
     drive_args,
     parse_disk,
     redact,
     with_password,
 )
+from guestinspect.errors import UriError
 
 
 def _seeds() -> list[bytes]:

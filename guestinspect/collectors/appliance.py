@@ -25,9 +25,9 @@ from guestinspect.collectors.console import (
 )
 from guestinspect.collectors.console import EVENTS as CONSOLE_EVENTS
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
-from guestinspect.collectors.errors import ImageError, LaunchError
 from guestinspect.collectors.progress import QUIET, Progress
 from guestinspect.collectors.uri import RemoteDisk, drive_args
+from guestinspect.errors import ImageError, LaunchError
 
 #: What makes libguestfs skip KVM (the retry's warning says to export it).
 TCG_SETTING = "LIBGUESTFS_BACKEND_SETTINGS=force_tcg"

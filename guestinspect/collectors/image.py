@@ -31,12 +31,11 @@ from guestinspect.collectors.appliance import (
 from guestinspect.collectors.base import CollectorStats, Fact, FactSet
 from guestinspect.collectors.console import stall_seconds
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
-from guestinspect.collectors.errors import CollectorError, ImageError
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.progress import Progress
 from guestinspect.collectors.remote import probe, recheck
 from guestinspect.collectors.uri import RemoteDisk, parse_disk, redact
-from guestinspect.errors import UsageError
+from guestinspect.errors import CollectorError, ImageError, UsageError
 
 #: At most this much of a file is read for Content.
 CONTENT_LIMIT = 1024 * 1024

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from guestinspect.collectors.errors import KeySpecError
 from guestinspect.datalog.files import FileRefused, read_regular
+from guestinspect.errors import KeySpecError
 
 #: A key file larger than this is refused (cryptsetup's own limit for a key file).
 MAX_KEY_FILE = 8 << 20

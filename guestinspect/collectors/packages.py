@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from guestinspect.collectors.base import FactSet
-from guestinspect.collectors.errors import ParseError
+from guestinspect.errors import ParseError
 
 Record = dict[str, str]
 

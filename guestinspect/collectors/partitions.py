@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from guestinspect.collectors.errors import ParseError
+from guestinspect.errors import ParseError
 
 #: Bytes read from the start of a disk: the MBR, a GPT header and the usual 128 entries.
 HEAD_BYTES = 64 * 1024

@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 
 from guestinspect.collectors.appliance import probe_disk
-from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.uri import RemoteDisk
+from guestinspect.errors import ImageError
 
 #: Protocols of qemu's curl driver: a password is checked by the probe too (--image-opts).
 CURL_PROTOCOLS = frozenset({"http", "https", "ftp", "ftps"})

@@ -13,7 +13,7 @@ offset, the section count, a directory's entries, a resource's size); any damage
 import struct
 from collections.abc import Callable
 
-from guestinspect.collectors.errors import ParseError
+from guestinspect.errors import ParseError
 
 #: ``read(offset, size) -> bytes``: at most ``size`` bytes of the file from ``offset``.
 Reader = Callable[[int, int], bytes]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
-from guestinspect.errors import UsageError
+from guestinspect.errors import UriError
 
 #: Longest URI accepted (characters).
 MAX_URI = 4096
@@ -56,10 +56,6 @@ _URI_CHARS = frozenset(
 )
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?")
 _HEX = frozenset("0123456789abcdefABCDEF")
-
-
-class UriError(UsageError):
-    """An ``-a`` URI that is malformed or not accepted; the message is one line."""
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import struct
 import zlib
 from collections.abc import Iterator
 
-from guestinspect.collectors.errors import ParseError
 from guestinspect.datalog import PyRelation
+from guestinspect.errors import ParseError
 
 _CORE_HEADER = 12
 _INFO_HEADER = 40

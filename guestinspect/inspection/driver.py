@@ -9,8 +9,8 @@ from pathlib import Path
 
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
-from guestinspect.collectors.errors import LaunchError
 from guestinspect.datalog import Database, Limits, Program
+from guestinspect.errors import LaunchError
 from guestinspect.functors import FUNCTORS, RELATIONS
 
 #: Stop asking after this many rounds: a rule that keeps wanting new things is a bug.

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from guestinspect.collectors.appliance import first_line
-from guestinspect.collectors.errors import ImageError
-from guestinspect.mount.umount import EXIT_NOT_MOUNTED, UnmountError, fusermount, unmount
+from guestinspect.errors import ImageError, UnmountError
+from guestinspect.mount.umount import EXIT_NOT_MOUNTED, fusermount, unmount
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 #: Sent by the main thread to its watcher once the loop has ended.

@@ -8,19 +8,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from guestinspect.errors import GuestinspectError
+from guestinspect.errors import UnmountError
 
 #: Exit codes of ``guestinspect umount``, guestunmount's: could not unmount, not mounted.
 EXIT_BUSY = 2
 EXIT_NOT_MOUNTED = 3
-
-
-class UnmountError(GuestinspectError):
-    """A mountpoint that could not be unmounted; ``exit_code`` is the command's exit status."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def _unescape(field: str) -> str:

@@ -11,8 +11,8 @@ import pytest
 
 from guestinspect.collectors.base import CollectorStats, FactSet
 from guestinspect.collectors.deadline import Deadline, DeadlineExceeded
-from guestinspect.collectors.errors import LaunchError
 from guestinspect.datalog import Program
+from guestinspect.errors import LaunchError
 from guestinspect.inspection.driver import run_collector
 from tests.reporting.xmlreader import read_xml
 

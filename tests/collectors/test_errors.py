@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.image import ImageCollector
-from guestinspect.errors import GuestinspectError
+from guestinspect.errors import GuestinspectError, ImageError
 
 
 def _error(disk: Path, **kw: object) -> str:

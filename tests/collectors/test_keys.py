@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from guestinspect.collectors.errors import KeySpecError
 from guestinspect.collectors.keys import KeySpec
+from guestinspect.errors import KeySpecError
 
 
 def test_order_of_candidates() -> None:

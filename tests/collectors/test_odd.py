@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from guestinspect.collectors.base import FactSet
-from guestinspect.collectors.errors import LaunchError
 from guestinspect.collectors.image import ImageCollector
+from guestinspect.errors import LaunchError
 from tests.collectors import scratch
 
 pytestmark = pytest.mark.appliance

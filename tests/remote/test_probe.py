@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from guestinspect.cli import cli
-from guestinspect.collectors.errors import ImageError
 from guestinspect.collectors.remote import probe
 from guestinspect.collectors.uri import parse_uri, with_password
+from guestinspect.errors import ImageError
 from tests.remote import servers
 from tests.remote.conftest import HTTP_AUTH
 

@@ -14,13 +14,12 @@ from guestinspect.cli import cli
 from guestinspect.collectors.password import read_password_file, remote_password
 from guestinspect.collectors.uri import (
     RemoteDisk,
-    UriError,
     drive_args,
     parse_disk,
     redact,
     with_password,
 )
-from guestinspect.errors import UsageError
+from guestinspect.errors import UriError, UsageError
 
 GOOD = [
     # uri, add_drive file name, options, qemu-img's URI

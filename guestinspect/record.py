@@ -1,10 +1,13 @@
-"""``guestinspect facts``: inspect disk images and record every base fact as a snapshot."""
+"""``guestinspect facts``: inspect disk images and record every base fact as a snapshot.
+
+It goes through the public API (``Inspector(...).write_facts``), so its errors are the API's:
+a libguestfs failure is an ``ImageError``, a rule or evaluation error a ``RuleError``, each
+printed as one line by ``guestinspect.cli``.
+"""
 
 from pathlib import Path
 
 import click
-
-from guestinspect.collectors.keys import KeySpec
 
 
 @click.command("facts")
@@ -39,30 +42,22 @@ def facts(
     verbose: bool,
 ) -> None:
     """Run the inspection over DISKs and write every base fact to DIR (a fact snapshot)."""
-    from guestinspect.collectors.deadline import Deadline
-    from guestinspect.collectors.image import ImageCollector  # imports libguestfs
+    from guestinspect.api import Inspector
     from guestinspect.collectors.password import remote_password
-    from guestinspect.collectors.uri import parse_disk, with_password
-    from guestinspect.inspection.driver import load_program, run_collector
 
     password = remote_password(password_file, ask_password, disks)
-    images = with_password([parse_disk(d) for d in disks], password)
-    spec = KeySpec.parse(keys, keys_from_stdin)
     try:  # now, not after the inspection
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise click.BadParameter(f"{out}: cannot create the directory: {e.strerror}",
                                  param_hint="-o") from None
-    program = load_program()
-    deadline = Deadline(timeout or None)
-    collector = ImageCollector(images, format=fmt, keys=spec, deadline=deadline)
-    try:
-        db = run_collector(program, collector, deadline)
-        db.write_facts_dir(out)
-    finally:
-        stats = collector.stats()
-        collector.close()
-    for warning in stats.warnings:
-        click.echo(f"guestinspect: warning: {warning}", err=True)
-    if verbose:
-        click.echo(f"guestinspect: {stats.summary()}", err=True)
+    with Inspector(disks, format=fmt, password=password, keys=keys,
+                   keys_from_stdin=keys_from_stdin, progress=True,
+                   timeout=timeout or None) as inspector:
+        inspector.write_facts(out)
+        stats = inspector.stats()
+    if stats is not None:
+        for warning in stats.warnings:
+            click.echo(f"guestinspect: warning: {warning}", err=True)
+        if verbose:
+            click.echo(f"guestinspect: {stats.summary()}", err=True)
