@@ -213,10 +213,12 @@ class Inspector:
         return explain_field(self.database(), field, depth=depth, full=full)
 
     def write_facts(self, directory: PathLike) -> None:
-        """Record every base fact gathered, as a snapshot :meth:`from_facts` can read."""
+        """Record every base fact gathered, as a snapshot :meth:`from_facts` can read: one
+        ``<Relation>.facts`` file per input relation that holds facts (an empty one has no
+        file, and loses an old one)."""
         db = self.database()
         try:
-            db.write_facts_dir(directory)
+            db.write_facts_dir(directory, skip_empty=True)
         except OSError as e:
             raise FactsError(f"{directory}: cannot write the facts: {e.strerror}") from e
 

@@ -322,13 +322,21 @@ class Database:
         for d in self.program.io["printsize"]:
             sys.stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
 
-    def write_facts_dir(self, directory: str | Path,
-                        relations: Iterable[str] | None = None) -> None:
-        """Write relations (default: every ``.input`` one) as ``<Name>.facts``, sorted."""
+    def write_facts_dir(self, directory: str | Path, relations: Iterable[str] | None = None,
+                        *, skip_empty: bool = False) -> None:
+        """Write relations (default: every ``.input`` one) as ``<Name>.facts``, sorted.
+
+        ``skip_empty``: an empty relation gets no file (and loses an old one), as
+        :meth:`load_facts_dir` reads a missing file as an empty relation."""
         Path(directory).mkdir(parents=True, exist_ok=True)
         names = list(relations) if relations is not None else self.program.input_relations()
         for name in names:
-            write_facts(Path(directory) / f"{name}.facts", self._relation(name).tuples)
+            path = Path(directory) / f"{name}.facts"
+            tuples = self._relation(name).tuples
+            if skip_empty and not tuples:
+                path.unlink(missing_ok=True)
+            else:
+                write_facts(path, tuples)
 
     # ---- explanations --------------------------------------------------------------------
     def explain(self, relation: str, row: Iterable[Any]) -> Derivation | None:

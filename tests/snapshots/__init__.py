@@ -5,8 +5,10 @@ collector of ``tests/rules/fakefs.py``, see ``tests/snapshots/synthetic.py``).
     python -m tests.snapshots [--check] [NAME...]    # record (or compare) image snapshots
     python -m tests.snapshots --synthetic [--check]  # the synthetic ones
 
-Recording takes the code path of ``guestinspect facts -a IMG -o DIR``: the shipped rules, the
-real driver loop and ``ImageCollector``, then ``Database.write_facts_dir``.
+Recording takes the code path of ``guestinspect facts -a IMG -o DIR``: the public API
+(``Inspector(...).write_facts``: the shipped rules, the real driver loop and
+``ImageCollector``). A relation without facts gets no file (the loaders read a missing file as
+an empty relation), so no empty ``.facts`` file is committed.
 
 Values the image builders leave to chance (UUIDs that mkfs, cryptsetup, LVM and mdadm make
 up, GPT GUIDs and MBR disk signatures the builder does not set) differ from one build of an
@@ -87,23 +89,17 @@ SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
 
 def record(snapshot: Snapshot, directory: Path) -> list[str]:
     """Record the snapshot's facts into ``directory`` (replaced); return the warnings."""
-    from guestinspect.collectors.image import ImageCollector
-    from guestinspect.collectors.keys import KeySpec
-    from guestinspect.inspection.driver import load_program, run_collector
+    from guestinspect.api import Inspector
     from tests.images import images
 
-    disks = images(snapshot.guest)
-    collector = ImageCollector(disks, format=snapshot.format,
-                               keys=KeySpec.parse(snapshot.keys, False))
-    program = load_program()
-    try:
-        db = run_collector(program, collector)
+    with Inspector(images(snapshot.guest), format=snapshot.format, keys=snapshot.keys,
+                   progress=True, timeout=None) as inspector:
+        db = inspector.database()
         if directory.exists():
             shutil.rmtree(directory)
-        db.write_facts_dir(directory)
-    finally:
-        warnings = list(collector.stats().warnings)
-        collector.close()
+        inspector.write_facts(directory)
+        stats = inspector.stats()
+        warnings = list(stats.warnings) if stats is not None else []
     unanswered = replay_wants(directory) - asked_wants(db)
     if unanswered:
         raise RuntimeError(f"{directory}: replaying the snapshot wants what the live run never "

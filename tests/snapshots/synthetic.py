@@ -328,7 +328,7 @@ def record_synthetic(name: str, directory: Path | None = None) -> Path:
     db = run_collector(load_program(), GUESTS[name].collector())
     for old in out.glob("*.facts"):
         old.unlink()
-    db.write_facts_dir(out)
+    db.write_facts_dir(out, skip_empty=True)
     unanswered = replay_wants(out) - asked_wants(db)
     if unanswered:
         raise RuntimeError(f"{out}: incomplete recording, never asked {sorted(unanswered)[:5]}")

@@ -90,3 +90,28 @@ def test_snapshot_matches_its_image(name: str, recorded: Callable[[str], Path]) 
     """A fresh recording of the guest's image (shared with the other image tests)."""
     found = differences(SNAPSHOTS[name].directory, recorded(name))
     assert found == [], f"re-record: python -m tests.snapshots {name}"
+
+
+def test_no_empty_fact_file_is_committed() -> None:
+    """A relation without facts has no file in a snapshot (a missing file is read as empty)."""
+    empty = sorted(str(p.relative_to(FACTS)) for p in FACTS.rglob("*.facts")
+                   if p.stat().st_size == 0)
+    assert empty == [], f"{len(empty)} empty .facts files, e.g. {empty[:3]}"
+
+
+def test_written_snapshot_has_no_empty_files_and_round_trips(tmp_path: Path) -> None:
+    """``Inspector.write_facts`` writes the committed snapshot again, file for file: no file for
+    an empty relation (an old one is removed), and it inspects the same."""
+    committed = FACTS / "debian"
+    with Inspector.from_facts(committed) as insp:
+        empty = sorted(set(insp.program.input_relations())
+                       - {p.stem for p in committed.glob("*.facts")})
+        assert empty, "the debian snapshot has empty relations"
+        out = tmp_path / "snap"
+        out.mkdir()
+        (out / f"{empty[0]}.facts").write_text("stale\n")  # from an older recording
+        insp.write_facts(out)
+        inspected = insp.inspect()
+    written = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert written == {p.name: p.read_bytes() for p in committed.glob("*.facts")}
+    assert Inspector.from_facts(out).inspect() == inspected
