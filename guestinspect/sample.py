@@ -1,8 +1,9 @@
 """``python -m guestinspect.sample``: inspect a small Debian guest and print the XML.
 
-From a checkout, the phony ``debian`` test image is built (or taken from the cache) with
-``tests.images`` and inspected through libguestfs. Without the image machinery (an installed
-wheel), the shipped fact snapshot ``facts/debian/`` is inspected instead (no appliance).
+The phony ``debian`` image is built (or taken from the cache) by the package's own image
+machinery (``guestinspect.phony``) and inspected through libguestfs. Where it cannot be built
+(no libguestfs phony-guest data beside the checkout, as in an installed wheel), the shipped fact
+snapshot ``facts/debian/`` is inspected instead (no appliance).
 """
 
 import os
@@ -24,14 +25,17 @@ def _snapshot() -> Path | None:
 
 
 def _image() -> Path | None:
-    if str(CHECKOUT) not in sys.path:
-        sys.path.insert(0, str(CHECKOUT))
-    try:
-        from tests.images import image
-    except ImportError:
-        return None
+    """The sample image, built if it is not cached; None (and why) if it cannot be."""
+    from guestinspect.phony.build import build, disk_paths
+    from guestinspect.phony.debian import DEBIAN
+
     print("building (or reusing) the phony debian image…", file=sys.stderr)
-    return Path(image("debian"))
+    try:
+        build([DEBIAN])
+    except (RuntimeError, OSError, ImportError) as e:  # no phony data, no libguestfs…
+        print(f"guestinspect.sample: cannot build the image: {e}", file=sys.stderr)
+        return None
+    return disk_paths(DEBIAN)[0]
 
 
 def main() -> int:
@@ -45,7 +49,7 @@ def main() -> int:
             return 0
         snapshot = _snapshot()
         if snapshot is None:
-            print("guestinspect.sample: no test images and no facts/debian snapshot",
+            print("guestinspect.sample: no sample image and no facts/debian snapshot",
                   file=sys.stderr)
             return 1
         print(f"inspecting the fact snapshot {snapshot}", file=sys.stderr)

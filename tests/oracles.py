@@ -1,11 +1,11 @@
 """Where the upstream virt-inspector outputs and the schema are (shared test data)."""
 
-import os
 from pathlib import Path
 
+# the read-only shared material beside the checkout (or $GUESTINSPECT_SHARED)
+from guestinspect.phony.content import SHARED
+
 ROOT = Path(__file__).resolve().parents[1]
-#: The read-only shared material beside the checkout (CI lays a copy of it there too).
-SHARED = Path(os.environ.get("GUESTINSPECT_SHARED", ROOT.parent / "shared"))
 ORACLES = SHARED / "oracles" / "libguestfs"
 SCHEMA = ROOT / "schema" / "virt-inspector.rng"
 

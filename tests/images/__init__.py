@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.images._build import BuildError, Guest, build, cache_dir, disk_paths, is_fresh
+from guestinspect.phony.build import BuildError, Guest, build, cache_dir, disk_paths, is_fresh
 from tests.images.guests import GUESTS, UNSUPPORTED
 
 

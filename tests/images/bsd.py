@@ -11,8 +11,8 @@ import struct
 import subprocess
 from pathlib import Path
 
+from guestinspect.phony.build import Ctx, MiB
 from tests.images import content
-from tests.images._build import Ctx, MiB
 
 # FreeBSD's GPT partition types.
 GPT_FREEBSD_BOOT = "83BD6B9D-7F41-11DC-BE0B-001560B84F0F"

@@ -11,12 +11,17 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 
+from guestinspect.phony.build import Ctx, GiB, Guest, MiB
+from guestinspect.phony.debian import (
+    DEBIAN,
+    SECTOR,
+    UUID_BOOT,
+    UUID_ROOT,
+)
+from guestinspect.phony.debian import ext as _ext
+from guestinspect.phony.debian import grub as _grub
+from guestinspect.phony.debian import two_partitions as _two_partitions
 from tests.images import bsd, content, openbsd, suse
-from tests.images._build import Ctx, GiB, Guest, MiB
-
-SECTOR = 512
-UUID_BOOT = "01234567-0123-0123-0123-012345678901"
-UUID_ROOT = "01234567-0123-0123-0123-012345678902"
 
 # GPT partition type GUIDs.
 GPT_ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
@@ -28,23 +33,6 @@ def _scratch(ctx: Ctx) -> Path:
     path = ctx.workdir / ctx.name
     path.mkdir(exist_ok=True)
     return path
-
-
-def _two_partitions(ctx: Ctx, size: int, disk: int = 0) -> None:
-    """MBR; partition 1 from sector 64 to the middle, partition 2 from there to 64 before end."""
-    dev = ctx.disks[disk]
-    middle = size // 2 // SECTOR
-    ctx.g.part_init(dev, "mbr")
-    ctx.g.part_add(dev, "p", 64, middle - 1)
-    ctx.g.part_add(dev, "p", middle, -64)
-
-
-def _ext(ctx: Ctx, dev: str, vfs: str, fs_uuid: str | None = None, label: str = "") -> None:
-    ctx.g.mkfs(vfs, dev, blocksize=4096)
-    if label:
-        ctx.g.set_label(dev, label)
-    if fs_uuid:
-        ctx.g.set_uuid(dev, fs_uuid)
 
 
 def _ntfs(ctx: Ctx, dev: str, serial: str) -> None:
@@ -72,51 +60,7 @@ def _vfat(ctx: Ctx, dev: str, serial: str) -> None:
         ctx.g.pwrite_device(dev, data, 0x27)
 
 
-def _grub(ctx: Ctx) -> None:
-    ctx.mkdirs("/boot/grub")
-    ctx.g.touch("/boot/grub/grub.conf")
-
-
-# --- Debian, Ubuntu ---------------------------------------------------------------------------
-
-DEBIAN_FSTAB = """\
-LABEL=BOOT /boot ext2 default 0 0
-/dev/debian/root / ext2 default 0 0
-/dev/debian/usr /usr ext2 default 1 2
-/dev/debian/var /var ext2 default 1 2
-/dev/debian/home /home ext2 default 1 2
-"""
-
-
-def build_debian(ctx: Ctx) -> None:
-    g = ctx.g
-    _two_partitions(ctx, 512 * MiB)
-    pv = ctx.part(2)
-    g.pvcreate(pv)
-    g.vgcreate("debian", [pv])
-    for lv, mb in (("root", 64), ("usr", 32), ("var", 32), ("home", 32)):
-        g.lvcreate(lv, "debian", mb)
-    _ext(ctx, ctx.part(1), "ext2", UUID_BOOT, "BOOT")
-    for i, lv in enumerate(("root", "usr", "var", "home")):
-        _ext(ctx, f"/dev/debian/{lv}", "ext2", f"01234567-0123-0123-0123-01234567890{i + 2}")
-    g.mount("/dev/debian/root", "/")
-    for mp, dev in (
-        ("/boot", ctx.part(1)),
-        ("/usr", "/dev/debian/usr"),
-        ("/var", "/dev/debian/var"),
-        ("/home", "/dev/debian/home"),
-    ):
-        g.mkdir(mp)
-        g.mount(dev, mp)
-    ctx.mkdirs("/bin", "/etc", "/var/lib/dpkg", "/var/lib/urandom", "/var/log")
-    ctx.write("/etc/fstab", DEBIAN_FSTAB)
-    ctx.write("/etc/debian_version", "5.0.1")
-    ctx.write("/etc/hostname", "debian.invalid")
-    ctx.upload(content.data_file("debian-packages"), "/var/lib/dpkg/status")
-    ctx.elf("/bin/ls")
-    ctx.write("/var/log/syslog", "Jan  1 00:00:00 debian kernel: phony guest\n")
-    _grub(ctx)
-
+# --- Ubuntu (Debian, the sample guest, is in guestinspect/phony/debian.py) ---------------
 
 UBUNTU_FSTAB = """\
 LABEL=BOOT /boot ext2 default 0 0
@@ -624,13 +568,7 @@ _WINDOWS_DATA = ("minimal-hive", "windows-software.reg", "windows-system.reg")
 from tests.images.hostile import HOSTILE  # noqa: E402
 
 _ALL: list[Guest] = [
-    Guest(
-        "debian",
-        "Debian 5, LVM VG debian (root/usr/var/home), /boot on sda1",
-        (512 * MiB,),
-        build_debian,
-        ("debian-packages",),
-    ),
+    DEBIAN,
     Guest(
         "fedora",
         "Fedora 14, VG VG with Root, /boot on sda1, sqlite rpmdb",

@@ -24,8 +24,8 @@ import sqlite3
 import struct
 from pathlib import Path
 
+from guestinspect.phony.build import Ctx, Guest, MiB
 from tests.images import content
-from tests.images._build import Ctx, Guest, MiB
 from tests.images.guests import (
     _FEDORA_DATA,
     _WINDOWS_DATA,

@@ -18,7 +18,7 @@ directory), ``("symlink", target)`` or ``ELF`` (the host's x86_64 executable).
 
 from __future__ import annotations
 
-from tests.images._build import Ctx, Guest, MiB
+from guestinspect.phony.build import Ctx, Guest, MiB
 
 ELF = ("elf", "")
 Node = str | None | tuple[str, str]

@@ -16,7 +16,7 @@ import shutil
 import struct
 from pathlib import Path
 
-from tests.images._build import Ctx, MiB
+from guestinspect.phony.build import Ctx, MiB
 from tests.images.bsd import _tree, makefs_ufs
 
 SECTOR = 512

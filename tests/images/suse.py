@@ -7,8 +7,8 @@ openSUSE Tumbleweed's root is a btrfs snapshot (the default subvolume), with /va
 
 from __future__ import annotations
 
+from guestinspect.phony.build import Ctx
 from tests.images import content
-from tests.images._build import Ctx
 
 GPT_BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649"
 GPT_LINUX_SWAP = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from guestinspect.collectors.partitions import read_table
+from guestinspect.phony.build import disk_paths, guest_hash
+from guestinspect.phony.content import EM_X86_64, elf_machine, host_x86_64_elf
 from tests.images import GUESTS, content, image, images, openbsd
-from tests.images._build import disk_paths, guest_hash
 
 # --- No appliance needed ----------------------------------------------------------------------
 
@@ -41,7 +42,7 @@ def test_mounted_device_values() -> None:
 
 
 def test_host_elf_is_x86_64() -> None:
-    assert content.elf_machine(content.host_x86_64_elf()) == content.EM_X86_64
+    assert elf_machine(host_x86_64_elf()) == EM_X86_64
 
 
 def test_openbsd_disklabel_is_what_linux_lists() -> None:

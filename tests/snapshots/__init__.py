@@ -28,7 +28,8 @@ from tests.oracles import ROOT
 
 FACTS = ROOT / "facts"
 SYNTHETIC = FACTS / "synthetic"
-IMAGES_SRC = ROOT / "tests" / "images"
+#: The image builders' sources: the test guests' and the package's (the sample guest's).
+IMAGES_SRC = (ROOT / "tests" / "images", ROOT / "guestinspect" / "phony")
 
 #: The keys upstream's tests give (inspector/test-virt-inspector-*.sh).
 FEDORA_LUKS_ON_LVM_KEYS = (
@@ -136,7 +137,7 @@ def fixed_uuids() -> set[str]:
     """The UUIDs and GUIDs the image builders set themselves (lowercased), and the MBR disk
     signatures they set (4-byte literals such as ``b"1234"``, as the hex ``MbrSignature``)."""
     found: set[str] = set()
-    for path in IMAGES_SRC.glob("*.py"):
+    for path in (p for src in IMAGES_SRC for p in src.glob("*.py")):
         text = path.read_text()
         found.update(m.group(0).lower() for m in _UUID.finditer(text))
         found.update(m.group(1).encode().hex() for m in re.finditer(r'b"([ -~]{4})"', text))

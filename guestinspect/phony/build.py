@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from tests.images import content
+from guestinspect.phony import content
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -110,14 +110,21 @@ def cache_dir() -> Path:
 _REGISTRY_NAMES = {"_ALL", "GUESTS", "UNSUPPORTED", "HOSTILE", "BSD"}
 
 
+#: Modules beside a builder's own that its builders share (helpers, file contents).
+SHARED_HELPERS = ("content.py", "guests.py")
+
+
 def _source_files(guest: Guest) -> list[Path]:
-    """The modules a guest's image depends on: the shared helpers and its builder's module."""
+    """The modules a guest's image depends on: this package's (the machinery and the sample
+    guest's helpers), its builder's module and the shared helpers beside that module."""
     here = Path(__file__).resolve().parent
-    files = {here / "_build.py", here / "content.py", here / "guests.py"}
+    files = {p for p in here.glob("*.py") if p.name != "__init__.py"}
     if guest.builder is not None:
         module = sys.modules.get(guest.builder.__module__)
         if module is not None and module.__file__:
-            files.add(Path(module.__file__).resolve())
+            builder = Path(module.__file__).resolve()
+            files.add(builder)
+            files.update(p for name in SHARED_HELPERS if (p := builder.parent / name).is_file())
     return sorted(files)
 
 
