@@ -17,6 +17,7 @@ from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.uri import RemoteDisk, parse_disk, with_password
 from guestinspect.datalog import Database, DatalogError, Limits, Program
 from guestinspect.errors import FactsError, GuestinspectError, ImageError, RuleError, UsageError
+from guestinspect.inspection.conflicts import conflicts
 from guestinspect.inspection.driver import load_program, run_collector, run_snapshot
 from guestinspect.inspection.results import Inspection, build_inspections, without_extras
 from guestinspect.reporting.explain import explain_field
@@ -229,6 +230,7 @@ class Inspector:
         if self._collector is not None:
             out.extend(self._collector.stats().warnings)
         out.extend(f"{s}: {m}" for s, m in sorted(db.tuples("Warning")))
+        out.extend(c.message() for c in conflicts(db))  # a single-valued field's 2 values
         out.extend(db.failures.messages())  # functors that failed on a guest's value
         return out
 

@@ -27,3 +27,33 @@ def test_every_want_relation_is_answered() -> None:
     from guestinspect.collectors.base import WANT_RELATIONS
 
     assert sorted(WANT_RELATIONS) == sorted(declared("rules/wants.dl"))
+
+
+def _table(doc: str, heading: str) -> list[list[str]]:
+    """The cells of the first table under ``heading`` (its header row and rule left out)."""
+    lines = (ROOT / doc).read_text().split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    rows: list[list[str]] = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    return rows[2:]
+
+
+def test_api_md_lists_every_virt_inspector_field() -> None:
+    """docs/api.md's table of the inspection dict: one row per declared field (or pair),
+    with its relation and the type of its kind; no key that is not declared."""
+    from guestinspect.inspection.core import PYTHON_TYPE
+    from guestinspect.inspection.fields import VIRT_INSPECTOR_FIELDS
+
+    documented: dict[str, tuple[list[str], str]] = {}
+    for key_cell, type_cell, relation_cell, *_ in _table("docs/api.md", "## The inspection dict"):
+        for key in re.findall(r"`(\w+)`", key_cell):
+            documented[key] = (re.findall(r"`(\w+)`", relation_cell), type_cell)
+    for f in VIRT_INSPECTOR_FIELDS:
+        assert f.key in documented, f.key
+        relations, type_cell = documented[f.key]
+        assert f.relation in relations, f.key
+        assert type_cell.startswith(PYTHON_TYPE[f.kind].__name__), (f.key, type_cell)
+    assert set(documented) == {f.key for f in VIRT_INSPECTOR_FIELDS}

@@ -116,8 +116,14 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
                  for p in re.findall(r"\d{1,30}|\D+", text))
 
 
-def _least(values: list[object]) -> object:
-    return min(values, key=lambda v: (str(type(v)), v))
+def value_order(value: object) -> tuple[str, object]:
+    """The sort key of values of one field (ints before strs: a type's name first)."""
+    return (str(type(value)), value)
+
+
+def least(values: list[object]) -> object:
+    """The value kept of several given for one value: the least (deterministic)."""
+    return min(values, key=value_order)
 
 
 def _record(spec: ExtraField, rows: Iterable[tuple[object, ...]]) -> dict[str, object]:
@@ -139,12 +145,12 @@ def _record(spec: ExtraField, rows: Iterable[tuple[object, ...]]) -> dict[str, o
     out: dict[str, object] = {}
     for attr in spec.attrs:
         if attr.name in single:
-            out[attr.name] = _least(single[attr.name])
+            out[attr.name] = least(single[attr.name])
         elif attr.name in multi:
             by_pos = multi[attr.name]
             values: list[object] = []
             for pos in sorted(by_pos):
-                for v in sorted(by_pos[pos], key=lambda v: (str(type(v)), v)):
+                for v in sorted(by_pos[pos], key=value_order):
                     if v not in values:
                         values.append(v)
             out[attr.name] = values
@@ -156,10 +162,10 @@ def field_value(spec: ExtraField, rows: list[tuple[object, ...]]) -> object | No
     when the rows give nothing."""
     if spec.shape == "scalar":
         values = [v for (value,) in rows if (v := convert(value, spec.type)) is not None]
-        return _least(values) if values else None
+        return least(values) if values else None
     if spec.shape == "values":
         converted = {v for (value,) in rows if (v := convert(value, spec.type)) is not None}
-        return sorted(converted, key=lambda v: (str(type(v)), v)) or None
+        return sorted(converted, key=value_order) or None
     if spec.shape == "record":
         record = _record(spec, [(a, n, v) for a, n, v in rows])
         return record or None
@@ -178,7 +184,7 @@ def build_extras(
     out: dict[str, dict[str, object]] = {root: {} for root in roots}
     for spec in fields:
         grouped: dict[str, list[tuple[object, ...]]] = {}
-        for t in _tuples(source, spec.relation):
+        for t in declared_tuples(source, spec.relation):
             if len(t) == ARITY[spec.shape]:
                 grouped.setdefault(str(t[0]), []).append(t[1:])
         for root, rows in grouped.items():
@@ -187,7 +193,7 @@ def build_extras(
     return out
 
 
-def _tuples(source: TupleSource, relation: str) -> Iterable[tuple[object, ...]]:
+def declared_tuples(source: TupleSource, relation: str) -> Iterable[tuple[object, ...]]:
     """The relation's tuples; none when the program does not declare it."""
     relations: Mapping[str, Any] | None = getattr(source, "relations", None)
     if relations is not None and relation not in relations:

@@ -1,12 +1,57 @@
-"""The extra fields (beyond virt-inspector), one declaration each (see ``extras.py``).
+"""Every output field, one declaration each: virt-inspector's fields, then the extra ones.
 
-A field several operating systems have (``users``, ``timezone``, ``network``, ``services``,
-``install_date``) is declared once, with the attributes of all of them: each attribute is
-present only where the guest has it. Every relation here is declared (``.decl``, ``.output``)
-in ``rules/extras.dl``; docs/api.md lists the fields and where each comes from.
+``VIRT_INSPECTOR_FIELDS`` (``core.py``) are virt-inspector's fields, in the order of its XML;
+their relations are declared in ``rules/output.dl``. ``EXTRA_FIELDS`` (``extras.py``) are the
+fields beyond virt-inspector. A field several operating systems have (``users``,
+``timezone``, ``network``, ``services``, ``install_date``) is declared once, with the
+attributes of all of them: each attribute is present only where the guest has it. Every
+extra relation is declared (``.decl``, ``.output``) in ``rules/extras.dl``. docs/api.md lists
+the fields and where each comes from (``tests/test_docs.py`` checks the core table against
+these declarations).
 """
 
+from guestinspect.inspection.core import CoreField
 from guestinspect.inspection.extras import Attr, ExtraField
+
+VIRT_INSPECTOR_FIELDS: tuple[CoreField, ...] = (
+    CoreField("root", "Root", "root"),
+    CoreField("name", "OsType", "text"),
+    CoreField("arch", "Arch", "text"),
+    CoreField("distro", "OsDistro", "text"),
+    CoreField("product_name", "ProductName", "text"),
+    CoreField("product_variant", "ProductVariant", "text"),
+    CoreField("major_version", "MajorVersion", "number"),
+    CoreField("minor_version", "MinorVersion", "number"),
+    CoreField("package_format", "PackageFormat", "text"),
+    CoreField("package_management", "PackageManagement", "text"),
+    CoreField("windows_systemroot", "WindowsSystemroot", "text"),
+    CoreField("windows_current_control_set", "WindowsCurrentControlSet", "text"),
+    CoreField("windows_group_policy", "WindowsGroupPolicy", "flag"),
+    CoreField("hostname", "Hostname", "text"),
+    CoreField("build_id", "BuildId", "text"),
+    CoreField("osinfo", "Osinfo", "text"),
+    CoreField("mountpoints", "Mountpoint", "mountpoints", item_element="mountpoint"),
+    CoreField("filesystems", "RootFilesystem", "filesystems", item_element="filesystem"),
+    CoreField("drive_mappings", "DriveMapping", "drive_mappings", item_element="drive_mapping"),
+    CoreField(
+        "applications", "Application", "applications", item_element="application",
+        detail=("ApplicationField", ("symbol", "symbol", "symbol", "symbol")),
+        attrs=(
+            Attr("name"), Attr("display_name"), Attr("epoch", "int"), Attr("version"),
+            Attr("release"), Attr("arch"), Attr("install_path"), Attr("publisher"),
+            Attr("url"), Attr("source_package"), Attr("summary"), Attr("description"),
+            Attr("class"),
+        ),
+    ),
+    CoreField("icon", "Icon", "icon"),
+)
+
+#: The output relations of ``rules/output.dl`` that are no field, with their column types:
+#: ``Extra``'s strings are merged into the dict (never over a field), ``Warning``s are warnings.
+OTHER_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "Extra": ("symbol", "symbol", "symbol"),
+    "Warning": ("symbol", "symbol"),
+}
 
 EXTRA_FIELDS: tuple[ExtraField, ...] = (
     ExtraField(

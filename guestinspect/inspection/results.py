@@ -1,16 +1,20 @@
 """Turn the output relations (rules/output.dl) into one inspection dict per root.
 
 The dicts use virt-inspector's field names (docs/api.md). A field the rules did not conclude
-is absent, never ``None``. Lists are ordered as virt-inspector prints them.
+is absent, never ``None``. Lists are ordered as virt-inspector prints them. Which fields there
+are, and their relations, come from their declarations (``fields.py``): one builder per kind
+(``core.py``) makes each field's value. The TypedDicts below are for type checkers and
+``tests/reporting/test_fields.py`` checks them against the declarations.
 """
 
 import base64
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol, TypedDict, cast
 
-from guestinspect.inspection.extras import build_extras
-from guestinspect.inspection.fields import EXTRA_FIELDS
+from guestinspect.inspection.core import CoreField, Kind, dict_order
+from guestinspect.inspection.extras import build_extras, least
+from guestinspect.inspection.fields import EXTRA_FIELDS, VIRT_INSPECTOR_FIELDS
 
 
 class Mountpoint(TypedDict):
@@ -101,58 +105,26 @@ class TupleSource(Protocol):
 
 #: Single-valued string fields: inspection field -> output relation (columns root, value).
 STRING_FIELDS: dict[str, str] = {
-    "name": "OsType",
-    "arch": "Arch",
-    "distro": "OsDistro",
-    "product_name": "ProductName",
-    "product_variant": "ProductVariant",
-    "package_format": "PackageFormat",
-    "package_management": "PackageManagement",
-    "windows_systemroot": "WindowsSystemroot",
-    "windows_current_control_set": "WindowsCurrentControlSet",
-    "hostname": "Hostname",
-    "build_id": "BuildId",
-    "osinfo": "Osinfo",
+    f.key: f.relation for f in VIRT_INSPECTOR_FIELDS if f.kind == "text"
 }
 
 #: Single-valued number fields.
 NUMBER_FIELDS: dict[str, str] = {
-    "major_version": "MajorVersion",
-    "minor_version": "MinorVersion",
+    f.key: f.relation for f in VIRT_INSPECTOR_FIELDS if f.kind == "number"
 }
 
 #: Every field and the output relation it comes from (used by ``--explain``).
 FIELD_RELATIONS: dict[str, str] = {
-    "root": "Root",
-    **STRING_FIELDS,
-    **NUMBER_FIELDS,
-    "windows_group_policy": "WindowsGroupPolicy",
-    "mountpoints": "Mountpoint",
-    "filesystems": "RootFilesystem",
-    "drive_mappings": "DriveMapping",
-    "applications": "Application",
-    "icon": "Icon",
+    **{f.key: f.relation for f in VIRT_INSPECTOR_FIELDS},
     **{f.key: f.relation for f in EXTRA_FIELDS},
 }
 
 #: The keys virt-inspector has (everything else in an inspection dict is an extra).
-CORE_FIELDS = frozenset(Inspection.__annotations__)
+CORE_FIELDS = frozenset(f.key for f in VIRT_INSPECTOR_FIELDS)
 
 #: The fields of an application, in the order virt-inspector prints them.
-APPLICATION_FIELDS = (
-    "name",
-    "display_name",
-    "epoch",
-    "version",
-    "release",
-    "arch",
-    "install_path",
-    "publisher",
-    "url",
-    "source_package",
-    "summary",
-    "description",
-    "class",
+APPLICATION_FIELDS: tuple[str, ...] = next(
+    tuple(a.name for a in f.attrs) for f in VIRT_INSPECTOR_FIELDS if f.kind == "applications"
 )
 
 
@@ -175,11 +147,6 @@ def _ascii_lower(s: str) -> str:
     return "".join(c.lower() if c.isascii() else c for c in s)
 
 
-def _first(values: Iterable[object]) -> object:
-    """The one value of a single-valued relation (the least, should the rules give several)."""
-    return min(values, key=lambda v: (str(type(v)), v))
-
-
 class _Index:
     """The tuples of each relation, grouped by their first column (the root)."""
 
@@ -196,8 +163,31 @@ class _Index:
         return self.cache[relation].get(root, [])
 
     def value(self, relation: str, root: str) -> object | None:
+        """The one value of a single-valued relation: the least, should the rules give
+        several (``conflicts.py`` warns of that)."""
         values = [r[0] for r in self.rows(relation, root)]
-        return _first(values) if values else None
+        return least(values) if values else None
+
+
+class _Reader:
+    """What the builders read of one database: the output relations by root, and (once)
+    the base facts and icons of every root."""
+
+    def __init__(self, source: TupleSource) -> None:
+        self.source = source
+        self.index = _Index(source)
+        self._base: dict[str, dict[str, str]] = {}
+        self._icons: dict[str, dict[str, str]] = {}
+
+    def base(self, relation: str) -> dict[str, str]:
+        if relation not in self._base:
+            self._base[relation] = _base_facts(self.source, relation)
+        return self._base[relation]
+
+    def icons(self, relation: str) -> dict[str, str]:
+        if relation not in self._icons:
+            self._icons[relation] = _icons(self.source, relation)
+        return self._icons[relation]
 
 
 def _number(v: object) -> int:
@@ -212,33 +202,6 @@ def _base_facts(source: TupleSource, relation: str) -> dict[str, str]:
     return out
 
 
-def _applications(index: _Index, root: str) -> list[Application]:
-    """``Application(root, key)``: ``key`` identifies one application. Its name is the
-    ``name`` field if the rules give one (two packages may share a name), else the key.
-    Applications with the same name are ordered by key."""
-    apps: dict[str, dict[str, object]] = {}
-    for (key,) in index.rows("Application", root):
-        apps[str(key)] = {}
-    fields = sorted((str(k), str(f), str(v)) for k, f, v in index.rows("ApplicationField", root))
-    for key, field, value in fields:
-        app = apps.get(key)
-        if app is None or field in app:
-            continue
-        if field == "epoch":
-            try:
-                app[field] = int(value)
-            except ValueError:
-                continue
-        else:
-            app[field] = value
-    result: list[Application] = []
-    for key in sorted(apps, key=lambda k: (str(apps[k].get("name", k)), k)):
-        app = {"name": key, **apps[key]}
-        known = {f: app[f] for f in APPLICATION_FIELDS if f in app}
-        result.append(cast(Application, {**known, **app}))
-    return result
-
-
 def png_icon(data: str) -> bool:
     """Whether base64 ``data`` is a PNG of 16..1024 pixels a side (what libguestfs accepts)."""
     try:
@@ -251,75 +214,136 @@ def png_icon(data: str) -> bool:
     return bool(16 <= width <= 1024 and 16 <= height <= 1024)
 
 
-def _icons(source: TupleSource) -> dict[str, str]:
-    """root -> base64 of its icon (``Icon``), when that is a PNG of a size libguestfs takes."""
+def _icons(source: TupleSource, relation: str) -> dict[str, str]:
+    """root -> base64 of its icon, when that is a PNG of a size libguestfs takes."""
     icons: dict[str, str] = {}
-    for root, data in sorted((str(a), str(b)) for a, b in source.tuples("Icon")):
+    for root, data in sorted((str(a), str(b)) for a, b in source.tuples(relation)):
         if png_icon(data):
             icons.setdefault(root, data)
     return icons
 
 
+# ---- one builder per kind (core.py): the dict value of a field for a root, None if absent --
+
+def _root(r: _Reader, f: CoreField, root: str) -> object | None:
+    return root
+
+
+def _text(r: _Reader, f: CoreField, root: str) -> object | None:
+    v = r.index.value(f.relation, root)
+    return str(v) if v is not None and str(v) != "" else None
+
+
+def _number_value(r: _Reader, f: CoreField, root: str) -> object | None:
+    v = r.index.value(f.relation, root)
+    return _number(v) if v is not None else None
+
+
+def _flag(r: _Reader, f: CoreField, root: str) -> object | None:
+    return True if r.index.rows(f.relation, root) else None
+
+
+def _icon(r: _Reader, f: CoreField, root: str) -> object | None:
+    return r.icons(f.relation).get(root)
+
+
+def _mountpoints(r: _Reader, f: CoreField, root: str) -> object | None:
+    mountpoints = [
+        Mountpoint(dev=str(dev), path=str(path)) for path, dev in r.index.rows(f.relation, root)
+    ]
+    return sorted(mountpoints, key=mountpoint_order)
+
+
+def _filesystems(r: _Reader, f: CoreField, root: str) -> object | None:
+    vfs_type = r.base("Filesystem")
+    filesystems: list[Filesystem] = []
+    for dev in sorted({str(row[0]) for row in r.index.rows(f.relation, root)}):
+        fs = Filesystem(dev=dev)
+        # "unknown" is the collector's word for no signature: no type, as virt-inspector.
+        if vfs_type.get(dev) not in (None, "", "unknown"):
+            fs["type"] = vfs_type[dev]
+        if label := r.base("FsLabel").get(dev):
+            fs["label"] = label
+        if uuid := r.base("FsUuid").get(dev):
+            fs["uuid"] = uuid
+        if version := r.base("FsVersion").get(dev):
+            fs["version"] = version
+        filesystems.append(fs)
+    return filesystems
+
+
+def _drive_mappings(r: _Reader, f: CoreField, root: str) -> object | None:
+    drives = [
+        DriveMapping(name=str(letter), dev=str(dev))
+        for letter, dev in r.index.rows(f.relation, root)
+    ]
+    return sorted(drives, key=drive_order) or None
+
+
+def _applications(r: _Reader, f: CoreField, root: str) -> object | None:
+    """``Application(root, key)``: ``key`` identifies one application. Its name is the
+    ``name`` field if the rules give one (two packages may share a name), else the key.
+    Applications with the same name are ordered by key."""
+    apps: dict[str, dict[str, object]] = {}
+    for (key,) in r.index.rows(f.relation, root):
+        apps[str(key)] = {}
+    detail = f.detail[0] if f.detail else ""
+    rows = sorted((str(k), str(a), str(v)) for k, a, v in r.index.rows(detail, root))
+    for key, field, value in rows:
+        app = apps.get(key)
+        if app is None or field in app:
+            continue
+        if field in f.int_attrs:
+            try:
+                app[field] = int(value)
+            except ValueError:
+                continue
+        else:
+            app[field] = value
+    result: list[Application] = []
+    for key in sorted(apps, key=lambda k: (str(apps[k].get("name", k)), k)):
+        app = {"name": key, **apps[key]}
+        known = {a.name: app[a.name] for a in f.attrs if a.name in app}
+        result.append(cast(Application, {**known, **app}))
+    return result
+
+
+_Builder = Callable[[_Reader, CoreField, str], object | None]
+
+_BUILDERS: dict[Kind, _Builder] = {
+    "root": _root,
+    "text": _text,
+    "number": _number_value,
+    "flag": _flag,
+    "icon": _icon,
+    "mountpoints": _mountpoints,
+    "filesystems": _filesystems,
+    "drive_mappings": _drive_mappings,
+    "applications": _applications,
+}
+
+#: The ``root`` field's declaration (its relation: one inspection per tuple).
+ROOT_FIELD = next(f for f in VIRT_INSPECTOR_FIELDS if f.kind == "root")
+
+
 def build_inspections(source: TupleSource) -> list[Inspection]:
-    """One inspection dict per ``Root``, ordered by root device."""
-    index = _Index(source)
-    vfs_type = _base_facts(source, "Filesystem")
-    labels = _base_facts(source, "FsLabel")
-    uuids = _base_facts(source, "FsUuid")
-    versions = _base_facts(source, "FsVersion")
-    icons = _icons(source)
-    roots = sorted({str(t[0]) for t in source.tuples("Root")})
+    """One inspection dict per root, ordered by root device; its keys in the order of
+    ``core.dict_order`` (the JSON's order), then the extra fields, then ``Extra``'s."""
+    reader = _Reader(source)
+    roots = sorted({str(t[0]) for t in source.tuples(ROOT_FIELD.relation)})
     extras = build_extras(EXTRA_FIELDS, source, roots)
+    fields = dict_order(VIRT_INSPECTOR_FIELDS)
 
     inspections: list[Inspection] = []
     for root in roots:
-        d: dict[str, object] = {"root": root}
-        for field, relation in STRING_FIELDS.items():
-            v = index.value(relation, root)
-            if v is not None and str(v) != "":
-                d[field] = str(v)
-        for field, relation in NUMBER_FIELDS.items():
-            v = index.value(relation, root)
-            if v is not None:
-                d[field] = _number(v)
-        if index.rows("WindowsGroupPolicy", root):
-            d["windows_group_policy"] = True
-
-        mountpoints = [
-            Mountpoint(dev=str(dev), path=str(path))
-            for path, dev in index.rows("Mountpoint", root)
-        ]
-        d["mountpoints"] = sorted(mountpoints, key=mountpoint_order)
-
-        filesystems: list[Filesystem] = []
-        for dev in sorted({str(r[0]) for r in index.rows("RootFilesystem", root)}):
-            fs = Filesystem(dev=dev)
-            # "unknown" is the collector's word for no signature: no type, as virt-inspector.
-            if vfs_type.get(dev) not in (None, "", "unknown"):
-                fs["type"] = vfs_type[dev]
-            if labels.get(dev):
-                fs["label"] = labels[dev]
-            if uuids.get(dev):
-                fs["uuid"] = uuids[dev]
-            if versions.get(dev):
-                fs["version"] = versions[dev]
-            filesystems.append(fs)
-        d["filesystems"] = filesystems
-
-        drives = [
-            DriveMapping(name=str(letter), dev=str(dev))
-            for letter, dev in index.rows("DriveMapping", root)
-        ]
-        if drives:
-            d["drive_mappings"] = sorted(drives, key=drive_order)
-
-        d["applications"] = _applications(index, root)
-        if root in icons:
-            d["icon"] = icons[root]
-
+        d: dict[str, object] = {}
+        for f in fields:
+            value = _BUILDERS[f.kind](reader, f, root)
+            if value is not None:
+                d[f.key] = value
         for key, extra in extras[root].items():
             d.setdefault(key, extra)
-        for field, value in sorted((str(f), str(v)) for f, v in index.rows("Extra", root)):
+        for field, value in sorted((str(f), str(v)) for f, v in reader.index.rows("Extra", root)):
             d.setdefault(field, value)
         inspections.append(cast(Inspection, d))
     return inspections

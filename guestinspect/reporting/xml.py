@@ -1,9 +1,11 @@
 """virt-inspector's XML, byte for byte.
 
 virt-inspector writes with libxml2's ``xmlTextWriter``, indented by two spaces. This module
-reproduces that output: the element order, the sort orders, the ``<?xml version="1.0"?>``
-header, empty elements as ``<x/>``, and the writer's escaping (text: ``& < > "`` and CR;
-attributes: also TAB and LF, and non-ASCII characters as hexadecimal character references).
+reproduces that output: the element order (that of the declarations in
+``guestinspect/inspection/fields.py``, one writer per kind of field), the sort orders, the
+``<?xml version="1.0"?>`` header, empty elements as ``<x/>``, and the writer's escaping (text:
+``& < > "`` and CR; attributes: also TAB and LF, and non-ASCII characters as hexadecimal
+character references).
 
 One difference, on purpose: libxml2's writer copies characters that XML 1.0 forbids (C0
 controls other than TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF) into the document,
@@ -16,12 +18,13 @@ fields.py``), as elements of their own namespace at the end of each ``<operating
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from guestinspect.inspection.core import CoreField, Kind
 from guestinspect.inspection.extras import NAMESPACE, PREFIX
+from guestinspect.inspection.fields import VIRT_INSPECTOR_FIELDS
 from guestinspect.inspection.results import (
-    APPLICATION_FIELDS,
     CORE_FIELDS,
     DriveMapping,
     Mountpoint,
@@ -33,26 +36,6 @@ from guestinspect.reporting.extended import Element, extra_elements
 from guestinspect.reporting.surrogates import replace_surrogates
 
 HEADER = '<?xml version="1.0"?>\n'
-
-#: Single-valued fields, in virt-inspector's order; ``windows_group_policy`` goes between
-#: ``windows_current_control_set`` and ``hostname``.
-_HEAD_FIELDS = (
-    "name",
-    "arch",
-    "distro",
-    "product_name",
-    "product_variant",
-    "major_version",
-    "minor_version",
-    "package_format",
-    "package_management",
-    "windows_systemroot",
-    "windows_current_control_set",
-    "windows_group_policy",
-    "hostname",
-    "build_id",
-    "osinfo",
-)
 
 #: Icons are written in base64 lines of this many characters, separated by CR LF.
 _BASE64_LINE = 72
@@ -140,24 +123,35 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _write_root(w: _Writer, os: Mapping[str, Any], extended: bool = False) -> None:
-    w.open(1, "operatingsystem")
-    if "root" in os:
-        w.leaf(2, "root", os["root"])
-    for field in _HEAD_FIELDS:
-        if field == "windows_group_policy":
-            if os.get(field):
-                w.empty(2, field)
-        elif field in ("major_version", "minor_version"):
-            w.leaf(2, field, str(os.get(field, 0)))
-        elif os.get(field) not in (None, "", "unknown"):
-            w.leaf(2, field, _text(os[field]))
+# ---- one writer per kind (inspection/core.py), called in the declarations' order ----------
 
+def _root(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
+    if f.key in os:
+        w.leaf(2, f.xml_name, os[f.key])
+
+
+def _text_leaf(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
+    if os.get(f.key) not in (None, "", "unknown"):
+        w.leaf(2, f.xml_name, _text(os[f.key]))
+
+
+def _number(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
+    w.leaf(2, f.xml_name, str(os.get(f.key, 0)))
+
+
+def _flag(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
+    if os.get(f.key):
+        w.empty(2, f.xml_name)
+
+
+def _mountpoints(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
     def mountpoint(depth: int, m: Mountpoint) -> None:
-        w.leaf(depth, "mountpoint", m["path"], _attr("dev", m["dev"]))
+        w.leaf(depth, f.item_element, m["path"], _attr("dev", m["dev"]))
 
-    w.group(2, "mountpoints", sorted(os.get("mountpoints", []), key=mountpoint_order), mountpoint)
+    w.group(2, f.xml_name, sorted(os.get(f.key, []), key=mountpoint_order), mountpoint)
 
+
+def _filesystems(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
     def filesystem(depth: int, fs: Mapping[str, str]) -> None:
         attrs = _attr("dev", fs["dev"])
         inner = _Writer()
@@ -168,42 +162,64 @@ def _write_root(w: _Writer, os: Mapping[str, Any], extended: bool = False) -> No
             if fs.get(key):
                 inner.leaf(depth + 1, key, fs[key])
         if inner.lines:
-            w.open(depth, "filesystem", attrs)
+            w.open(depth, f.item_element, attrs)
             w.lines.extend(inner.lines)
-            w.close(depth, "filesystem")
+            w.close(depth, f.item_element)
         else:
-            w.empty(depth, "filesystem", attrs)
+            w.empty(depth, f.item_element, attrs)
 
-    filesystems = sorted(os.get("filesystems", []), key=lambda f: f["dev"])
-    w.group(2, "filesystems", filesystems, filesystem)
+    filesystems = sorted(os.get(f.key, []), key=lambda fs: fs["dev"])
+    w.group(2, f.xml_name, filesystems, filesystem)
 
+
+def _drive_mappings(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
     def drive(depth: int, d: DriveMapping) -> None:
-        w.leaf(depth, "drive_mapping", d["dev"], _attr("name", d["name"]))
+        w.leaf(depth, f.item_element, d["dev"], _attr("name", d["name"]))
 
-    drives = sorted(os.get("drive_mappings", []), key=drive_order)
+    drives = sorted(os.get(f.key, []), key=drive_order)
     if drives:
-        w.group(2, "drive_mappings", drives, drive)
+        w.group(2, f.xml_name, drives, drive)
 
+
+def _applications(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
     def application(depth: int, app: Mapping[str, Any]) -> None:
-        w.open(depth, "application")
-        for key in APPLICATION_FIELDS:
-            value = app.get(key)
-            if key == "epoch":
-                if value:
-                    w.leaf(depth + 1, key, str(value))
-            elif value:
-                w.leaf(depth + 1, key, _text(value))
-        w.close(depth, "application")
+        w.open(depth, f.item_element)
+        for attr in f.attrs:
+            value = app.get(attr.name)
+            if value:  # an epoch of 0 is left out, as virt-inspector does
+                w.leaf(depth + 1, attr.xml_name, _text(value))
+        w.close(depth, f.item_element)
 
-    if "applications" in os:
-        apps = sorted(os["applications"], key=application_order)
-        w.group(2, "applications", apps, application)
+    if f.key in os:
+        apps = sorted(os[f.key], key=application_order)
+        w.group(2, f.xml_name, apps, application)
 
-    icon = os.get("icon")
+
+def _icon(w: _Writer, f: CoreField, os: Mapping[str, Any]) -> None:
+    icon = os.get(f.key)
     if icon:
         text = str(icon)
         chunks = [text[i : i + _BASE64_LINE] for i in range(0, len(text), _BASE64_LINE)]
-        w.lines.append("    <icon>" + "\r\n".join(chunks) + "</icon>")
+        w.lines.append(f"    <{f.xml_name}>" + "\r\n".join(chunks) + f"</{f.xml_name}>")
+
+
+_WRITERS: dict[Kind, Callable[[_Writer, CoreField, Mapping[str, Any]], None]] = {
+    "root": _root,
+    "text": _text_leaf,
+    "number": _number,
+    "flag": _flag,
+    "icon": _icon,
+    "mountpoints": _mountpoints,
+    "filesystems": _filesystems,
+    "drive_mappings": _drive_mappings,
+    "applications": _applications,
+}
+
+
+def _write_root(w: _Writer, os: Mapping[str, Any], extended: bool = False) -> None:
+    w.open(1, "operatingsystem")
+    for field in VIRT_INSPECTOR_FIELDS:
+        _WRITERS[field.kind](w, field, os)
     if extended:
         for element in extra_elements(os, CORE_FIELDS):
             _write_element(w, 2, element)

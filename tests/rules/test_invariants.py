@@ -1,14 +1,18 @@
-"""What every inspection must satisfy, checked on every recorded fact snapshot."""
+"""What every inspection must satisfy, checked on every recorded fact snapshot.
+
+The fields and their relations come from their declarations (``inspection/fields.py``).
+"""
 
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from guestinspect.datalog import Program
+from guestinspect.datalog import Database, Program
+from guestinspect.inspection.conflicts import conflicts
 from guestinspect.inspection.driver import load_program, run_snapshot
 from guestinspect.inspection.extras import convert
-from guestinspect.inspection.fields import EXTRA_FIELDS
+from guestinspect.inspection.fields import EXTRA_FIELDS, VIRT_INSPECTOR_FIELDS
 from tests.oracles import ROOT
 
 SNAPSHOTS = sorted(
@@ -16,12 +20,21 @@ SNAPSHOTS = sorted(
     if p.is_dir() and p.name != "synthetic"
 )
 
-#: Output relations holding at most one value per root (docs/architecture.md).
-SINGLE_VALUED = [
-    "OsType", "OsDistro", "ProductName", "ProductVariant", "MajorVersion", "MinorVersion",
-    "Arch", "Hostname", "PackageFormat", "PackageManagement", "Osinfo", "BuildId",
-    "WindowsSystemroot", "WindowsCurrentControlSet",
-]
+_BY_KEY = {f.key: f for f in VIRT_INSPECTOR_FIELDS}
+
+#: Output relations holding at most one value per root (declared single-valued).
+SINGLE_VALUED = [f.relation for f in VIRT_INSPECTOR_FIELDS if f.single_valued]
+
+
+def single_valued_violations(db: Database) -> list[str]:
+    """What breaks "one value per root" (and "one device per mount path or drive letter"):
+    empty when the rules keep to it."""
+    out = [c.message() for c in conflicts(db)]
+    for key in ("mountpoints", "drive_mappings"):  # (root, path or letter) -> one device
+        rows = db.tuples(_BY_KEY[key].relation)
+        twice = [k for k, n in Counter((t[0], t[1]) for t in rows).items() if n > 1]
+        out.extend(f"{key}: {k} has several devices" for k in sorted(twice))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -33,20 +46,22 @@ def test_there_are_snapshots() -> None:
     assert len(SNAPSHOTS) >= 20
 
 
+def test_the_single_valued_fields() -> None:
+    """The list the invariants check is the declared one (not an empty derivation)."""
+    assert {"OsType", "OsDistro", "MajorVersion", "Hostname", "Icon"} <= set(SINGLE_VALUED)
+    assert "Mountpoint" not in SINGLE_VALUED
+
+
 @pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=lambda p: p.name)
 def test_single_valued_outputs(program: Program, snapshot: Path) -> None:
     db = run_snapshot(program, snapshot)
-    roots = {t[0] for t in db.tuples("Root")}
-    for name in SINGLE_VALUED:
-        per_root = Counter(t[0] for t in db.tuples(name))
-        assert all(n == 1 for n in per_root.values()), (name, sorted(db.tuples(name)))
-        assert set(per_root) <= roots, name
-    mounts = Counter((t[0], t[1]) for t in db.tuples("Mountpoint"))
-    assert all(n == 1 for n in mounts.values()), sorted(db.tuples("Mountpoint"))
-    letters = Counter((t[0], t[1]) for t in db.tuples("DriveMapping"))
-    assert all(n == 1 for n in letters.values()), sorted(db.tuples("DriveMapping"))
+    roots = {t[0] for t in db.tuples(_BY_KEY["root"].relation)}
+    assert single_valued_violations(db) == []
+    for f in VIRT_INSPECTOR_FIELDS:
+        assert {t[0] for t in db.tuples(f.relation)} <= roots, f.relation
+    names = {t[0] for t in db.tuples(_BY_KEY["name"].relation)}
     for root in roots:
-        assert (root,) in {(t[0],) for t in db.tuples("OsType")}, root
+        assert root in names, root
 
 
 @pytest.mark.parametrize("snapshot", SNAPSHOTS, ids=lambda p: p.name)
