@@ -558,6 +558,9 @@ class Checker:
         if row is None:
             return None
         kinds = [self.expr_kind(a, types) for a in args_of(e)]
+        if isinstance(e, BinOp) and e.op == "+" and "symbol" in kinds and \
+                set(kinds) <= {"symbol", None}:
+            return "symbol"  # Soufflé: '+' on symbols concatenates
         if isinstance(e, Call):
             self.check_arguments(e, row, kinds)
         elif "symbol" in kinds:

@@ -38,6 +38,7 @@ from .syntax import (
     Literal,
     Location,
     Module,
+    NegatedGroup,
     Negation,
     Override,
     PlumbingMark,
@@ -50,6 +51,8 @@ from .syntax import (
     expr_depth,
 )
 
+#: Functors the parser accepts that desugar.py rewrites (not in the functor table).
+DESUGARED = {"range"}
 AGGREGATES = {"count", "sum", "min", "max", "mean"}
 COMPARISON_OPS = {"=", "!=", "<", "<=", ">", ">="}
 IGNORED_QUALIFIERS = {"brie", "btree", "btree_delete", "inline", "no_inline", "magic",
@@ -96,8 +99,27 @@ class _Parser:
         # parenthesised bodies tried at a token position: the literal (None: not a body)
         # and the position after it
         self.groups: dict[int, tuple[Literal | None, int]] = {}
+        self.closing: dict[int, int] | None = None  # "(" token index -> its ")"
 
     # ---- token helpers -------------------------------------------------------------------
+    def names_a_relation(self) -> bool:
+        """At ``name(…)`` where name is also a functor's (``abs(f, _, b)``): an atom when
+        what follows the ``)`` ends a literal (no comparison after it)."""
+        if self.closing is None:  # matching parentheses, found once in linear time
+            self.closing = {}
+            opened: list[int] = []
+            for i, tok in enumerate(self.toks):
+                if tok.kind == "punct" and tok.text == "(":
+                    opened.append(i)
+                elif tok.kind == "punct" and tok.text == ")" and opened:
+                    self.closing[opened.pop()] = i
+        end = self.closing.get(self.pos + 1)
+        if end is None or end + 1 >= len(self.toks):
+            return False
+        after = self.toks[end + 1]
+        return after.kind == "eof" or (after.kind == "punct" and
+                                       after.text in (",", ".", ";", ")", "}"))
+
     @property
     def tok(self) -> Token:
         return self.toks[self.pos]
@@ -219,7 +241,7 @@ class _Parser:
                     for name in names:
                         module.io.append(IODirective(q.text, name.text, {}, q.loc))
                 elif q.text == "eqrel":
-                    raise ParseError(q.loc, "equivalence relations (eqrel) are not supported")
+                    eqrel(q, decls, module)
                 elif q.text == "overridable":
                     for decl in decls:
                         decl.overridable = True
@@ -271,9 +293,9 @@ class _Parser:
                 self.advance()
             module.functors.append(FunctorDecl(name.text, params, result.text, name.loc))
         elif kind == "pragma":
-            self.advance()
-            if self.tok.kind == "string":
-                self.advance()
+            key = self.advance()
+            value = self.advance() if self.tok.kind == "string" else key
+            module.pragmas.append((str(key.value), str(value.value)))
         else:
             raise ParseError(d.loc, f"'.{kind}' is not supported")
 
@@ -477,7 +499,7 @@ class _Parser:
                 if word in ("min", "max", "sum", "mean") and self.at(":") and len(args) == 1:
                     self.advance()
                     return Aggregate(word, args[0], self.aggregate_body(), t.loc)
-                if word in FUNCTORS:
+                if word in FUNCTORS or word in DESUGARED:
                     return Call(word, args, False, t.loc)
                 raise ParseError(t.loc, f"unknown functor '{word}'")
             self.advance()
@@ -494,6 +516,8 @@ class _Parser:
         t = self.tok
         if self.at("!"):
             self.advance()
+            if self.at("!") or self.at("("):
+                return self.negated_group(t)
             if self.tok.kind == "ident" and self.tok.text in CONSTRAINTS:
                 name = self.advance()
                 return Constraint(name.text, self.args(), True, t.loc)
@@ -508,7 +532,8 @@ class _Parser:
             if t.text in CONSTRAINTS:
                 self.advance()
                 return Constraint(t.text, self.args(), False, t.loc)
-            if t.text not in FUNCTORS and t.text not in AGGREGATES | OPERATOR_WORDS:
+            if t.text not in FUNCTORS and t.text not in AGGREGATES | OPERATOR_WORDS or \
+                    self.names_a_relation():
                 return self.atom()
         if t.kind == "ident" and t.text in ("true", "false") and self.peek().text != "(":
             self.advance()
@@ -522,7 +547,34 @@ class _Parser:
             raise self.fail("a comparison operator (= != < <= > >=)")
         op = self.advance()
         right = self.expr()
-        return Comparison(op.text, left, right, op.loc)
+        first = Comparison(op.text, left, right, op.loc)
+        if not (self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS):
+            return first
+        chain: list[Literal] = [first]  # ``a < b < c``: ``a < b, b < c``
+        while self.tok.kind == "punct" and self.tok.text in COMPARISON_OPS:
+            op = self.advance()
+            left, right = right, self.expr()
+            chain.append(Comparison(op.text, left, right, op.loc))
+        return Disjunction((tuple(chain),), first.loc)
+
+    def negated_group(self, bang: Token) -> Literal:
+        """After a ``!``: ``!(body)``, ``!!(body)``, ... (an even count of ``!`` cancels)."""
+        negated = True
+        while self.at("!"):
+            self.advance()
+            negated = not negated
+        if not self.at("("):
+            inner = self.literal()
+            alts: tuple[tuple[Literal, ...], ...] = ((inner,),)
+        else:
+            self.advance()
+            self.nest()
+            alts = self.body()
+            self.expect(")")
+            self.depth -= 1
+        if negated:
+            return NegatedGroup(alts, bang.loc)
+        return Disjunction(alts, bang.loc)
 
     def parenthesised_body(self) -> Literal | None:
         """``( body )`` as a literal, or None (and no token used) if it is an expression such
@@ -597,6 +649,13 @@ class _Parser:
                     module.rules.append(Rule(head, conj, start.loc, text))
 
 
+def eqrel(qualifier: Token, decls: list[Declaration], module: Module) -> None:
+    """``.decl R(a, b) eqrel``: an equivalence relation (its closure rules: desugar.py)."""
+    if len(decls[0].columns) != 2:
+        raise ParseError(qualifier.loc, "an eqrel relation must have two columns")
+    module.eqrel.extend(decls)
+
+
 def expand_disjunctions(body: tuple[Literal, ...]) -> list[tuple[Literal, ...]]:
     """Rewrite a body with nested disjunctions into a list of plain conjunctions."""
     choices: list[list[tuple[Literal, ...]]] = []
@@ -618,8 +677,8 @@ MAX_SOURCE_BYTES = 4 << 20
 def count_expansions(body: tuple[Literal, ...]) -> int:
     """How many conjunctions :func:`expand_disjunctions` would make of ``body``."""
     total = 1
-    for lit in body:
-        if isinstance(lit, Disjunction):
+    for lit in body:  # a negated group's alternatives become rules too: a safe overcount
+        if isinstance(lit, Disjunction | NegatedGroup):
             total *= sum(count_expansions(alt) for alt in lit.alternatives)
     return total
 

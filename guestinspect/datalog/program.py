@@ -10,9 +10,11 @@ from typing import Any
 from .checks import Checker
 from .codegen import CompiledRule, rule_code
 from .components import expand_components
+from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import DEFAULT_LIMITS, Limits
+from .magic import magic_transform
 from .parser import Loader
 from .stratify import Stratum, dependencies, stratify
 from .syntax import IODirective, Module
@@ -76,7 +78,19 @@ class Program:
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
         module, comp_errors = expand_components(module, self.limits)
         errors.extend(comp_errors)
+        module, hidden = desugar(module)
+        transformed = magic_transform(module)
+        if transformed is not module and not errors:
+            # the magic-set transformation the program asks for; as written if that fails
+            found = self._analyse_module(transformed, hidden, [])
+            if not found:
+                return found
+        return self._analyse_module(module, hidden, errors)
+
+    def _analyse_module(self, module: Module, hidden: Hidden, errors: list[str]) -> list[str]:
         self.module = module
+        for name, (fn, hidden_modes) in hidden.python.items():
+            self.python_relations[name] = PyRelation(fn, hidden_modes)
         modes = {n: r.modes for n, r in self.python_relations.items()}
         patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}
         analysis = Checker(module, self.functors, modes, patterns).run()

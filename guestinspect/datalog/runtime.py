@@ -125,7 +125,7 @@ def to_float(s: Any) -> float:
 def to_string(n: Any) -> str:
     """A number as text (ValueError for an integer of over 4,300 digits: a failure)."""
     if isinstance(n, float):
-        return f"{n:g}"
+        return f"{n:f}"  # as Soufflé (C++'s std::to_string): six decimals
     return str(n)
 
 

@@ -125,7 +125,15 @@ class Disjunction:
     loc: Location
 
 
-Literal = Atom | Negation | Comparison | Constraint | Truth | Disjunction
+@dataclass(frozen=True)
+class NegatedGroup:
+    """``!( body )``: no alternative holds (rewritten by desugar.py into a negated atom)."""
+
+    alternatives: tuple[tuple[Literal, ...], ...]
+    loc: Location
+
+
+Literal = Atom | Negation | Comparison | Constraint | Truth | Disjunction | NegatedGroup
 
 
 # ---- clauses and directives --------------------------------------------------------------
@@ -234,6 +242,8 @@ class Module:
     components: list[Component] = field(default_factory=list)  # expanded by components.py
     inits: list[ComponentInit] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)  # in a component's body only
+    eqrel: list[Declaration] = field(default_factory=list)  # equivalence relations
+    pragmas: list[tuple[str, str]] = field(default_factory=list)  # .pragma key value
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:

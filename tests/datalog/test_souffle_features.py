@@ -1,0 +1,193 @@
+"""Soufflé features rewritten into the core language (datalog/desugar.py) and the parser's
+small additions: ``range``, ``!(…)``, comparison chains, ``+`` on symbols, ``eqrel``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from guestinspect.datalog import Database, DatalogError, Program, desugar
+from guestinspect.datalog.desugar import MAX_RANGE_VALUES, _range
+
+
+def run(text: str, facts: dict[str, list[tuple[Any, ...]]] | None = None) -> Database:
+    db = Database(Program.from_text(text, filename="t.dl"))
+    for name, rows in (facts or {}).items():
+        db.add_facts(name, rows)
+    db.run()
+    return db
+
+
+def column(db: Database, name: str) -> list[Any]:
+    return sorted(row[0] for row in db.tuples(name))
+
+
+# ---- range --------------------------------------------------------------------------------
+
+
+def test_range_counts_up_down_and_by_a_step() -> None:
+    db = run("""
+    .decl Up(x: number)
+    .decl Down(x: number)
+    .decl Step(x: number)
+    .decl Away(x: number)
+    .decl Halves(x: float)
+    Up(x) :- x = range(1, 4).
+    Down(x) :- x = range(3, 0).
+    Step(x) :- x = range(10, 0, -3).
+    Away(x) :- x = range(9, 0, 1).
+    Halves(x) :- x = range(1.0, -0.6, -0.5).
+    """)
+    assert column(db, "Up") == [1, 2, 3]
+    assert column(db, "Down") == [1, 2, 3]
+    assert column(db, "Step") == [1, 4, 7, 10]
+    assert column(db, "Away") == []
+    assert column(db, "Halves") == [-0.5, 0.0, 0.5, 1.0]
+
+
+def test_range_joins_with_bound_limits_and_inside_aggregates() -> None:
+    db = run("""
+    .decl Lim(n: number)
+    .decl Pair(a: number, b: number)
+    .decl Evens(n: number)
+    .decl Below(x: number, n: number)
+    Pair(a, b) :- Lim(n), a = range(0, n), b = range(a, n), a + b = n.
+    Evens(c) :- c = count : { i = range(0, 10), i % 2 = 0 }.
+    Below(x, c) :- Lim(x), c = count : { _y = range(0, x) }.
+    """, {"Lim": [(4,)]})
+    assert db.tuples("Pair") == {(1, 3), (2, 2)}
+    assert db.tuples("Evens") == {(5,)}
+    assert db.tuples("Below") == {(4, 4)}
+
+
+def test_range_in_a_fact_and_a_head() -> None:
+    db = run("""
+    .decl A(x: number)
+    .decl B(x: number)
+    A(range(0, 3)).
+    B(range(x, 5)) :- A(x), x > 1.
+    """)
+    assert column(db, "A") == [0, 1, 2]
+    assert column(db, "B") == [2, 3, 4]
+
+
+def test_range_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(desugar, "MAX_RANGE_VALUES", 100)
+    assert sum(1 for _ in _range(0, MAX_RANGE_VALUES)) == 100
+    assert list(_range(0, 5, 0)) == []
+    assert list(_range("a", 5)) == []
+
+
+def test_range_of_the_wrong_arity_is_an_error() -> None:
+    with pytest.raises(DatalogError, match="unknown functor 'range'"):
+        Program.from_text(".decl A(x: number)\nA(x) :- x = range(1).")
+
+
+# ---- negated conjunctions and disjunctions -----------------------------------------------
+
+GROUPS = """
+.decl U(x: number)
+.decl B(x: number)
+.decl D(x: number)
+.decl E(x: number, y: number)
+.decl NotEither(x: number)
+.decl NotBoth(x: number)
+.decl Triple(x: number)
+.decl Double(x: number)
+.decl NotListed(x: number)
+.decl NoBiggerB(x: number)
+.decl NoEdgeToB(x: number)
+NotEither(x) :- U(x), !(B(x) ; D(x)).
+NotBoth(x) :- U(x), !(B(x), D(x)).
+Triple(x) :- U(x), !!!(B(x) ; D(x)).
+Double(x) :- U(x), !!B(x).
+NotListed(x) :- U(x), !(x = 2 ; x = 3).
+NoBiggerB(x) :- U(x), !(B(y), y > x).
+NoEdgeToB(x) :- U(x), !(E(x, y), B(y)).
+"""
+
+
+def test_negated_groups() -> None:
+    db = run(GROUPS, {"U": [(1,), (2,), (3,), (4,)], "B": [(2,), (3,)], "D": [(3,), (4,)],
+                      "E": [(1, 2), (4, 1)]})
+    assert column(db, "NotEither") == [1]
+    assert column(db, "NotBoth") == [1, 2, 4]
+    assert column(db, "Triple") == [1]
+    assert column(db, "Double") == [2, 3]
+    assert column(db, "NotListed") == [1, 4]
+    assert column(db, "NoBiggerB") == [3, 4]  # the group's own variable y stays inside
+    assert column(db, "NoEdgeToB") == [2, 3, 4]
+
+
+def test_negated_group_of_a_relation_derived_from_the_head_is_not_stratifiable() -> None:
+    with pytest.raises(DatalogError, match="negation"):
+        Program.from_text("""
+        .decl A(x: number)
+        .decl B(x: number)
+        A(x) :- B(x), !(A(x), x > 1).
+        """)
+
+
+# ---- comparison chains and '+' on symbols ------------------------------------------------
+
+
+def test_comparison_chain() -> None:
+    db = run("""
+    .decl N(x: number)
+    .decl Mid(x: number)
+    .decl Down(x: number)
+    Mid(x) :- N(x), 1 < x <= 3.
+    Down(x) :- N(x), 4 >= x > 2 != x - 1.
+    """, {"N": [(1,), (2,), (3,), (4,), (5,)]})
+    assert column(db, "Mid") == [2, 3]
+    assert column(db, "Down") == [4]  # 3: 2 != 3 - 1 fails
+
+
+def test_plus_concatenates_symbols() -> None:
+    db = run("""
+    .decl S(s: symbol)
+    .decl Out(s: symbol)
+    Out("pre-" + s + "-post") :- S(s).
+    Out("n=" + to_string(7)).
+    """, {"S": [("a",)]})
+    assert column(db, "Out") == ["n=7", "pre-a-post"]
+
+
+def test_plus_on_a_symbol_and_a_number_is_an_error() -> None:
+    with pytest.raises(DatalogError, match="operator '\\+' on a symbol"):
+        Program.from_text('.decl A(s: symbol)\nA(s) :- s = "a" + 1.')
+
+
+def test_to_string_of_a_float_has_six_decimals() -> None:
+    db = run('.decl Out(s: symbol)\nOut(to_string(3.14)).')
+    assert column(db, "Out") == ["3.140000"]
+
+
+# ---- eqrel -------------------------------------------------------------------------------
+
+
+def test_eqrel_is_reflexive_symmetric_and_transitive() -> None:
+    db = run("""
+    .decl Same(a: symbol, b: symbol) eqrel
+    .decl Link(a: symbol, b: symbol)
+    Same(a, b) :- Link(a, b).
+    """, {"Link": [("a", "b"), ("b", "c"), ("x", "y")]})
+    abc = {(p, q) for p in "abc" for q in "abc"}
+    assert db.tuples("Same") == abc | {(p, q) for p in "xy" for q in "xy"}
+
+
+def test_eqrel_needs_two_columns() -> None:
+    with pytest.raises(DatalogError, match="two columns"):
+        Program.from_text(".decl Same(a: number) eqrel")
+
+
+def test_a_relation_may_have_a_functors_name() -> None:
+    db = run("""
+    .decl abs(a: number, b: number)
+    .decl Q(x: number)
+    abs(1, 2).
+    Q(x) :- abs(x, _), abs(-3) = 3, max(x, 0) < 5.
+    Q(x) :- abs(_, x).
+    """)
+    assert column(db, "Q") == [1, 2]
