@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from .parser import expand_disjunctions
+from .records import rewrite_records
 from .syntax import (
     Aggregate,
     Atom,
@@ -74,6 +75,7 @@ class Hidden:
     """What the rewrites add: relations computed by Python (name -> (function, modes))."""
 
     python: dict[str, tuple[Generator, str]] = field(default_factory=dict)
+    declarations: list[Declaration] = field(default_factory=list)  # of those, if typed
 
 
 RANGE_RELATIONS = {2: "range.bbf", 3: "range.bbbf"}
@@ -267,14 +269,17 @@ def desugar(module: Module) -> tuple[Module, Hidden]:
     closure = [r for d in module.eqrel if len(d.columns) == 2 for r in eqrel_rules(d)]
     if closure:
         module = replace(module, rules=[*module.rules, *closure])
-    if not uses_sugar(module):
-        return module, hidden
-    rw = _Rewriter(module, hidden)
-    rules = rw.rules(module.rules)
-    decls = [*module.declarations, *rw.new_decls]
+    module = rewrite_records(module, hidden.python, hidden.declarations)
+    if uses_sugar(module):
+        rw = _Rewriter(module, hidden)
+        module = replace(module, rules=rw.rules(module.rules),
+                         declarations=[*module.declarations, *rw.new_decls])
+    typed = {d.name for d in hidden.declarations}
+    loc = Location("<range>", 1, 1)
     for name, (_fn, modes) in hidden.python.items():
-        loc = Location("<range>", 1, 1)
-        decls.append(Declaration(name, [Column(f"c{i}", "number", loc)
-                                        for i in range(len(modes))], loc))
-    return replace(module, rules=rules, declarations=decls), hidden
-
+        if name not in typed:
+            hidden.declarations.append(Declaration(name, [Column(f"c{i}", "number", loc)
+                                                          for i in range(len(modes))], loc))
+    if hidden.declarations:
+        module = replace(module, declarations=[*module.declarations, *hidden.declarations])
+    return module, hidden

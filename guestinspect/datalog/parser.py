@@ -18,6 +18,7 @@ from .files import FileRefused, decode_utf8, read_regular
 from .lexer import LexError, Token, tokenize
 from .limits import DEFAULT_LIMITS, Limits, limit_hint
 from .syntax import (
+    RECORD,
     U32,
     Aggregate,
     Atom,
@@ -274,7 +275,9 @@ class _Parser:
             elif self.at("="):
                 self.advance()
                 if self.at("["):
-                    raise ParseError(self.tok.loc, "record types are not supported")
+                    module.records[name.text] = self.record_fields()
+                    module.types.append(TypeDecl(name.text, ["symbol"], name.loc))
+                    return
                 bases = [self.ident("a type name").text]
                 if self.at("{"):
                     raise ParseError(self.tok.loc, "algebraic data types are not supported")
@@ -439,6 +442,33 @@ class _Parser:
         self.advance()
         return tuple(out)
 
+    def record_args(self) -> tuple[Expr, ...]:
+        """``[e, …]`` (``[]`` is an empty record)."""
+        self.expect("[")
+        out: list[Expr] = []
+        while not self.at("]"):
+            out.append(self.expr())
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("]")
+        return tuple(out)
+
+    def record_fields(self) -> list[Column]:
+        """``[name: type, …]`` of a record type."""
+        self.expect("[")
+        cols: list[Column] = []
+        while not self.at("]"):
+            field = self.ident("a field name")
+            self.expect(":")
+            ty = self.ident("a type name")
+            cols.append(Column(field.text, ty.text, ty.loc))
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("]")
+        return cols
+
     def aggregate_body(self) -> tuple[Literal, ...]:
         """The literals of an aggregate: expressions of their own (checked on their own)."""
         outer, self.in_expr = self.in_expr, 0
@@ -473,6 +503,8 @@ class _Parser:
             e = self.expr()
             self.expect(")")
             return e
+        if self.at("["):
+            return Call(RECORD, self.record_args(), False, t.loc)
         if self.at("@"):
             self.advance()
             name = self.ident("a functor name")

@@ -74,6 +74,9 @@ class Aggregate:
     loc: Location
 
 
+#: The name of the functor call ``[a, b, …]`` is parsed as: a record (records.py rewrites it)
+RECORD = "[]"
+
 Expr = Var | Wildcard | Const | BinOp | UnOp | Call | Aggregate
 
 
@@ -244,6 +247,7 @@ class Module:
     overrides: list[Override] = field(default_factory=list)  # in a component's body only
     eqrel: list[Declaration] = field(default_factory=list)  # equivalence relations
     pragmas: list[tuple[str, str]] = field(default_factory=list)  # .pragma key value
+    records: dict[str, list[Column]] = field(default_factory=dict)  # record type -> fields
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:

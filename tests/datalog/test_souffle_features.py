@@ -191,3 +191,45 @@ def test_a_relation_may_have_a_functors_name() -> None:
     Q(x) :- abs(_, x).
     """)
     assert column(db, "Q") == [1, 2]
+
+
+# ---- records -----------------------------------------------------------------------------
+
+RECORDS = """
+.type Pair = [a: number, b: symbol]
+.type List = [head: number, tail: List]
+.decl P(p: Pair)
+.decl Fields(a: number, b: symbol)
+.decl Swapped(b: symbol, a: number)
+.decl L(l: List)
+.decl Len(l: List, n: number)
+.decl Heads(x: number)
+.decl Same(x: number)
+.decl NotP(a: number)
+P([1, "one"]). P([2, "two"]).
+Fields(a, b) :- P([a, b]).
+Swapped(b, a) :- P(p), p = [a, b].
+L(nil).
+L([n, r]) :- Heads(n), L(r), Len(r, k), k < 2.
+Len(nil, 0).
+Len([n, r], k + 1) :- L([n, r]), Len(r, k).
+Heads(1). Heads(2).
+Same(x) :- Heads(x), r = [x, "one"], s = r, s = [y, _], P(r), x = y.
+NotP(x) :- Heads(x), !P([x, "two"]).
+"""
+
+
+def test_records_are_built_and_taken_apart() -> None:
+    db = run(RECORDS)
+    assert db.tuples("Fields") == {(1, "one"), (2, "two")}
+    assert db.tuples("Swapped") == {("one", 1), ("two", 2)}
+    assert sorted(n for _, n in db.tuples("Len")) == [0, 1, 1, 2, 2, 2, 2]
+    assert column(db, "Same") == [1]
+    assert column(db, "NotP") == [1]
+    assert {str(p) for (p,) in db.tuples("P")} == {"[1, one]", "[2, two]"}
+    assert "nil" in {str(x) for (x,) in db.tuples("L")}
+
+
+def test_a_record_with_an_unbound_field_in_a_head_is_unsafe() -> None:
+    with pytest.raises(DatalogError, match="not bound"):
+        Program.from_text(".type R = [a: number]\n.decl A(r: R)\nA([x]).")
