@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from .errors import DatalogError
 from .explain import Derivation, WhyNot, atom_pattern, show_literal
 from .factfiles import format_rows, read_facts, write_facts
 from .failures import FailureLog
+from .gcpause import paused_gc
 from .ir import AtomLit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
@@ -53,7 +55,10 @@ class Database:
             name: Relation(name, len(cols)) for name, cols in program.declarations.items()
             if name not in program.modes
         }
-        self.base: dict[str, set[Row]] = {name: set() for name in self.relations}
+        # the base facts of each relation: for one that no rule derives, its own tuples
+        self.base: dict[str, set[Row]] = {
+            name: set() if name in program.rules_by_head else rel.tuples
+            for name, rel in self.relations.items()}
         self.pyfns = {n: r.fn for n, r in program.python_relations.items()
                       if n in program.modes}
         self.pending: dict[str, set[Row]] = {}  # base tuples added since the last run
@@ -78,28 +83,24 @@ class Database:
 
     def add_facts(self, relation: str, rows: Iterable[Iterable[Any]]) -> int:
         """Add base facts; returns how many were not already in the relation."""
+        with paused_gc():
+            return self._add_facts(relation, rows)
+
+    def _add_facts(self, relation: str, rows: Iterable[Iterable[Any]]) -> int:
         rel = self._relation(relation)
-        kinds = self.program.kinds[relation]
-        cols = self.program.declarations[relation]
-        new: set[Row] = set()
-        for r in rows:
-            t = tuple(r)
-            if len(t) != rel.arity:
-                raise DatalogError([f"relation '{relation}' has {rel.arity} columns, but "
-                                    f"the fact {t!r} has {len(t)}"])
-            new.add(t)
-        for i, kind in enumerate(kinds):
-            want: type | tuple[type, ...] = str if kind == "symbol" else (
-                (int, float) if kind == "float" else int)
-            for t in new:
-                if not isinstance(t[i], want):
-                    raise DatalogError([f"relation '{relation}' column '{cols[i][0]}' is "
-                                        f"{'a ' + kind}, but the fact {t!r} has {t[i]!r}"])
-        new -= self.base[relation]
-        if not new:
-            return 0
-        self.base[relation] |= new
-        added = rel.add(new)
+        facts = list(map(tuple, rows))
+        _check_facts(relation, facts, rel.arity, self.program.kinds[relation],
+                     self.program.declarations[relation])
+        base = self.base[relation]
+        if base is rel.tuples:  # no rule derives the relation: its tuples are its facts
+            added = rel.add(facts)
+        else:
+            new = set(facts)
+            new -= base
+            if not new:
+                return 0
+            base |= new
+            added = rel.add(new)
         self.held += len(added)
         if self.held > self.limits.max_tuples:
             raise DatalogError([f"cannot add the facts: {self._too_many()}"])
@@ -109,6 +110,10 @@ class Database:
 
     def load_facts_dir(self, directory: str | Path) -> int:
         """Load every ``.input`` relation from ``<Name>.facts`` (or its ``filename=``)."""
+        with paused_gc():
+            return self._load_facts_dir(directory)
+
+    def _load_facts_dir(self, directory: str | Path) -> int:
         total = 0
         for d in self.program.io["input"]:
             opts = d.options
@@ -135,7 +140,8 @@ class Database:
         seconds = self.limits.max_seconds
         self._deadline = time.monotonic() + seconds if seconds is not None else None
         try:
-            self._run()
+            with paused_gc():
+                self._run()
         except LimitExceeded as e:
             message = str(e)
             raise DatalogError([message if ": evaluation stopped" in message else
@@ -482,6 +488,25 @@ class Database:
                     memo[key] = d
                     return d
         return None
+
+
+def _check_facts(relation: str, facts: list[Row], arity: int, kinds: list[str],
+                 cols: tuple[tuple[str, str], ...]) -> None:
+    """DatalogError for the first fact of the wrong length, else for the first value of the
+    wrong type (column by column). The checks run over whole columns at C speed: the set of
+    the lengths, then of the value types of each column."""
+    if any(n != arity for n in set(map(len, facts))):
+        t = next(t for t in facts if len(t) != arity)
+        raise DatalogError([f"relation '{relation}' has {arity} columns, but "
+                            f"the fact {t!r} has {len(t)}"])
+    for i, kind in enumerate(kinds):
+        want: type | tuple[type, ...] = str if kind == "symbol" else (
+            (int, float) if kind == "float" else int)
+        if all(issubclass(k, want) for k in set(map(type, map(itemgetter(i), facts)))):
+            continue
+        t = next(t for t in facts if not isinstance(t[i], want))
+        raise DatalogError([f"relation '{relation}' column '{cols[i][0]}' is "
+                            f"{'a ' + kind}, but the fact {t!r} has {t[i]!r}"])
 
 
 def _delimiter(opts: dict[str, str]) -> str:

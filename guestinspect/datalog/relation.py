@@ -60,9 +60,10 @@ class Relation:
 
 
 def _fill(idx: Index, get: Callable[[Row], Any], rows: Iterable[Row]) -> None:
+    if not isinstance(rows, list | set):
+        rows = list(rows)
     lookup = idx.get
-    for t in rows:
-        k = get(t)
+    for k, t in zip(map(get, rows), rows, strict=True):  # the keys computed at C speed
         bucket = lookup(k)
         if bucket is None:
             idx[k] = [t]
