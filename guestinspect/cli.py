@@ -27,6 +27,12 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 class OneLineErrors(click.Group):
     """A click group whose errors are one line on stderr: bad usage exits 2, others 1."""
 
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or _lazy_command(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         kwargs["standalone_mode"] = False
         try:
@@ -336,30 +342,28 @@ def rules_check(files: Sequence[Path], alone: bool) -> None:
     click.echo(f"{len(checked)} file(s) checked: no errors")
 
 
-def _add_optional_commands() -> None:
-    """Add the subcommands (``datalog`` if its module is present)."""
-    try:
-        from guestinspect.datalog.cli import datalog
-    except ImportError:
-        pass
-    else:
-        cli.add_command(datalog, "datalog")
-    from guestinspect.record import facts
-
-    cli.add_command(facts, "facts")
-    from guestinspect.fleet.command import fleet
-
-    cli.add_command(fleet, "fleet")
-    from guestinspect.query.command import query
-
-    cli.add_command(query, "query")
-    from guestinspect.mount.cli import mount, umount
-
-    cli.add_command(mount, "mount")
-    cli.add_command(umount, "umount")
+#: The subcommands defined in other modules, imported when one is run (or listed): a command
+#: imports only what it needs (``guestinspect datalog`` not the inspector).
+LAZY_COMMANDS = {
+    "datalog": ("guestinspect.datalog.cli", "datalog"),
+    "facts": ("guestinspect.record", "facts"),
+    "fleet": ("guestinspect.fleet.command", "fleet"),
+    "query": ("guestinspect.query.command", "query"),
+    "mount": ("guestinspect.mount.cli", "mount"),
+    "umount": ("guestinspect.mount.cli", "umount"),
+}
 
 
-_add_optional_commands()
+def _lazy_command(name: str) -> click.Command | None:
+    """Import and add the subcommand ``name`` of :data:`LAZY_COMMANDS` (None if unknown)."""
+    home = LAZY_COMMANDS.get(name)
+    if home is None:
+        return None
+    import importlib
+
+    command: click.Command = getattr(importlib.import_module(home[0]), home[1])
+    cli.add_command(command, name)
+    return command
 
 
 def main() -> None:
