@@ -289,11 +289,12 @@ def _applications(r: _Reader, f: CoreField, root: str) -> object | None:
         apps[str(key)] = {}
     detail = f.detail[0] if f.detail else ""
     rows = sorted((str(k), str(a), str(v)) for k, a, v in r.index.rows(detail, root))
+    int_attrs = f.int_attrs
     for key, field, value in rows:
         app = apps.get(key)
         if app is None or field in app:
             continue
-        if field in f.int_attrs:
+        if field in int_attrs:
             try:
                 app[field] = int(value)
             except ValueError:
@@ -301,9 +302,10 @@ def _applications(r: _Reader, f: CoreField, root: str) -> object | None:
         else:
             app[field] = value
     result: list[Application] = []
+    names = [a.name for a in f.attrs]
     for key in sorted(apps, key=lambda k: (str(apps[k].get("name", k)), k)):
         app = {"name": key, **apps[key]}
-        known = {a.name: app[a.name] for a in f.attrs if a.name in app}
+        known = {name: app[name] for name in names if name in app}
         result.append(cast(Application, {**known, **app}))
     return result
 
@@ -322,6 +324,9 @@ _BUILDERS: dict[Kind, _Builder] = {
     "applications": _applications,
 }
 
+#: The fields in the order of the dict's keys.
+_DICT_ORDER = dict_order(VIRT_INSPECTOR_FIELDS)
+
 #: The ``root`` field's declaration (its relation: one inspection per tuple).
 ROOT_FIELD = next(f for f in VIRT_INSPECTOR_FIELDS if f.kind == "root")
 
@@ -332,12 +337,11 @@ def build_inspections(source: TupleSource) -> list[Inspection]:
     reader = _Reader(source)
     roots = sorted({str(t[0]) for t in source.tuples(ROOT_FIELD.relation)})
     extras = build_extras(EXTRA_FIELDS, source, roots)
-    fields = dict_order(VIRT_INSPECTOR_FIELDS)
 
     inspections: list[Inspection] = []
     for root in roots:
         d: dict[str, object] = {}
-        for f in fields:
+        for f in _DICT_ORDER:
             value = _BUILDERS[f.kind](reader, f, root)
             if value is not None:
                 d[f.key] = value

@@ -2,9 +2,10 @@
 with them: the TypedDicts, rules/output.dl, and the dicts' key order."""
 
 import re
-from typing import get_origin, get_type_hints
+from typing import get_args, get_origin, get_type_hints
 
-from guestinspect.inspection.core import COLUMNS, PYTHON_TYPE, dict_order, relation_columns
+from guestinspect.inspection import results
+from guestinspect.inspection.core import COLUMNS, PYTHON_TYPE, Kind, dict_order, relation_columns
 from guestinspect.inspection.driver import load_program
 from guestinspect.inspection.fields import (
     EXTRA_FIELDS,
@@ -12,6 +13,7 @@ from guestinspect.inspection.fields import (
     VIRT_INSPECTOR_FIELDS,
 )
 from guestinspect.inspection.results import Application, Inspection, build_inspections
+from guestinspect.reporting import xml
 from tests.oracles import ROOT, expected_files
 from tests.reporting.test_results import relations_of
 from tests.reporting.xmlreader import read_xml_file
@@ -22,7 +24,10 @@ def test_keys_and_elements_are_unique() -> None:
     assert len(set(keys)) == len(keys)
     elements = [f.xml_name for f in VIRT_INSPECTOR_FIELDS]
     assert len(set(elements)) == len(elements)
-    assert set(COLUMNS) == set(PYTHON_TYPE)
+    kinds = set(get_args(Kind))
+    assert set(COLUMNS) == set(PYTHON_TYPE) == kinds
+    # every kind has its dict builder and its XML writer
+    assert set(results._BUILDERS) == set(xml._WRITERS) == kinds
 
 
 def test_the_typed_dicts_are_the_table() -> None:
