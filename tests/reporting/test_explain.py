@@ -179,13 +179,16 @@ def test_depth_folds_plumbing_and_full_keeps_every_step() -> None:
     short = explain("multiboot", "drive_mappings")
     deep = explain("multiboot", "drive_mappings", depth=50)
     full = explain("multiboot", "drive_mappings", full=True)
-    for helper in ("WinWantPath", "PathSplit", "WinPath", "WinChild"):
-        step = re.compile(rf"^ *{helper}\(", re.M)
+    for helper in ("WinPaths.Want", "PathSplit", "WinPaths.Path", "WinChild"):
+        step = re.compile(rf"^ *{re.escape(helper)}\(", re.M)
         assert not step.search(deep) and step.search(full)
     assert "WinSystemrootAt(/dev/sda1, /windows, 1)  [rules/windows/systemroot.dl:30]" in deep
     assert "      WinRootOf(/dev/sda1, /windows)  [rules/windows/systemroot.dl:43]" in full
     # the tree, every step, as before: a step per line, facts as what they are on the disk
-    assert "            WinWantPath(/dev/sda1, /windows/system32)  [rules/windows/paths.dl:23]" \
+    # a step of a component's instance: at the rule inside the component
+    assert "            WinPaths.Want(/dev/sda1, /windows/system32)  [rules/windows/paths.dl:32]" \
+        in full
+    assert "                by Want(fs, lparent) :- Want(fs, lpath), PathSplit(lpath, lparent, _)." \
         in full
     assert "              dir /dev/sda1:/Windows/System32 exists" in full
     assert len(short.splitlines()) < 20 < 80 < len(full.splitlines())
