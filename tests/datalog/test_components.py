@@ -200,6 +200,23 @@ A(x) :- k.type(x).
     assert db.tuples("A") == {(1,), (5,)}
 
 
+def test_the_example_of_the_docs() -> None:
+    """docs/rule-language.md's example, with the relations it uses from outside."""
+    text = (Path(__file__).parents[2] / "docs" / "rule-language.md").read_text()
+    example = text.split("## Components", 1)[1].split("```", 2)[1]
+    db = run(""".decl Mounted(fs: symbol)
+.decl WantDir(fs: symbol, dir: symbol)
+.decl PathSplit(path: symbol, dir: symbol, name: symbol)
+Mounted("sda1").
+PathSplit("/boot.ini", "/", "boot.ini").
+""" + example)
+    assert db.tuples("WinPaths.Want") == {("sda1", "/boot.ini"), ("sda1", "/")}
+    assert db.tuples("WinPaths.Path") == {("sda1", "/", "/", "dir")}
+    assert db.tuples("WantDir") == {("sda1", "/")}
+    assert db.tuples("WinLate.Want") == set() and db.tuples("WinPaths.No") == set()
+    assert db.program.output_relations() == ["WinLate.Path"]
+
+
 def test_soufflé_programs_without_components_are_unchanged() -> None:
     text = ".decl A(x: number)\nA(1).\n"
     program = Program.from_text(text)
