@@ -37,6 +37,11 @@ _SMALL = [
     b"G(y) :- F(x, _), y = to_float(to_string(x)), !F(y, \"a\").\n",
     b'#include "other.dl"\n.pragma "x" "y"\n.functor f(x: symbol): symbol\n'
     b".decl H(x: symbol)\nH(@f(x)) :- H(x).\n.printsize H\n.output H(IO=stdout)\n",
+    b".comp G<N> {\n .decl E(a: N, b: N) overridable\n .decl R(a: N, b: N)\n"
+    b" R(x, y) :- E(x, y).\n R(x, z) :- R(x, y), E(y, z).\n}\n"
+    b".comp U<N> : G<N> { .override E E(x, y) :- F(y, x). .comp In { .decl Z(x: number) } "
+    b".init i = In }\n.decl F(a: number, b: number)\n.init g = G<number>\n.init u = U<number>\n"
+    b"g.E(1, 2).\nF(y, x) :- u.R(x, y), !g.R(y, x), u.i.Z(x).\n.output g.R, u.R\n",
 ]
 
 
