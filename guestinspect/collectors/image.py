@@ -28,7 +28,7 @@ from guestinspect.collectors.appliance import (
     first_line,
     launch,
 )
-from guestinspect.collectors.base import CollectorStats, Fact, FactSet
+from guestinspect.collectors.base import CollectorStats, Fact, FactSet, merge
 from guestinspect.collectors.console import stall_seconds
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.keys import KeySpec
@@ -911,8 +911,7 @@ class ImageCollector:
             read = isolate.read_keys_isolated(
                 local, fs, hive, keys, timeout=self._deadline.remaining()
             )
-            for rel, tuples in read.items():
-                facts[rel].update(tuples)
+            merge(facts, read)
 
     # ---- packages ----
 
@@ -927,8 +926,7 @@ class ImageCollector:
                 message = first_line(e)
                 facts["PackageDbError"].add((fs, kind, path, message))
                 self.warn(f"{fs}:{path}: {kind} database: {message}")
-            for rel, tuples in packages.records_to_facts(fs, kind, records).items():
-                facts[rel].update(tuples)
+            merge(facts, packages.records_to_facts(fs, kind, records))
 
     def _fetch(self, fs: str, path: str, local: Path, partial: bool = False) -> int | None:
         """Download a regular file of the guest, at most packages.DB_LIMIT bytes of it (with

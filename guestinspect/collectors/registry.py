@@ -126,7 +126,7 @@ def read_keys(path: Path, fs: str, hive: str, keys: Iterable[str]) -> FactSet:
         facts.setdefault("HiveError", set()).add((fs, hive, message))
     if h is None:
         return facts
-    for key in keys:
+    for key in keys:  # base.merge, written out: this module imports nothing of guestinspect
         for rel, tuples in read_key(h, fs, hive, key).items():
             facts.setdefault(rel, set()).update(tuples)
     return facts

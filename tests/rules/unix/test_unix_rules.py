@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from guestinspect.collectors.base import merge
 from guestinspect.datalog import Database, Program
 from guestinspect.inspection.driver import load_program, run_collector
 from tests.rules.fakefs import FakeCollector, Node
@@ -192,8 +193,7 @@ def test_fstab_forms(program: Program, line: str, facts: dict[str, set[tuple[str
                      dev: str | None) -> None:
     base: dict[str, set[tuple[str | int, ...]]] = {"Filesystem": {(FS, "ext4")},
                                                    "Mounted": {(FS,)}}
-    for name, tuples in facts.items():
-        base.setdefault(name, set()).update(tuples)
+    merge(base, facts)
     files: dict[tuple[str, str], Node] = {
         (FS, "/etc/fstab"): f"/dev/sda1 / ext4 defaults 0 1\n{line}\n", (FS, "/bin"): None,
         (FS, "/etc/mdadm.conf"): "ARRAY /dev/md0 level=raid1 UUID=aaaabbbb:ccccdddd\n"
