@@ -269,6 +269,26 @@ def _print_md(table: list[list[str]]) -> None:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
+def _fastest(engine: str, size: str, name: str, timeout: float, repeat: int) -> dict[str, Any]:
+    """The fastest of up to ``repeat`` runs (until REPEAT_BUDGET seconds are used; an error
+    ends it), with the peak memory of them all."""
+    r = spawn(engine, size, name, timeout)
+    spent = _total(r)
+    for _ in range(repeat - 1):
+        if "error" in r or spent > REPEAT_BUDGET:
+            break
+        again = spawn(engine, size, name, timeout)
+        spent += _total(again)
+        if "error" in again:
+            r = again
+        elif _total(again) < _total(r):
+            again["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
+            r = again
+        else:
+            r["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
+    return r
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--quick", action="store_true", help="smaller sizes (same as --size quick)")
@@ -307,20 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         res: dict[str, dict[str, Any]] = {}
         for e in engines:
             print(f"{w.name:<12} {LABELS[e]:<10} ...", end="", flush=True, file=sys.stderr)
-            r = spawn(e, size, w.name, args.timeout)
-            spent = _total(r)
-            for _ in range(args.repeat - 1):
-                if "error" in r or spent > REPEAT_BUDGET:
-                    break
-                again = spawn(e, size, w.name, args.timeout)
-                spent += _total(again)
-                if "error" in again:
-                    r = again
-                elif _total(again) < _total(r):
-                    again["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
-                    r = again
-                else:
-                    r["peak_rss_kb"] = max(again["peak_rss_kb"], r["peak_rss_kb"])
+            r = _fastest(e, size, w.name, args.timeout, args.repeat)
             res[e] = r
             if "error" in r:
                 ok = False

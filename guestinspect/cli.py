@@ -10,11 +10,14 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from guestinspect.errors import GuestinspectError, UsageError
+
+if TYPE_CHECKING:
+    from guestinspect.api import Inspector
 
 PROG = "guestinspect"
 
@@ -150,6 +153,33 @@ def _libvirt_disks(domain: str, uri: str | None) -> list[Path]:
     return [Path(str(f)) for f in files]
 
 
+def _check_combinations(images: bool, facts: bool, as_json: bool, xpath: bool, extended: bool,
+                        no_extras: bool, explain: bool, explain_depth: bool,
+                        explain_full: bool) -> None:
+    """UsageError for options given (true) that cannot go together, or one without another."""
+    if not images and not facts:
+        raise UsageError("you must specify at least one -a or -d option (or --facts DIR)")
+    if images and facts:
+        raise UsageError("--facts cannot be used with -a or -d")
+    if as_json and xpath:
+        raise UsageError("--json and --xpath cannot be used together")
+    if extended and (no_extras or as_json):
+        other = "--no-extras" if no_extras else "--json"
+        raise UsageError(f"--extended cannot be used with {other}")
+    if (explain_depth or explain_full) and not explain:
+        raise UsageError("--explain-depth and --explain-full need --explain FIELD")
+    if explain_depth and explain_full:
+        raise UsageError("--explain-depth and --explain-full cannot be used together")
+
+
+def _xml(inspections: list[Any], extended: bool, xpath: str | None) -> str:
+    """virt-inspector's XML (with the extra fields if ``extended``), or an XPath's result."""
+    from guestinspect.reporting.xml import to_xml
+
+    text = to_xml(inspections, extended=extended)
+    return _xpath(xpath, text.encode()) if xpath is not None else text
+
+
 @click.group(cls=OneLineErrors, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="guestinspect", prog_name=PROG)
@@ -242,19 +272,9 @@ def cli(
     if xpath is not None and not images and facts_dir is None:
         click.echo(_xpath(xpath, sys.stdin.buffer.read()), nl=False)
         return
-    if not images and facts_dir is None:
-        raise UsageError("you must specify at least one -a or -d option (or --facts DIR)")
-    if images and facts_dir is not None:
-        raise UsageError("--facts cannot be used with -a or -d")
-    if as_json and xpath is not None:
-        raise UsageError("--json and --xpath cannot be used together")
-    if extended and (no_extras or as_json):
-        other = "--no-extras" if no_extras else "--json"
-        raise UsageError(f"--extended cannot be used with {other}")
-    if (explain_depth is not None or explain_full) and explain is None:
-        raise UsageError("--explain-depth and --explain-full need --explain FIELD")
-    if explain_depth is not None and explain_full:
-        raise UsageError("--explain-depth and --explain-full cannot be used together")
+    _check_combinations(bool(images), facts_dir is not None, as_json, xpath is not None,
+                        extended, no_extras, explain is not None, explain_depth is not None,
+                        explain_full)
     if xpath is not None:
         _etree()  # before the inspection, not after
     if facts_out is not None:
@@ -268,7 +288,6 @@ def cli(
     from guestinspect.collectors.password import remote_password
     from guestinspect.datalog import Limits
     from guestinspect.reporting.json import to_json
-    from guestinspect.reporting.xml import to_xml
 
     with Inspector(
         images,
@@ -292,21 +311,22 @@ def cli(
             if no_icon:
                 for os_ in inspections:
                     os_.pop("icon", None)
-            if as_json:
-                text = to_json(inspections)
-            else:
-                text = to_xml(inspections, extended=extended)
-                if xpath is not None:
-                    text = _xpath(xpath, text.encode())
-        if facts_out is not None:
-            inspector.write_facts(facts_out)
-        for warning in inspector.warnings():
-            click.echo(f"{PROG}: warning: {warning}", err=True)
-        if verbose:
-            stats = inspector.stats()
-            if stats is not None:
-                click.echo(f"{PROG}: {stats.summary()}", err=True)
+            text = to_json(inspections) if as_json else _xml(inspections, extended, xpath)
+        _finish(inspector, facts_out, verbose)
     click.echo(text, nl=False)
+
+
+def _finish(inspector: "Inspector", facts_out: Path | None, verbose: bool) -> None:
+    """After the inspection: record the facts (``--facts-out``), print the warnings and (with
+    ``-v``) the collector's figures on stderr."""
+    if facts_out is not None:
+        inspector.write_facts(facts_out)
+    for warning in inspector.warnings():
+        click.echo(f"{PROG}: warning: {warning}", err=True)
+    if verbose:
+        stats = inspector.stats()
+        if stats is not None:
+            click.echo(f"{PROG}: {stats.summary()}", err=True)
 
 
 @cli.group("rules")

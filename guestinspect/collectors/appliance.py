@@ -230,6 +230,41 @@ def launch(
     return Launched(handle, time.monotonic() - start, [warning])
 
 
+def _kill(pids: set[int]) -> None:
+    """SIGKILL to each of ``pids`` (those gone already are no error)."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _handle(disks: Sequence[tuple[Path | RemoteDisk, str | None]]) -> Any:
+    """A fresh libguestfs handle with ``disks`` added read-only (ImageError if one is refused)."""
+    g = guestfs.GuestFS(python_return_dict=True, close_on_exit=False)
+    for path, fmt in disks:
+        name, options = drive_args(path)
+        try:
+            g.add_drive_opts(name, readonly=True, format=fmt, **options)
+        except RuntimeError as e:
+            g.close()
+            raise ImageError(f"{path}: {first_line(e)}") from e
+    return g
+
+
+def _launch_error(e: RuntimeError, console: ApplianceConsole, stalled: list[str],
+                  under_kvm: bool) -> Exception:
+    """What a launch that failed (not killed at its time limit) raises: a stalled console or a
+    qemu that failed before the kernel ran may be retried (``_Failed``), the rest is final."""
+    if stalled:
+        what = "its console was silent" if console.kernel_started else "its kernel was silent"
+        return _Failed(f"{what} {stalled[0]}", under_kvm, True, e)
+    if console.qemu_started and not console.kernel_started:
+        why = console.qemu_error or first_line(e)
+        return _Failed(f"qemu failed before the kernel started: {why}", under_kvm, False, e)
+    return LaunchError(f"cannot start the libguestfs appliance: {first_line(e)}; {LAUNCH_HINTS}")
+
+
 def _attempt(
     disks: Sequence[tuple[Path | RemoteDisk, str | None]],
     end: float,
@@ -245,14 +280,7 @@ def _attempt(
     by_deadline = left is not None and left < timeout
     if left is not None:
         timeout = min(timeout, left)
-    g = guestfs.GuestFS(python_return_dict=True, close_on_exit=False)
-    for path, fmt in disks:
-        name, options = drive_args(path)
-        try:
-            g.add_drive_opts(name, readonly=True, format=fmt, **options)
-        except RuntimeError as e:
-            g.close()
-            raise ImageError(f"{path}: {first_line(e)}") from e
+    g = _handle(disks)
     settings = list(g.get_backend_settings())
     forced = "force_tcg" in settings
     if tcg and not forced:
@@ -271,11 +299,7 @@ def _attempt(
     start = time.monotonic()
 
     def kill() -> None:
-        for pid in _qemu_children() - before:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        _kill(_qemu_children() - before)
 
     def watchdog() -> None:
         clock = None
@@ -304,26 +328,13 @@ def _attempt(
         thread.join()
         g.close()
         under_kvm = not (tcg or forced or console.kvm is False)
-        if timed_out.is_set() and by_deadline:
-            raise LaunchError(
-                f"{deadline.describe()} before the libguestfs appliance started "
-                "(raise --timeout)"
-            ) from e
         if timed_out.is_set():
-            raise LaunchError(
+            killed = (f"{deadline.describe()} before the libguestfs appliance started "
+                      "(raise --timeout)") if by_deadline else (
                 f"the libguestfs appliance did not start within {timeout:.0f}s and was killed; "
-                + LAUNCH_HINTS
-            ) from e
-        if stalled:
-            what = "its console was silent" if console.kernel_started else "its kernel was silent"
-            raise _Failed(f"{what} {stalled[0]}", under_kvm, True, e) from e
-        if console.qemu_started and not console.kernel_started:
-            why = console.qemu_error or first_line(e)
-            raise _Failed(f"qemu failed before the kernel started: {why}", under_kvm, False,
-                          e) from e
-        raise LaunchError(
-            f"cannot start the libguestfs appliance: {first_line(e)}; {LAUNCH_HINTS}"
-        ) from e
+                + LAUNCH_HINTS)
+            raise LaunchError(killed) from e
+        raise _launch_error(e, console, stalled, under_kvm) from e
     done.set()
     thread.join()
     if not console.echo:

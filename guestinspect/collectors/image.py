@@ -321,23 +321,28 @@ class ImageCollector:
                 if table is None:
                     continue
             facts["PartitionTable"].add((dev, table.type))
-            for p in table.parts:
-                part = kernel.get(p.num)
-                if part is None:
-                    continue
-                self._part_info[part] = p
-                facts["Partition"].add((part, dev, p.num, p.start, p.size))
-                if table.type == "msdos":
-                    if p.mbr_type is not None:
-                        facts["PartitionMbrType"].add((part, p.mbr_type))
-                    if p.letter:
-                        facts["PartitionDisklabel"].add((part, p.slice, p.letter, p.duid))
-                    continue
-                for rel, value in (("PartitionGptType", p.gpt_type),
-                                   ("PartitionGptGuid", p.gpt_guid),
-                                   ("PartitionName", p.name)):
-                    if value:
-                        facts[rel].add((part, value))
+            self._partition_facts(dev, table, kernel, facts)
+
+    def _partition_facts(self, dev: str, table: partitions.Table, kernel: dict[int, str],
+                         facts: FactSet) -> None:
+        """The facts of each partition of ``table`` that the kernel lists too."""
+        for p in table.parts:
+            part = kernel.get(p.num)
+            if part is None:
+                continue
+            self._part_info[part] = p
+            facts["Partition"].add((part, dev, p.num, p.start, p.size))
+            if table.type == "msdos":
+                if p.mbr_type is not None:
+                    facts["PartitionMbrType"].add((part, p.mbr_type))
+                if p.letter:
+                    facts["PartitionDisklabel"].add((part, p.slice, p.letter, p.duid))
+                continue
+            for rel, value in (("PartitionGptType", p.gpt_type),
+                               ("PartitionGptGuid", p.gpt_guid),
+                               ("PartitionName", p.name)):
+                if value:
+                    facts[rel].add((part, value))
 
     def _parted_table(self, dev: str) -> partitions.Table | None:
         """The partition table as parted reads it (one call per partition and field)."""

@@ -92,6 +92,69 @@ def _number(text: str, i: int, loc: Location) -> tuple[str, int | float, int]:
     return "number", value_int, j
 
 
+def _string(text: str, i: int, loc: Location) -> tuple[str, int]:
+    """The string literal at ``text[i]`` (a ``"``): its value (escapes decoded) and its end."""
+    n = len(text)
+    j = i + 1
+    chars: list[str] = []
+    while True:
+        if j >= n or text[j] == "\n":
+            raise LexError(loc, "unterminated string")
+        ch = text[j]
+        if ch == '"':
+            return "".join(chars), j + 1
+        if ch == "\\" and j + 1 < n:
+            nxt = text[j + 1]
+            chars.append(ESCAPES.get(nxt, "\\" + nxt))
+            j += 2
+            continue
+        chars.append(ch)
+        j += 1
+
+
+def _word_end(text: str, j: int) -> int:
+    """The end of the identifier characters from ``text[j]`` on."""
+    while j < len(text) and _is_ident_char(text[j]):
+        j += 1
+    return j
+
+
+def _token(text: str, i: int, loc: Location) -> Token:
+    """The token at ``text[i]``, which is no space and no comment."""
+    n = len(text)
+    c = text[i]
+    if c == '"':
+        value, j = _string(text, i, loc)
+        return Token("string", text[i:j], value, loc, i, j)
+    if c in DIGITS:
+        kind, number, j = _number(text, i, loc)
+        return Token(kind, text[i:j], number, loc, i, j)
+    if _is_ident_start(c):
+        j = _word_end(text, i + 1)
+        return Token("ident", text[i:j], text[i:j], loc, i, j)
+    # ``inst.input(…)`` is a qualified name: a directive never follows a name directly
+    if c == "." and i + 1 < n and text[i + 1].isalpha() and \
+            not (i > 0 and _is_ident_char(text[i - 1])):
+        j = _word_end(text, i + 1)
+        word = text[i + 1 : j]
+        if word in DIRECTIVES:
+            return Token("directive", word, word, loc, i, j)
+    if c == "#":
+        j = i + 1
+        while j < n and text[j].isalpha():
+            j += 1
+        word = text[i + 1 : j]
+        if word == "include":
+            return Token("include", "#include", word, loc, i, j)
+        raise LexError(loc, f"unsupported preprocessor directive '#{word}'")
+    p = text[i : i + 2]
+    if p not in PUNCT_PAIRS:
+        p = c
+        if p not in PUNCT_SINGLE:
+            raise LexError(loc, f"unexpected character {c!r}")
+    return Token("punct", p, p, loc, i, i + len(p))
+
+
 def tokenize(text: str, filename: str) -> list[Token]:
     tokens: list[Token] = []
     i = 0
@@ -120,75 +183,13 @@ def tokenize(text: str, filename: str) -> list[Token]:
             j = text.find("*/", i + 2)
             if j < 0:
                 raise LexError(loc_at(i), "unterminated comment")
-            for k in range(i, j):
-                if text[k] == "\n":
-                    line += 1
-                    line_start = k + 1
+            if (newlines := text.count("\n", i, j)):
+                line += newlines
+                line_start = text.rfind("\n", i, j) + 1
             i = j + 2
             continue
-        loc = loc_at(i)
-        if c == '"':
-            j = i + 1
-            chars: list[str] = []
-            while True:
-                if j >= n or text[j] == "\n":
-                    raise LexError(loc, "unterminated string")
-                ch = text[j]
-                if ch == '"':
-                    break
-                if ch == "\\" and j + 1 < n:
-                    nxt = text[j + 1]
-                    if nxt in ESCAPES:
-                        chars.append(ESCAPES[nxt])
-                    else:
-                        chars.append("\\" + nxt)
-                    j += 2
-                    continue
-                chars.append(ch)
-                j += 1
-            tokens.append(Token("string", text[i : j + 1], "".join(chars), loc, i, j + 1))
-            i = j + 1
-            continue
-        if c in DIGITS:
-            kind, value, j = _number(text, i, loc)
-            tokens.append(Token(kind, text[i:j], value, loc, i, j))
-            i = j
-            continue
-        if _is_ident_start(c):
-            j = i + 1
-            while j < n and _is_ident_char(text[j]):
-                j += 1
-            word = text[i:j]
-            tokens.append(Token("ident", word, word, loc, i, j))
-            i = j
-            continue
-        # ``inst.input(…)`` is a qualified name: a directive never follows a name directly
-        if c == "." and i + 1 < n and text[i + 1].isalpha() and \
-                not (i > 0 and _is_ident_char(text[i - 1])):
-            j = i + 1
-            while j < n and _is_ident_char(text[j]):
-                j += 1
-            word = text[i + 1 : j]
-            if word in DIRECTIVES:
-                tokens.append(Token("directive", word, word, loc, i, j))
-                i = j
-                continue
-        if c == "#":
-            j = i + 1
-            while j < n and text[j].isalpha():
-                j += 1
-            word = text[i + 1 : j]
-            if word == "include":
-                tokens.append(Token("include", "#include", word, loc, i, j))
-                i = j
-                continue
-            raise LexError(loc, f"unsupported preprocessor directive '#{word}'")
-        p = text[i : i + 2]
-        if p not in PUNCT_PAIRS:
-            p = c
-            if p not in PUNCT_SINGLE:
-                raise LexError(loc, f"unexpected character {c!r}")
-        tokens.append(Token("punct", p, p, loc, i, i + len(p)))
-        i += len(p)
+        token = _token(text, i, loc_at(i))
+        tokens.append(token)
+        i = token.end
     tokens.append(Token("eof", "end of file", "", loc_at(i), n, n))
     return tokens

@@ -252,31 +252,38 @@ def netplan(text: str) -> Iterator[tuple[str, str, str]]:
             iface = _scalar(name)
             if iface is None or not isinstance(conf, dict):
                 continue
-            yield iface, "type", kind[:-1]
-            renderer = _scalar(conf.get("renderer")) or default_renderer
-            if renderer:
-                yield iface, "renderer", renderer
-            for key in ("dhcp4", "dhcp6", "set-name", "gateway4", "gateway6"):
-                value = _scalar(conf.get(key))
-                if value is not None:
-                    yield iface, "gateway" if key.startswith("gateway") else key, value
-            for addr in _items(conf.get("addresses", []), budget):
-                if (s := _scalar(addr)) is not None:
-                    yield iface, "address", s
-            for route in _items(conf.get("routes", []), budget):
-                if isinstance(route, dict):
-                    to, via = _scalar(route.get("to")), _scalar(route.get("via"))
-                    if to is not None and via is not None:
-                        yield iface, "route", f"{to} {via}"
-            ns = conf.get("nameservers")
-            if isinstance(ns, dict):
-                for key, out in (("addresses", "dns"), ("search", "search")):
-                    for v in _items(ns.get(key, []), budget):
-                        if (s := _scalar(v)) is not None:
-                            yield iface, out, s
-            match = conf.get("match")
-            if isinstance(match, dict) and (mac := _scalar(match.get("macaddress"))):
-                yield iface, "mac", mac
+            for key, value in _netplan_interface(kind, conf, default_renderer, budget):
+                yield iface, key, value
+
+
+def _netplan_interface(kind: str, conf: dict[Any, Any], default_renderer: str | None,
+                       budget: _Budget) -> Iterator[tuple[str, str]]:
+    """The (key, value) pairs of one interface of the netplan group ``kind``."""
+    yield "type", kind[:-1]
+    renderer = _scalar(conf.get("renderer")) or default_renderer
+    if renderer:
+        yield "renderer", renderer
+    for key in ("dhcp4", "dhcp6", "set-name", "gateway4", "gateway6"):
+        value = _scalar(conf.get(key))
+        if value is not None:
+            yield "gateway" if key.startswith("gateway") else key, value
+    for addr in _items(conf.get("addresses", []), budget):
+        if (s := _scalar(addr)) is not None:
+            yield "address", s
+    for route in _items(conf.get("routes", []), budget):
+        if isinstance(route, dict):
+            to, via = _scalar(route.get("to")), _scalar(route.get("via"))
+            if to is not None and via is not None:
+                yield "route", f"{to} {via}"
+    ns = conf.get("nameservers")
+    if isinstance(ns, dict):
+        for key, out in (("addresses", "dns"), ("search", "search")):
+            for v in _items(ns.get(key, []), budget):
+                if (s := _scalar(v)) is not None:
+                    yield out, s
+    match = conf.get("match")
+    if isinstance(match, dict) and (mac := _scalar(match.get("macaddress"))):
+        yield "mac", mac
 
 
 # ---- OpenSSH public keys -------------------------------------------------------------------

@@ -133,6 +133,46 @@ def dpkg_cmp(a: str, b: str) -> int:
 # ---- rpm --------------------------------------------------------------------------------
 
 
+def _rpm_skip(s: str, i: int) -> int:
+    """The index past the separators from ``i`` (all but letters, digits, ``~`` and ``^``)."""
+    while i < len(s) and not (_digit(s[i]) or _alpha(s[i]) or s[i] in "~^"):
+        i += 1
+    return i
+
+
+def _rpm_marks(ca: str, cb: str) -> int | None:
+    """The order a ``~`` or ``^`` at the current characters gives (0: the same mark on both
+    sides, go on past it); None when neither is one."""
+    if ca == "~" or cb == "~":  # before everything, the end included
+        if ca != "~":
+            return 1
+        return -1 if cb != "~" else 0
+    if ca == "^" or cb == "^":  # after the end, before anything else
+        if not ca:
+            return -1
+        if not cb or ca != "^":
+            return 1
+        return -1 if cb != "^" else 0
+    return None
+
+
+def _rpm_segment(a: str, i: int, b: str, j: int) -> tuple[int, int, int]:
+    """Compare the runs of digits (or of letters, as ``a[i]`` is) at ``a[i:]`` and ``b[j:]``:
+    the order, and the indexes past both runs."""
+    run: Callable[[str], bool] = _digit if _digit(a[i]) else _alpha
+    si, sj = i, j
+    while i < len(a) and run(a[i]):
+        i += 1
+    while j < len(b) and run(b[j]):
+        j += 1
+    if sj == j:  # a number against letters: the number is newer
+        return (1 if run is _digit else -1), i, j
+    if run is _digit:
+        return _numbers(a[si:i], b[sj:j]), i, j
+    x, y = a[si:i], b[sj:j]
+    return (x > y) - (x < y), i, j
+
+
 def rpmvercmp(a: str, b: str) -> int:
     """rpm's comparison of two versions or two releases (``rpmvercmp``)."""
     if a == b:
@@ -140,48 +180,19 @@ def rpmvercmp(a: str, b: str) -> int:
     i = j = 0
     la, lb = len(a), len(b)
     while i < la or j < lb:
-        while i < la and not (_digit(a[i]) or _alpha(a[i]) or a[i] in "~^"):
-            i += 1
-        while j < lb and not (_digit(b[j]) or _alpha(b[j]) or b[j] in "~^"):
-            j += 1
+        i, j = _rpm_skip(a, i), _rpm_skip(b, j)
         ca = a[i] if i < la else ""
         cb = b[j] if j < lb else ""
-        if ca == "~" or cb == "~":  # before everything, the end included
-            if ca != "~":
-                return 1
-            if cb != "~":
-                return -1
-            i += 1
-            j += 1
-            continue
-        if ca == "^" or cb == "^":  # after the end, before anything else
-            if not ca:
-                return -1
-            if not cb:
-                return 1
-            if ca != "^":
-                return 1
-            if cb != "^":
-                return -1
+        mark = _rpm_marks(ca, cb)
+        if mark is not None:
+            if mark:
+                return mark
             i += 1
             j += 1
             continue
         if not (ca and cb):
             break
-        run: Callable[[str], bool] = _digit if _digit(ca) else _alpha
-        si = i
-        while i < la and run(a[i]):
-            i += 1
-        sj = j
-        while j < lb and run(b[j]):
-            j += 1
-        if sj == j:  # a number against letters: the number is newer
-            return 1 if run is _digit else -1
-        if run is _digit:
-            r = _numbers(a[si:i], b[sj:j])
-        else:
-            x, y = a[si:i], b[sj:j]
-            r = (x > y) - (x < y)
+        r, i, j = _rpm_segment(a, i, b, j)
         if r:
             return r
     if i >= la and j >= lb:

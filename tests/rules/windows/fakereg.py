@@ -190,12 +190,7 @@ class FakeGuest:
         elif rel == "WantDir":
             if kinds[path] != "dir":
                 return {"Missing": {(fs, path)}}
-            for child, kind in kinds.items():
-                if child != "/" and posixpath.dirname(child) == path:
-                    facts["Entry"].add((fs, child, kind))
-                    if kind == "file":
-                        facts.setdefault("FileSize", set()).add((fs, child, f.size(child)))
-            facts["Listed"] = {(fs, path)}
+            self._listing(fs, path, facts)
         elif rel == "WantArch":
             arch = pe_arch(f.data(path)) if kinds[path] == "file" else None
             if arch is None:
@@ -212,3 +207,13 @@ class FakeGuest:
             if found is not None:
                 facts["PeResource"] = {(*t, base64.b64encode(found).decode())}
         return facts
+
+    def _listing(self, fs: str, path: str, facts: FactSet) -> None:
+        """The entries (and file sizes) of the directory ``path``, and that it was listed."""
+        f = self.filesystems[fs]
+        for child, kind in self._kinds[fs].items():
+            if child != "/" and posixpath.dirname(child) == path:
+                facts["Entry"].add((fs, child, kind))
+                if kind == "file":
+                    facts.setdefault("FileSize", set()).add((fs, child, f.size(child)))
+        facts["Listed"] = {(fs, path)}
