@@ -57,3 +57,15 @@ def test_api_md_lists_every_virt_inspector_field() -> None:
         assert f.relation in relations, f.key
         assert type_cell.startswith(PYTHON_TYPE[f.kind].__name__), (f.key, type_cell)
     assert set(documented) == {f.key for f in VIRT_INSPECTOR_FIELDS}
+
+
+def test_architecture_md_gives_each_field_its_element() -> None:
+    """docs/architecture.md's table of output relations: each field's relation with its
+    declared XML element (the item's, for a list)."""
+    from guestinspect.inspection.fields import VIRT_INSPECTOR_FIELDS
+
+    rows = _table("docs/architecture.md", "## Output relations")
+    for f in VIRT_INSPECTOR_FIELDS:
+        cells = [r[2] for r in rows if f"`{f.relation}`" in r[0]]
+        assert cells, f.relation
+        assert f"<{f.item_element or f.xml_name}" in cells[0], (f.relation, cells[0])
