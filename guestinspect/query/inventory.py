@@ -29,7 +29,8 @@ MAX_RELATIONS = 10_000
 #: Numbers stay in the engine's 64-bit domain.
 MIN_NUMBER, MAX_NUMBER = -(2**63), 2**64 - 1
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: An identifier, or a qualified one (``WinPaths.Path``: a relation of a component's instance).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _COLUMNS = {
     "meta": {"key", "value"},
     "images": {"id", "image", "key", "status", "error", "record", "finished"},
@@ -116,7 +117,8 @@ class InventoryReader:
         return out
 
     def relations(self) -> list[str]:
-        """The relation names the facts table holds (those that are identifiers)."""
+        """The relation names the facts table holds (those that are identifiers, qualified or
+        not)."""
         names: list[str] = []
         for (name,) in self.db.execute("SELECT DISTINCT relation FROM facts"):
             if not isinstance(name, str) or len(name) > MAX_NAME or not _NAME.fullmatch(name):

@@ -117,6 +117,14 @@ def test_the_inventory_holds_what_the_api_returns(inventory: Path) -> None:
     assert record["inspections"][0]["distro"] == "fedora"
 
 
+def test_relations_of_a_component_instance(inventory: Path) -> None:
+    """An instance's relations (rules/windows/paths.dl: WinPaths.Path) are in the inventory
+    under their qualified names, and a query reads them so."""
+    rows = json_rows(inventory, "-e", 'C(img, p) :- WinPaths.Path(img, _, "/windows/system32/'
+                     'cmd.exe", p, "file").')["C"]
+    assert ("/srv/windows.img", "/Windows/System32/cmd.exe") in {(r["img"], r["p"]) for r in rows}
+
+
 def test_images_relation(inventory: Path) -> None:
     rows = json_rows(inventory, "-e", "I(img, s, k, e) :- Image(img, s, k, e).")["I"]
     assert len(rows) == len(inventories.FLEET) + 1
