@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -134,10 +136,45 @@ def read_facts(path: Path, kinds: list[str], delimiter: str = "\t", max_rows: in
 
 
 def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> str:
-    out: list[str] = []
-    for row in sorted(rows):
-        out.append("()" if not row else delimiter.join(format_value(v) for v in row))
-    return "".join(line + "\n" for line in out)
+    """The lines of a fact file, sorted: the text of ``format_value`` of each value of
+    ``sorted(rows)``, made at C speed when each column holds only ints or only strings."""
+    ordered = list(rows)
+    if not ordered:
+        return ""
+    arity = len(ordered[0])
+    if arity == 0 or any(len(t) != arity for t in ordered):  # not one relation's rows
+        return "".join(("()" if not row else delimiter.join(map(format_value, row))) + "\n"
+                       for row in sorted(ordered))
+    if len(ordered) < 64:
+        ordered.sort()
+    else:  # by each column from the last to the first (stable sorts: the same order),
+        for i in reversed(range(arity)):  # comparing values, not tuples: several times faster
+            ordered.sort(key=itemgetter(i))
+    text = _plain_text(ordered, arity, delimiter)
+    if text is not None:
+        return text
+    return "".join(delimiter.join(map(format_value, row)) + "\n" for row in ordered)
+
+
+def _plain_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> str | None:
+    """The lines of ``rows`` if every value is an int, a bool or a string (``format_value``
+    is ``str`` for them) and no string needs an escape (checked on the text made); else
+    None."""
+    if any(c in delimiter for c in "\\\n\r") or ("\t" in delimiter and delimiter != "\t"):
+        return None
+    types = set(map(type, chain.from_iterable(rows)))
+    if types == {str}:
+        lines: Iterable[str] = map(delimiter.join, rows)
+    elif types <= {int, bool, str}:
+        lines = map(delimiter.replace("%", "%%").join(["%s"] * arity).__mod__, rows)
+    else:
+        return None
+    text = "\n".join(lines) + "\n"
+    tabs = len(rows) * (arity - 1) if delimiter == "\t" else 0
+    if "\\" in text or "\r" in text or text.count("\n") != len(rows) or \
+            text.count("\t") != tabs:
+        return None  # a string with a character to escape
+    return text
 
 
 def write_facts(path: Path, rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> None:
