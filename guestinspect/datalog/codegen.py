@@ -169,6 +169,7 @@ class Emitter:
         self.env: dict[str, Any] = {}  # what the code uses that is the same for every database
         self.bindings: dict[str, Binding] = {}  # what one database gives (CompiledRule.bind)
         self.names: dict[str, str] = {}
+        self.consts: dict[tuple[type, Any], str] = {}  # (type, value) -> name (see const)
         self.counter = 0
         self.helpers: set[str] = set()
         self.witnesses: list[str] = []  # explain mode: tuple variables of positive atoms
@@ -189,6 +190,15 @@ class Emitter:
     def tmp(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
+
+    def const(self, value: Any) -> str:
+        """A constant, passed to the factory (``_make``) rather than written in the source,
+        so that rules that differ only in their constants share one compiled code object."""
+        key = (type(value), value)
+        name = self.consts.get(key)
+        if name is None:
+            name = self.consts[key] = f"K{len(self.consts)}"
+        return name
 
     def emit(self, depth: int, line: str) -> None:
         assert not self.guards, "guarded calls not emitted before the line that uses them"
@@ -238,7 +248,7 @@ class Emitter:
         if isinstance(e, Var):
             return self.var(e.name)
         if isinstance(e, Const):
-            return repr(e.value)
+            return self.const(e.value)
         if isinstance(e, Call) and e.user:
             args = [self.expr(a) for a in e.args]
             fname = f"F_{e.name}"
@@ -529,7 +539,7 @@ class Emitter:
             else:
                 self.env[h] = HELPERS[h]
         names = list(self.bindings)
-        lines = [f"def _make({', '.join(names)}):", "    " + header]
+        lines = [f"def _make({', '.join([*names, *self.consts.values()])}):", "    " + header]
         for p in dict.fromkeys(self.prelude):
             lines.append("        " + p)
         lines.extend("        " + ln for ln in self.defs + self.lines)
@@ -537,10 +547,22 @@ class Emitter:
             lines.append("        pass")
         lines.append("    return rule")
         source = "\n".join(lines) + "\n"
-        namespace: dict[str, Any] = dict(self.env)
-        exec(compile(source, f"<rule {self.rule.source.loc}>", "exec"), namespace)
-        return CompiledRule(namespace["_make"], tuple(self.bindings[n] for n in names),
-                            self.where, source)
+        make = _FACTORIES.get(source)
+        if make is None:
+            if len(_FACTORIES) >= MAX_FACTORIES:
+                _FACTORIES.clear()
+            namespace: dict[str, Any] = dict(self.env)
+            exec(compile(source, f"<rule {self.rule.source.loc}>", "exec"), namespace)
+            make = _FACTORIES[source] = namespace["_make"]
+        return CompiledRule(make, tuple(self.bindings[n] for n in names), self.where, source,
+                            tuple(value for _, value in self.consts))
+
+
+#: Compiled factories by source text, shared by every rule (of any program) of that source:
+#: rules that differ only in their constants and relations are compiled once.
+_FACTORIES: dict[str, Callable[..., Callable[..., Any]]] = {}
+#: Factories kept at most (then the cache starts again).
+MAX_FACTORIES = 20_000
 
 
 @dataclass(frozen=True)
@@ -563,6 +585,7 @@ class CompiledRule:
     bindings: tuple[Binding, ...]
     where: str  # the rule's file:line:col
     source: str
+    consts: tuple[Any, ...] = ()  # the values of the constants K0, K1, ... of the source
 
     def bind(self, relations: Mapping[str, Relation],
              pyrels: Mapping[str, Callable[..., Any]],
@@ -581,7 +604,7 @@ class CompiledRule:
                 fn = (functors[b.target] if b.kind == "functor" else
                       HELPERS[b.target])
                 args.append(runtime.guard(fn, self.where, b.label, failures))
-        fn = self.make(*args)
+        fn = self.make(*args, *self.consts)
         fn.__doc__ = self.source
         return fn
 
