@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from .parser import expand_disjunctions
+from .parser import SUBSUMES, expand_disjunctions
 from .records import rewrite_records
 from .syntax import (
     Aggregate,
@@ -76,6 +76,7 @@ class Hidden:
 
     python: dict[str, tuple[Generator, str]] = field(default_factory=dict)
     declarations: list[Declaration] = field(default_factory=list)  # of those, if typed
+    errors: list[str] = field(default_factory=list)  # what cannot be rewritten
 
 
 RANGE_RELATIONS = {2: "range.bbf", 3: "range.bbbf"}
@@ -263,12 +264,72 @@ def eqrel_rules(decl: Declaration) -> list[Rule]:
             Rule(atom(x, z), (atom(x, y), atom(y, z)), loc, text)]
 
 
+def subsumption(module: Module, errors: list[str]) -> Module:
+    """``R(a) <= R(b) :- body``: R keeps only the tuples no other tuple subsumes. R's rules
+    derive ``R.all`` (recursion reads it too), ``R.dominated`` holds the subsumed tuples and
+    ``R(x) :- R.all(x), !R.dominated(x)``. A recursive R is an error (Soufflé prunes
+    between iterations: without that, the longer paths of a shortest-path program have no
+    end)."""
+    marks = [r for r in module.rules if r.head.relation.startswith(SUBSUMES)]
+    if not marks:
+        return module
+    names = {r.head.relation[len(SUBSUMES):] for r in marks}
+    columns = {d.name: d.columns for d in module.declarations}
+    rules: list[Rule] = []
+    for r in module.rules:
+        if r in marks:
+            rules.extend(dominated_rules(r))
+            continue
+        head = r.head
+        if head.relation in names:
+            if any(isinstance(lit, Atom) and lit.relation == head.relation for lit in r.body):
+                errors.append(f"{r.loc}: unsupported: subsumption of a recursive relation "
+                              f"('{head.relation}' reads itself)")
+            r = replace(r, head=replace(head, relation=f"{head.relation}.all"))
+        rules.append(r)
+    decls = list(module.declarations)
+    for name in sorted(names & set(columns)):
+        loc = next(d.loc for d in module.declarations if d.name == name)
+        xs = tuple(Var(f"x{i}", loc) for i in range(len(columns[name])))
+        decls.append(Declaration(f"{name}.all", list(columns[name]), loc))
+        decls.append(Declaration(f"{name}.dominated", list(columns[name]), loc))
+        rules.append(Rule(Atom(name, xs, loc), (Atom(f"{name}.all", xs, loc), Negation(
+            Atom(f"{name}.dominated", xs, loc), loc)), loc, f"{name}: subsumption"))
+    return replace(module, rules=rules, declarations=decls)
+
+
+def _read_all(lit: Literal, name: str) -> Literal:
+    """A subsumption's condition reads every tuple of the relation (``R.all``)."""
+    if isinstance(lit, Atom) and lit.relation == name:
+        return replace(lit, relation=f"{name}.all")
+    if isinstance(lit, Negation) and lit.atom.relation == name:
+        return replace(lit, atom=replace(lit.atom, relation=f"{name}.all"))
+    return lit
+
+
+def dominated_rules(mark: Rule) -> list[Rule]:
+    """The rules of ``R.dominated`` for one ``R(a) <= R(b) :- body``: a is dominated when b
+    holds too, differs from a, and the body holds (one rule per column they may differ in)."""
+    name = mark.head.relation[len(SUBSUMES):]
+    n = len(mark.head.args) // 2
+    a, b = mark.head.args[:n], mark.head.args[n:]
+    loc = mark.loc
+    out = []
+    conditions = tuple(_read_all(lit, name) for lit in mark.body)
+    for i in range(n):
+        body = (Atom(f"{name}.all", a, loc), Atom(f"{name}.all", b, loc), *conditions,
+                Comparison("!=", a[i], b[i], loc))
+        out.append(Rule(Atom(f"{name}.dominated", a, loc), body, loc, mark.text))
+    return out
+
+
 def desugar(module: Module) -> tuple[Module, Hidden]:
     """The module with its conveniences rewritten, and the hidden relations they use."""
     hidden = Hidden()
     closure = [r for d in module.eqrel if len(d.columns) == 2 for r in eqrel_rules(d)]
     if closure:
         module = replace(module, rules=[*module.rules, *closure])
+    module = subsumption(module, hidden.errors)
     module = rewrite_records(module, hidden.python, hidden.declarations)
     if uses_sugar(module):
         rw = _Rewriter(module, hidden)

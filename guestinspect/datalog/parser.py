@@ -52,6 +52,9 @@ from .syntax import (
     expr_depth,
 )
 
+#: The prefix of the head ``R(a) <= R(b)`` is parsed as (``<=R``: no relation's name)
+SUBSUMES = "<="
+
 #: Functors the parser accepts that desugar.py rewrites (not in the functor table).
 DESUGARED = {"range"}
 AGGREGATES = {"count", "sum", "min", "max", "mean"}
@@ -636,6 +639,15 @@ class _Parser:
         self.groups[save] = (result, self.pos)
         return result
 
+    def dominance(self, first: Atom) -> Atom:
+        """After ``R(a)``: ``<= R(b)``, as the atom ``<=R(a…, b…)``."""
+        self.advance()
+        second = self.atom()
+        if second.relation != first.relation or len(second.args) != len(first.args):
+            raise ParseError(second.loc, "a subsumption compares two tuples of the same "
+                             "relation")
+        return Atom(SUBSUMES + first.relation, (*first.args, *second.args), first.loc)
+
     def conjunction(self) -> tuple[Literal, ...]:
         lits = [self.literal()]
         while self.at(","):
@@ -653,6 +665,8 @@ class _Parser:
     def clause(self, module: Module) -> None:
         start = self.tok
         heads = [self.atom()]
+        if self.at("<="):  # subsumption ``R(a) <= R(b) :- body`` (rewritten by desugar.py)
+            heads = [self.dominance(heads[0])]
         while self.at(","):
             self.advance()
             heads.append(self.atom())

@@ -79,6 +79,7 @@ class Program:
         module, comp_errors = expand_components(module, self.limits)
         errors.extend(comp_errors)
         module, hidden = desugar(module)
+        errors.extend(hidden.errors)
         transformed = magic_transform(module)
         if transformed is not module and not errors:
             # the magic-set transformation the program asks for; as written if that fails

@@ -233,3 +233,38 @@ def test_records_are_built_and_taken_apart() -> None:
 def test_a_record_with_an_unbound_field_in_a_head_is_unsafe() -> None:
     with pytest.raises(DatalogError, match="not bound"):
         Program.from_text(".type R = [a: number]\n.decl A(r: R)\nA([x]).")
+
+
+# ---- subsumption -------------------------------------------------------------------------
+
+
+def test_subsumption_keeps_the_tuples_nothing_else_subsumes() -> None:
+    db = run("""
+    .decl Price(item: symbol, p: number)
+    .decl Cheapest(item: symbol, p: number)
+    .decl Keep(x: number)
+    .decl Seen(x: number)
+    Cheapest(i, p) :- Price(i, p).
+    Cheapest(i, p1) <= Cheapest(i, p2) :- p2 <= p1.
+    Keep(x) :- Seen(x).
+    Keep(x) <= Keep(y) :- !Seen(y), Keep(y), x < y.
+    Seen(1). Seen(2).
+    """, {"Price": [("a", 3), ("a", 1), ("b", 2), ("b", 2)]})
+    assert db.tuples("Cheapest") == {("a", 1), ("b", 2)}  # equal tuples do not subsume
+    assert column(db, "Keep") == [1, 2]  # no unseen Keep to subsume them
+
+
+def test_subsumption_of_a_recursive_relation_is_refused() -> None:
+    with pytest.raises(DatalogError, match="subsumption of a recursive relation"):
+        Program.from_text("""
+        .decl E(x: number, y: number, c: number)
+        .decl D(x: number, y: number, c: number)
+        D(x, y, c) :- E(x, y, c).
+        D(x, z, c + d) :- D(x, y, c), E(y, z, d).
+        D(x, y, c1) <= D(x, y, c2) :- c2 <= c1.
+        """)
+
+
+def test_subsumption_compares_tuples_of_one_relation() -> None:
+    with pytest.raises(DatalogError, match="same relation"):
+        Program.from_text(".decl A(x: number)\n.decl B(x: number)\nA(x) <= B(y) :- x < y.")
