@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+from .independent import hoist_independent
 from .parser import SUBSUMES, expand_disjunctions
 from .records import rewrite_records
 from .syntax import (
@@ -335,6 +336,7 @@ def desugar(module: Module) -> tuple[Module, Hidden]:
         rw = _Rewriter(module, hidden)
         module = replace(module, rules=rw.rules(module.rules),
                          declarations=[*module.declarations, *rw.new_decls])
+    module = hoist_independent(module)
     typed = {d.name for d in hidden.declarations}
     loc = Location("<range>", 1, 1)
     for name, (_fn, modes) in hidden.python.items():

@@ -41,7 +41,7 @@ CROSS = (".decl B(x: number)\nB(0).\nB(x + 1) :- B(x), x < 999.\n"
          ".decl A(x: number, y: number, z: number)\nA(x, y, z) :- B(x), B(y), B(z).\n"
          ".output A\n")
 CROSS_FILTER = (".decl B(x: number)\nB(0).\nB(x + 1) :- B(x), x < 999.\n"
-                ".decl A(x: number)\nA(x) :- B(x), B(y), B(z), y + z < 0.\n.output A\n")
+                ".decl A(x: number)\nA(x) :- B(x), B(y), B(z), x + y + z < 0.\n.output A\n")
 
 
 def doubling_components(levels: int, facts: int = 1) -> str:

@@ -268,3 +268,29 @@ def test_subsumption_of_a_recursive_relation_is_refused() -> None:
 def test_subsumption_compares_tuples_of_one_relation() -> None:
     with pytest.raises(DatalogError, match="same relation"):
         Program.from_text(".decl A(x: number)\n.decl B(x: number)\nA(x) <= B(y) :- x < y.")
+
+
+# ---- independent parts of a body ---------------------------------------------------------
+
+
+def test_an_independent_join_is_computed_once() -> None:
+    program = Program.from_text("""
+    .decl A(x: number)
+    .decl B(x: number)
+    .decl C(y: number)
+    .decl D(y: number)
+    .decl Out(x: number)
+    .decl None_(x: number)
+    Out(x) :- A(x), C(y), D(y), !B(x).
+    None_(x) :- A(x), C(y), D(y), y > 5.
+    """)
+    hoisted = [r for r in program.rules if r.head.startswith("exists.")]
+    assert len(hoisted) == 2  # each rule's C-D join moved into a nullary relation
+    db = Database(program)
+    db.add_facts("A", [(1,), (2,)])
+    db.add_facts("B", [(2,)])
+    db.add_facts("C", [(3,), (4,)])
+    db.add_facts("D", [(4,), (9,)])
+    db.run()
+    assert column(db, "Out") == [1]
+    assert column(db, "None_") == []
