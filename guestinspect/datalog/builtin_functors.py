@@ -9,6 +9,7 @@ rules call). Adding a functor is adding one row to :data:`TABLE`.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ TABLE: tuple[Functor, ...] = (
     Functor("utoi", "functor", ("number",), "number", int, "int({0})"),
     Functor("abs", "functor", ("number",), "same", abs, "abs({0})"),
     Functor("min", "functor", ("any",), "same", min, "min({args})", variadic=True),
+    # a new number at each call (unique in the process; Soufflé: in the run), from 0
+    Functor("autoinc", "functor", (), "number", itertools.count().__next__),
     Functor("max", "functor", ("any",), "same", max, "max({args})", variadic=True),
     # constraints: boolean functors, also written as body literals
     Functor("contains", "constraint", ("symbol", "symbol"), "bool", _contains,

@@ -99,8 +99,12 @@ def program_text(row: Functor, args: list[tuple[str, Any]], result: str) -> str:
             f"Out({expression(row, names)}) :- In({', '.join(names)}).\n")
 
 
+#: Rows whose value is not a function of the arguments, tested on their own.
+STATEFUL = {("functor", "autoinc")}
+
+
 def test_every_row_has_cases_here() -> None:
-    assert {(f.form, f.name) for f in TABLE} == set(CASES)
+    assert {(f.form, f.name) for f in TABLE} == set(CASES) | STATEFUL
     assert len({(f.form, f.name) for f in TABLE}) == len(TABLE)
 
 
@@ -120,6 +124,17 @@ def test_every_row_parses_checks_and_evaluates(form: str, name: str) -> None:
         if result == "unsigned":
             value &= U32
         assert value == expected
+
+
+def test_autoinc_gives_a_new_number_at_each_call() -> None:
+    text = ".decl In(x: number)\n.decl Out(n: number, x: number)\nOut(autoinc(), x) :- In(x).\n"
+    db = Database(Program.from_text(text, filename="t.dl"))
+    db.add_facts("In", [(7,), (8,), (9,)])
+    db.run()
+    ids = sorted(n for n, _ in db.tuples("Out"))
+    assert len(set(ids)) == 3 and ids == list(range(ids[0], ids[0] + 3))
+    with pytest.raises(DatalogError, match="autoinc"):
+        Program.from_text(".decl Out(n: number)\nOut(autoinc(1)).")
 
 
 def test_fallible_rows_report_their_own_name() -> None:
