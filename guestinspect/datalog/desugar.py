@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from .independent import hoist_independent
+from .limits import LimitExceeded
 from .parser import SUBSUMES, expand_disjunctions
 from .records import rewrite_records
 from .syntax import (
@@ -47,8 +48,8 @@ from .syntax import (
 
 Generator = Callable[..., Iterator[tuple[object, ...]]]
 
-#: The number of values one ``range`` may yield (a relation could not hold more anyway).
-MAX_RANGE_VALUES = 20_000_000
+#: The number of values one ``range`` call may yield; more stops the evaluation in the rule.
+MAX_RANGE_VALUES = 2_000_000
 
 
 def _range(lo: object, hi: object, step: object = None) -> Iterator[tuple[object, ...]]:
@@ -64,10 +65,13 @@ def _range(lo: object, hi: object, step: object = None) -> Iterator[tuple[object
     assert isinstance(step, int | float)
     if step == 0 or (step > 0 and lo > hi) or (step < 0 and lo < hi):
         return
-    for i in range(MAX_RANGE_VALUES):
+    for i in range(MAX_RANGE_VALUES + 1):
         x = lo + i * step
         if (step > 0 and x >= hi) or (step < 0 and x <= hi):
             return
+        if i == MAX_RANGE_VALUES:
+            raise LimitExceeded(f"range({lo}, {hi}, {step}) yields more than "
+                                f"{MAX_RANGE_VALUES} values")
         yield (x,)
 
 
@@ -271,15 +275,25 @@ def subsumption(module: Module, errors: list[str]) -> Module:
     ``R(x) :- R.all(x), !R.dominated(x)``. A recursive R is an error (Soufflé prunes
     between iterations: without that, the longer paths of a shortest-path program have no
     end)."""
-    marks = [r for r in module.rules if r.head.relation.startswith(SUBSUMES)]
+    marks = [r for r in module.rules if r.body and isinstance(r.body[0], Atom)
+             and r.body[0].relation == SUBSUMES]
     if not marks:
         return module
-    names = {r.head.relation[len(SUBSUMES):] for r in marks}
     columns = {d.name: d.columns for d in module.declarations}
+    for r in marks:
+        cols = columns.get(r.head.relation)
+        if cols is None:
+            errors.append(f"{r.head.loc}: undeclared relation '{r.head.relation}'")
+        elif len(r.head.args) != 2 * len(cols):
+            errors.append(f"{r.head.loc}: relation '{r.head.relation}' has {len(cols)} "
+                          f"columns, but the subsumption compares tuples of "
+                          f"{len(r.head.args) // 2}")
+    names = {r.head.relation for r in marks}
+    mark_ids = {id(r) for r in marks}
     rules: list[Rule] = []
     for r in module.rules:
-        if r in marks:
-            rules.extend(dominated_rules(r))
+        if id(r) in mark_ids:
+            rules.extend(dominated_rules(replace(r, body=r.body[1:])))
             continue
         head = r.head
         if head.relation in names:
@@ -311,7 +325,7 @@ def _read_all(lit: Literal, name: str) -> Literal:
 def dominated_rules(mark: Rule) -> list[Rule]:
     """The rules of ``R.dominated`` for one ``R(a) <= R(b) :- body``: a is dominated when b
     holds too, differs from a, and the body holds (one rule per column they may differ in)."""
-    name = mark.head.relation[len(SUBSUMES):]
+    name = mark.head.relation
     n = len(mark.head.args) // 2
     a, b = mark.head.args[:n], mark.head.args[n:]
     loc = mark.loc

@@ -52,7 +52,7 @@ from .syntax import (
     expr_depth,
 )
 
-#: The prefix of the head ``R(a) <= R(b)`` is parsed as (``<=R``: no relation's name)
+#: The marker atom that starts the body of ``R(a) <= R(b) :- body`` (no relation's name)
 SUBSUMES = "<="
 
 #: Functors the parser accepts that desugar.py rewrites (not in the functor table).
@@ -640,13 +640,14 @@ class _Parser:
         return result
 
     def dominance(self, first: Atom) -> Atom:
-        """After ``R(a)``: ``<= R(b)``, as the atom ``<=R(a…, b…)``."""
+        """After ``R(a)``: ``<= R(b)``, as the head ``R(a…, b…)`` of a rule whose body starts
+        with the marker atom ``<=()`` (components rename R like any relation)."""
         self.advance()
         second = self.atom()
         if second.relation != first.relation or len(second.args) != len(first.args):
             raise ParseError(second.loc, "a subsumption compares two tuples of the same "
                              "relation")
-        return Atom(SUBSUMES + first.relation, (*first.args, *second.args), first.loc)
+        return Atom(first.relation, (*first.args, *second.args), first.loc)
 
     def conjunction(self) -> tuple[Literal, ...]:
         lits = [self.literal()]
@@ -665,7 +666,8 @@ class _Parser:
     def clause(self, module: Module) -> None:
         start = self.tok
         heads = [self.atom()]
-        if self.at("<="):  # subsumption ``R(a) <= R(b) :- body`` (rewritten by desugar.py)
+        subsumes = self.at("<=")  # ``R(a) <= R(b) :- body`` (rewritten by desugar.py)
+        if subsumes:
             heads = [self.dominance(heads[0])]
         while self.at(","):
             self.advance()
@@ -689,10 +691,11 @@ class _Parser:
                              f"rules once disjunctions are expanded "
                              f"({limit_hint('max_rules')})")
         text = " ".join(self.text[start.start : end.end].split())
+        marker = (Atom(SUBSUMES, (), start.loc),) if subsumes else ()
         for alt in alternatives:
             for conj in expand_disjunctions(alt):
                 for head in heads:
-                    module.rules.append(Rule(head, conj, start.loc, text))
+                    module.rules.append(Rule(head, (*marker, *conj), start.loc, text))
 
 
 def eqrel(qualifier: Token, decls: list[Declaration], module: Module) -> None:

@@ -3,12 +3,13 @@ small additions: ``range``, ``!(…)``, comparison chains, ``+`` on symbols, ``e
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
 from guestinspect.datalog import Database, DatalogError, Program, desugar
-from guestinspect.datalog.desugar import MAX_RANGE_VALUES, _range
+from guestinspect.datalog.desugar import _range
 
 
 def run(text: str, facts: dict[str, list[tuple[Any, ...]]] | None = None) -> Database:
@@ -74,7 +75,10 @@ def test_range_in_a_fact_and_a_head() -> None:
 
 def test_range_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(desugar, "MAX_RANGE_VALUES", 100)
-    assert sum(1 for _ in _range(0, MAX_RANGE_VALUES)) == 100
+    assert sum(1 for _ in _range(0, 100)) == 100
+    with pytest.raises(DatalogError, match="stopped in this rule: range.0, 1000, 1. yields "
+                       "more than 100 values"):
+        run(".decl A(x: number)\nA(x) :- x = range(0, 1000).\n")
     assert list(_range(0, 5, 0)) == []
     assert list(_range("a", 5)) == []
 
@@ -294,3 +298,53 @@ def test_an_independent_join_is_computed_once() -> None:
     db.run()
     assert column(db, "Out") == [1]
     assert column(db, "None_") == []
+
+
+def test_subsumption_inside_a_component_and_its_errors() -> None:
+    db = run("""
+    .comp Least {
+        .decl R(x: number)
+        R(x) <= R(y) :- y < x.
+    }
+    .init L = Least
+    L.R(3). L.R(1). L.R(2).
+    """)
+    assert column(db, "L.R") == [1]
+    with pytest.raises(DatalogError, match="undeclared relation 'Z'"):
+        Program.from_text("Z(x) <= Z(y) :- x < y.")
+    with pytest.raises(DatalogError, match="has 2 columns"):
+        Program.from_text(".decl Z(a: number, b: number)\nZ(x) <= Z(y) :- x < y.")
+
+
+# ---- hostile programs --------------------------------------------------------------------
+
+
+def errors_of(text: str) -> list[str]:
+    try:
+        Program.from_text(text, filename="t.dl")
+    except DatalogError as e:
+        return e.errors
+    return []
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    (".decl A(x: number)\nA(1) :- " + "!(" * 1000 + "A(1)" + ")" * 1000 + ".\n",
+     "nested too deeply"),
+    (".type R = [a: number]\n.decl A(r: R)\nA(" + "[" * 1000 + "1" + "]" * 1000 + ").\n",
+     "nested too deeply"),
+    (".decl A(x: number)\nA(x) :- A(x), " + " < ".join(["x"] * 20000) + ".\n",
+     "body literals, more than 500"),
+    (".decl A(x: number)\nA(x) :- A(x), " + " < ".join(["x"] * 400) + ".\n", None),
+    (".decl A(x: number)\nA(1).\nA(x) :- " + "!" * 100_000 + "A(x), A(x).\n", None),
+    (".decl A(x: number)\n" + "A(x) <= A(y) :- x < y.\n" * 3000, None),
+])
+def test_hostile_uses_of_the_new_syntax_are_quick(text: str, error: str | None) -> None:
+    start = time.monotonic()
+    errors = errors_of(text)
+    assert time.monotonic() - start < 10
+    if error is None:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and error in errors[0] and "\n" not in errors[0]
+
+
