@@ -15,7 +15,7 @@ from .explain import Derivation, WhyNot, atom_pattern, show_literal
 from .factfiles import format_rows, read_facts, write_facts
 from .failures import FailureLog
 from .gcpause import paused_gc
-from .ir import AtomLit, NormRule
+from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
 from .relation import Relation, Row
@@ -388,7 +388,7 @@ class Database:
         why = WhyNot(relation, pattern, rule.source.text, str(rule.source.loc),
                      min(held, total), total, "")
         if held < total:
-            lit = order[held]
+            lit = self._lacking(order[held], values)
             why.failed = show_literal(lit, values)
             if isinstance(lit, AtomLit) and not lit.negated:
                 why.failed_relation = lit.relation
@@ -397,6 +397,17 @@ class Database:
                     why.cause = self._why_not(lit.relation, why.failed_pattern, stop,
                                               depth + 1, seen)
         return why
+
+    def _lacking(self, lit: Lit, values: dict[str, Any]) -> Lit:
+        """What a failed literal lacks: for a ``min``/``max`` that gave no value, the first
+        positive atom of its body when no tuple matches it (``k = min j : Cand(r, j, _)``
+        lacks ``Cand(r, j, _)``); else the literal itself."""
+        if isinstance(lit, AggregateLit) and lit.op in ("min", "max"):
+            atoms = [a for a in lit.body if isinstance(a, AtomLit) and not a.negated]
+            if atoms and not atoms[0].python and not self.query(
+                    atoms[0].relation, *atom_pattern(atoms[0], values)):
+                return atoms[0]
+        return lit
 
     def _probe(self, rule: NormRule, columns: tuple[int, ...], goal: Row
                ) -> tuple[int, list[Any], dict[str, Any]]:

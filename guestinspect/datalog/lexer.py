@@ -10,6 +10,7 @@ from .syntax import Location
 DIRECTIVES = {
     "decl", "input", "output", "type", "functor", "printsize", "comp", "init", "pragma",
     "plan", "limitsize", "override", "symbol_type", "number_type", "plumbing",
+    "key",
 }
 PUNCTUATION = [
     ":-", "<:", "!=", "<=", ">=", "(", ")", ",", ";", "!", "=", "<", ">", "+", "-", "*", "/",

@@ -36,6 +36,8 @@ from .syntax import (
     Expr,
     FunctorDecl,
     IODirective,
+    KeyDecl,
+    KeyPart,
     Literal,
     Location,
     Module,
@@ -222,6 +224,22 @@ class _Parser:
         self.advance()
         return opts
 
+    def key(self) -> KeyDecl:
+        """``.key Rel(col, ...), Rel2(col, ...)`` (checked in keys.py)."""
+        parts: list[KeyPart] = []
+        while True:
+            name = self.ident("a relation name")
+            self.expect("(")
+            cols = [self.ident("a column name").text]
+            while self.at(","):
+                self.advance()
+                cols.append(self.ident("a column name").text)
+            self.expect(")")
+            parts.append(KeyPart(name.text, cols, name.loc))
+            if not self.at(","):
+                return KeyDecl(parts, parts[0].loc)
+            self.advance()
+
     def directive(self, module: Module) -> None:
         d = self.advance()
         kind = d.text
@@ -265,6 +283,8 @@ class _Parser:
                 if not self.at(","):
                     break
                 self.advance()
+        elif kind == "key":
+            module.keys.append(self.key())
         elif kind in ("type", "symbol_type", "number_type"):
             name = self.ident("a type name")
             if kind != "type":

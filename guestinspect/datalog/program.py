@@ -13,6 +13,7 @@ from .components import expand_components
 from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .ir import AggregateLit, AtomLit, Lit, NormRule
+from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
 from .magic import magic_transform
 from .parser import Loader
@@ -96,6 +97,7 @@ class Program:
         patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}
         analysis = Checker(module, self.functors, modes, patterns).run()
         errors.extend(analysis.errors)
+        errors.extend(check_keys(module, analysis.declarations))
         self.kinds: dict[str, list[str]] = analysis.kinds
         self.declarations: dict[str, tuple[tuple[str, str], ...]] = {
             name: tuple((c.name, c.type) for c in d.columns)

@@ -190,6 +190,23 @@ class PlumbingMark:
 
 
 @dataclass
+class KeyPart:
+    relation: str
+    columns: list[str]
+    loc: Location
+
+
+@dataclass
+class KeyDecl:
+    """``.key Rel(col, ...), Rel2(col, ...)``: the named columns determine the rest, among
+    the tuples the program text writes, over all the relations named (checked when the
+    program loads: keys.py)."""
+
+    parts: list[KeyPart]
+    loc: Location
+
+
+@dataclass
 class TypeDecl:
     name: str
     bases: list[str]  # one for a subtype, several for a union
@@ -248,6 +265,7 @@ class Module:
     eqrel: list[Declaration] = field(default_factory=list)  # equivalence relations
     pragmas: list[tuple[str, str]] = field(default_factory=list)  # .pragma key value
     records: dict[str, list[Column]] = field(default_factory=dict)  # record type -> fields
+    keys: list[KeyDecl] = field(default_factory=list)
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:

@@ -182,8 +182,8 @@ def test_depth_folds_plumbing_and_full_keeps_every_step() -> None:
     for helper in ("WinPaths.Want", "PathSplit", "WinPaths.Path", "WinChild"):
         step = re.compile(rf"^ *{re.escape(helper)}\(", re.M)
         assert not step.search(deep) and step.search(full)
-    assert "WinSystemrootAt(/dev/sda1, /windows, 1)  [rules/windows/systemroot.dl:30]" in deep
-    assert "      WinRootOf(/dev/sda1, /windows)  [rules/windows/systemroot.dl:43]" in full
+    assert "WinSystemrootAt(/dev/sda1, /windows, 1)  [rules/windows/systemroot.dl:31]" in deep
+    assert "      WinRootOf(/dev/sda1, /windows)  [rules/windows/systemroot.dl:40]" in full
     # the tree, every step, as before: a step per line, facts as what they are on the disk
     # a step of a component's instance: at the rule inside the component
     assert "            WinPaths.Want(/dev/sda1, /windows/system32)  [rules/windows/paths.dl:32]" \
