@@ -77,10 +77,12 @@ class Program:
         return cls(loader.module, functors, relations, loader.errors, limits)
 
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
+        keys = module.keys
         module, comp_errors = expand_components(module, self.limits)
         errors.extend(comp_errors)
         module, hidden = desugar(module)
         errors.extend(hidden.errors)
+        module.keys = keys  # checked on the rules as written (keys.py)
         transformed = magic_transform(module)
         if transformed is not module and not errors:
             # the magic-set transformation the program asks for; as written if that fails
