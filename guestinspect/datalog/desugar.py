@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from .independent import hoist_independent
+from .inline import inline_relations
 from .limits import LimitExceeded
 from .parser import SUBSUMES, expand_disjunctions
 from .records import rewrite_records
@@ -344,6 +345,8 @@ def desugar(module: Module) -> tuple[Module, Hidden]:
     closure = [r for d in module.eqrel if len(d.columns) == 2 for r in eqrel_rules(d)]
     if closure:
         module = replace(module, rules=[*module.rules, *closure])
+    if module.inline:
+        module = inline_relations(module, set(module.inline))
     module = subsumption(module, hidden.errors)
     module = rewrite_records(module, hidden.python, hidden.declarations)
     if uses_sugar(module):

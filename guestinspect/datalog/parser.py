@@ -264,6 +264,8 @@ class _Parser:
                         module.io.append(IODirective(q.text, name.text, {}, q.loc))
                 elif q.text == "eqrel":
                     eqrel(q, decls, module)
+                elif q.text == "inline":
+                    module.inline.extend(name.text for name in names)
                 elif q.text == "overridable":
                     for decl in decls:
                         decl.overridable = True

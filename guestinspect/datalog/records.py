@@ -35,6 +35,7 @@ from .syntax import (
     Rule,
     UnOp,
     Var,
+    Wildcard,
     expr_vars,
 )
 
@@ -103,6 +104,10 @@ class RecordRewriter:
     def fields(self, rtype: str | None, e: Call) -> tuple[str, list[str]]:
         """The relation suffix and field types of a record of type ``rtype``."""
         cols = self.records.get(rtype or "")
+        if cols is None or len(cols) != len(e.args):  # the only record type of that arity?
+            same = [n for n, c in self.records.items() if len(c) == len(e.args)]
+            rtype = same[0] if len(same) == 1 else rtype
+            cols = self.records.get(rtype or "")
         if cols is not None and len(cols) == len(e.args):
             return str(rtype), [c.type for c in cols]
         kinds = ["symbol" if isinstance(a, Const) and isinstance(a.value, str) else "number"
@@ -178,12 +183,14 @@ class RecordRewriter:
 
     def comparison(self, lit: Comparison, bound: set[str], lits: tuple[Literal, ...],
                    out: list[Literal]) -> Literal | None:
-        """``x = [a, b]``: taken apart if x is bound, else built (None: nothing left)."""
+        """``x = [a, b]``: built if its fields are known (then compared or assigned), else
+        taken apart if x is bound (None: nothing left of the comparison)."""
         rec, other = (lit.left, lit.right) if _is_record(lit.left) else (lit.right, lit.left)
         if len(lits) <= MAX_EXACT:  # what the other literals bind (not this one)
             bound = grounded(tuple(x for x in lits if x is not lit), set())
+        buildable = _record_vars(rec) <= bound and not _has_wildcard(rec)
         if lit.op == "=" and _is_rec(rec) and isinstance(other, Var) and \
-                other.name in bound:
+                other.name in bound and not buildable:
             self.unpack(other, rec, self.var_type(other.name, lits), out)
             return None
         rtype = self.var_type(other.name, lits) if isinstance(other, Var) else None
@@ -229,6 +236,30 @@ class RecordRewriter:
         return replace(rule, head=replace(rule.head, args=head_args), body=tuple(body))
 
 
+def _has_wildcard(e: Expr) -> bool:
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Wildcard):
+            return True
+        if isinstance(n, Call):
+            stack.extend(n.args)
+    return False
+
+
+def _pattern_vars(e: Expr) -> set[str]:
+    """The variables that matching a record binds: its fields', nested records' too."""
+    out: set[str] = set()
+    stack = [e]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Var) and n.name != "nil":
+            out.add(n.name)
+        elif _is_rec(n):
+            stack.extend(n.args)
+    return out
+
+
 def _record_vars(e: Expr) -> set[str]:
     return {v.name for v in expr_vars(e, []) if v.name != "nil"}
 
@@ -240,8 +271,7 @@ def grounded(lits: tuple[Literal, ...], start: set[str]) -> set[str]:
     for lit in lits:
         if isinstance(lit, Atom):
             for a in lit.args:
-                if isinstance(a, Var) or _is_rec(a):
-                    g |= _record_vars(a)
+                g |= _pattern_vars(a)
     eqs = [lit for lit in lits if isinstance(lit, Comparison) and lit.op == "="]
     changed = True
     while changed:
@@ -252,7 +282,7 @@ def grounded(lits: tuple[Literal, ...], start: set[str]) -> set[str]:
                 if isinstance(x, Var) and _record_vars(y) <= g:
                     new = {x.name}
                 elif _is_rec(x) and isinstance(y, Var) and y.name in g:
-                    new = _record_vars(x)
+                    new = _pattern_vars(x)
                 if not new <= g:
                     g |= new
                     changed = True

@@ -264,6 +264,7 @@ class Module:
     overrides: list[Override] = field(default_factory=list)  # in a component's body only
     eqrel: list[Declaration] = field(default_factory=list)  # equivalence relations
     pragmas: list[tuple[str, str]] = field(default_factory=list)  # .pragma key value
+    inline: list[str] = field(default_factory=list)  # relations declared inline
     records: dict[str, list[Column]] = field(default_factory=dict)  # record type -> fields
     keys: list[KeyDecl] = field(default_factory=list)
 
