@@ -294,10 +294,9 @@ def test_osinfo_and_package_manager(program: Program) -> None:
 
 
 NEW_DISTRO = """
-ReleaseFile("linux", 75, "/etc/phony-release", "phonyos", "PhonyOS release (\\\\d+)\\\\.(\\\\d+)").
-DistroPackageFormat("phonyos", "rpm").
+Distro("phonyos", "redhat", "rpm").
 DistroPackageManager("phonyos", 0, "dnf").
-DistroFamily("phonyos", "redhat").
+ReleaseFile("linux", 75, "/etc/phony-release", "phonyos", "PhonyOS release (\\\\d+)\\\\.(\\\\d+)").
 """
 
 
