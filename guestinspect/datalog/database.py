@@ -238,7 +238,7 @@ class Database:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise LimitExceeded(f"it took more than "
                                 f"{self.limits.max_seconds:g} s ({limit_hint('max_seconds')})")
-        if self.held + sum(len(rows) for rows in self._round.values()) > \
+        if self.held + sum(map(len, self._round.values())) > \
                 self.limits.max_tuples:
             raise LimitExceeded(self._too_many())
         return TICK_EVERY
