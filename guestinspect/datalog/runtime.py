@@ -9,8 +9,6 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import re2
-
 from .errors import DatalogError
 from .failures import FailureLog
 
@@ -135,15 +133,25 @@ def ftoi(x: Any) -> int:
 
 # ---- regular expressions: RE2 ------------------------------------------------------------
 
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False  # a bad pattern is our error to report, not a line on stderr
+@functools.cache
+def _re2() -> tuple[Any, Any]:
+    """The re2 module and our options, imported when a first pattern is compiled (a program
+    without ``match`` does not pay for the import)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is our error to report, not a line on stderr
+    return re2, options
+
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str) -> tuple[Any, str | None]:
+    re2, options = _re2()
     try:
-        return re2.compile(pattern, _RE2_OPTIONS), None
+        return re2.compile(pattern, options), None
     except re2.error as e:
         reason = e.args[0] if e.args else "invalid"
         if isinstance(reason, bytes):
