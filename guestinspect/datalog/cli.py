@@ -107,7 +107,7 @@ def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[
                 click.echo("\t".join(str(v) for v in row))
             click.echo("===============")
     else:
-        db.write_outputs(output_dir)
+        db.write_outputs(output_dir, sys.stdout)
     status = 0
     for text in explain:
         name, row = parse_tuple(text, prog)

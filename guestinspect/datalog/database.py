@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .codegen import TICK_EVERY, compile_explainer, compile_probe
 from .errors import DatalogError
@@ -18,6 +18,7 @@ from .gcpause import paused_gc
 from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
+from .proof import Prover
 from .relation import Relation, Row
 from .stratify import Stratum
 from .syntax import Const, Var
@@ -312,21 +313,23 @@ class Database:
         key = pattern[cols[0]] if len(cols) == 1 else tuple(pattern[c] for c in cols)
         return set(rel.index(cols).get(key, ()))
 
-    def write_outputs(self, directory: str | Path) -> None:
-        """Write every ``.output`` relation as ``<Name>.csv`` (and print ``.printsize``)."""
+    def write_outputs(self, directory: str | Path, stdout: TextIO) -> None:
+        """Write every ``.output`` relation as ``<Name>.csv`` in ``directory``, those with
+        ``IO=stdout`` and the ``.printsize`` counts to ``stdout`` (a stream the caller
+        gives: the engine prints nothing itself)."""
         for d in self.program.io["output"]:
             rows = self.relations[d.relation].tuples
             opts = d.options
             if opts.get("IO", "file") == "stdout":
-                sys.stdout.write(f"---------------\n{d.relation}\n===============\n")
-                sys.stdout.write(format_rows(rows, _delimiter(opts)))
-                sys.stdout.write("===============\n")
+                stdout.write(f"---------------\n{d.relation}\n===============\n")
+                stdout.write(format_rows(rows, _delimiter(opts)))
+                stdout.write("===============\n")
                 continue
             path = Path(directory) / opts.get("filename", f"{d.relation}.csv")
             path.parent.mkdir(parents=True, exist_ok=True)
             write_facts(path, rows, _delimiter(opts))
         for d in self.program.io["printsize"]:
-            sys.stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
+            stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
 
     def write_facts_dir(self, directory: str | Path, relations: Iterable[str] | None = None,
                         *, skip_empty: bool = False) -> None:
@@ -350,12 +353,13 @@ class Database:
         t = tuple(row)
         if t not in self._relation(relation).tuples:
             return None
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 20000))
-        try:
-            return self._prove(relation, t, {})
-        finally:
-            sys.setrecursionlimit(limit)
+        return Prover(self.base, self.program.rules_by_head, self._recursive, self._rank,
+                      self._explainer).prove(relation, t)
+
+    def _recursive(self, relation: str) -> set[str]:
+        """The relations of ``relation``'s stratum if it is recursive, else none."""
+        stratum = self.program.strata[self.program.stratum_of[relation]]
+        return set(stratum.relations) if stratum.recursive else set()
 
     def why_not(self, relation: str, pattern: Iterable[Any],
                 stop: Iterable[str] = ()) -> WhyNot | None:
@@ -463,42 +467,6 @@ class Database:
             e = compile_explainer(rule, self.relations, self.pyfns, p.functors, p.modes)
             self._explainers[rule.index] = e
         return e
-
-    def _prove(self, relation: str, t: Row, memo: dict[tuple[str, Row], Derivation]
-               ) -> Derivation | None:
-        key = (relation, t)
-        if key in memo:
-            return memo[key]
-        if t in self.base[relation]:
-            d = Derivation(relation, t, None, None, [])
-            memo[key] = d
-            return d
-        stratum = self.program.strata[self.program.stratum_of[relation]]
-        members = set(stratum.relations) if stratum.recursive else set()
-        mine = self._rank(relation, t) if members else 0
-        for rule in self.program.rules_by_head.get(relation, []):
-            fn, atoms = self._explainer(rule)
-            for witnesses in fn(t):
-                if any(a.relation in members and self._rank(a.relation, w) >= mine
-                       for a, w in zip(atoms, witnesses, strict=True)):
-                    continue
-                children: list[Derivation] = []
-                for a, w in zip(atoms, witnesses, strict=True):
-                    if a.python:
-                        children.append(Derivation(a.relation, w, "computed by Python", None))
-                        continue
-                    child = self._prove(a.relation, w, memo)
-                    if child is None:
-                        break
-                    children.append(child)
-                else:
-                    position = {id(lit): i for i, lit in enumerate(rule.body)}
-                    order = sorted(range(len(atoms)), key=lambda k: position[id(atoms[k])])
-                    d = Derivation(relation, t, rule.source.text, str(rule.source.loc),
-                                   [children[k] for k in order])
-                    memo[key] = d
-                    return d
-        return None
 
 
 def _check_facts(relation: str, facts: list[Row], arity: int, kinds: list[str],

@@ -52,16 +52,6 @@ class Derivation:
             stack.extend((c, depth + 1) for c in reversed(node.children))
         return "\n".join(lines)
 
-    def size(self) -> int:
-        """The number of nodes."""
-        count = 0
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            count += 1
-            stack.extend(node.children)
-        return count
-
 
 @dataclass
 class WhyNot:

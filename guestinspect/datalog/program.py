@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checks import Checker
 from .codegen import CompiledRule, rule_code
-from .components import expand_components
 from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .ir import AggregateLit, AtomLit, Lit, NormRule
@@ -17,6 +15,7 @@ from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
 from .magic import magic_transform
 from .parser import Loader
+from .passes import check, transform
 from .stratify import Stratum, dependencies, stratify
 from .syntax import IODirective, Module
 
@@ -78,8 +77,8 @@ class Program:
 
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
         keys = module.keys
-        module, comp_errors = expand_components(module, self.limits)
-        errors.extend(comp_errors)
+        module, transform_errors = transform(module, self.limits)
+        errors.extend(transform_errors)
         module, hidden = desugar(module)
         errors.extend(hidden.errors)
         module.keys = keys  # checked on the rules as written (keys.py)
@@ -97,7 +96,7 @@ class Program:
             self.python_relations[name] = PyRelation(fn, hidden_modes)
         modes = {n: r.modes for n, r in self.python_relations.items()}
         patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}
-        analysis = Checker(module, self.functors, modes, patterns).run()
+        analysis = check(module, self.functors, modes, patterns)
         errors.extend(analysis.errors)
         errors.extend(check_keys(module, analysis.declarations))
         self.kinds: dict[str, list[str]] = analysis.kinds

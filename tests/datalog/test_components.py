@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -66,7 +67,7 @@ Result("connected") :- london.reach("airport", "bridge"), !london.train.reach("x
 """)
     assert db.tuples("Result") == {("connected",)}
     assert db.tuples("london.train.reach") == {("airport", "waterloo")}
-    db.write_outputs(tmp_path)
+    db.write_outputs(tmp_path, sys.stdout)
     assert (tmp_path / "london.reach.csv").read_text().splitlines() == [
         "airport\tbridge", "airport\twaterloo", "waterloo\tbridge"]
 

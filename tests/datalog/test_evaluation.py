@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -321,15 +322,16 @@ def test_types_multiple_heads_and_head_expressions() -> None:
     assert db.tuples("Small") == db.tuples("Any") == {("/dev/sda1",)}
 
 
-def test_printsize_and_stdout_output(capsys: pytest.CaptureFixture[str]) -> None:
+def test_printsize_and_stdout_output() -> None:
     db = run("""
     .decl A(x: number)
     .output A(IO=stdout)
     .printsize A
     A(2). A(1).
     """)
-    db.write_outputs("/nonexistent-never-written")
-    out = capsys.readouterr().out
+    stream = io.StringIO()
+    db.write_outputs("/nonexistent-never-written", stream)
+    out = stream.getvalue()
     assert "1\n2\n" in out and out.endswith("A\t2\n")
 
 

@@ -82,6 +82,34 @@ def test_explain_recursive_tuples_is_well_founded() -> None:
         assert all(a[1] == b[0] for a, b in zip(chain, chain[1:], strict=False))
 
 
+def test_explain_a_proof_deeper_than_the_recursion_limit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain of 3,000 derivations is explained without recursion (the process-wide
+    recursion limit is neither needed nor touched)."""
+    text = (".decl Next(x: number, y: number)\n.decl Reach(x: number)\nReach(0).\n"
+            "Reach(y) :- Reach(x), Next(x, y).\n")
+    db = Database(Program.from_text(text))
+    n = 3000
+    db.add_facts("Next", [(i, i + 1) for i in range(n)])
+    db.run()
+
+    def refuse(limit: int) -> None:
+        raise AssertionError(f"sys.setrecursionlimit({limit}) called")
+
+    monkeypatch.setattr("sys.setrecursionlimit", refuse)
+    d = db.explain("Reach", (n,))
+    assert d is not None
+    depth = 0
+    node: Derivation | None = d
+    while node is not None:
+        assert node.tuple == (n - depth,)
+        assert node.rule_text is not None
+        depth += 1
+        node = next((c for c in node.children if c.relation == "Reach"), None)
+    assert depth == n + 1
+    assert len(d.render().splitlines()) == 2 * n + 1  # each step: Reach and its Next
+
+
 def test_explain_after_incremental_run() -> None:
     db = Database(Program.from_text(RULES))
     db.add_facts("Edge", [(1, 2)])

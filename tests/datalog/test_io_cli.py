@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -46,7 +47,9 @@ def test_load_facts_and_write_outputs(tmp_path: Path) -> None:
     assert db.load_facts_dir(facts) == 4
     db.run()
     out = tmp_path / "out"
-    db.write_outputs(out)
+    printed = io.StringIO()
+    db.write_outputs(out, printed)
+    assert printed.getvalue() == ""
     assert (out / "Path.csv").read_text() == "a\tb\na\tc\nb\tc\n"
     assert (out / "heavy.tsv").read_text() == "b\n"
 
