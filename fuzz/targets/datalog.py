@@ -42,6 +42,12 @@ _SMALL = [
     b".comp U<N> : G<N> { .override E E(x, y) :- F(y, x). .comp In { .decl Z(x: number) } "
     b".init i = In }\n.decl F(a: number, b: number)\n.init g = G<number>\n.init u = U<number>\n"
     b"g.E(1, 2).\nF(y, x) :- u.R(x, y), !g.R(y, x), u.i.Z(x).\n.output g.R, u.R\n",
+    # Soufflé's conveniences (desugar.py, records.py, inline.py, magic.py, preprocess.py)
+    b'#ifndef X\n#define X 3\n.pragma "magic-transform" "*"\n.type P = [a: number, b: P]\n'
+    b".decl L(p: P)\n.decl S(a: number, b: number) eqrel\n.decl I(x: number) inline\n"
+    b".decl M(x: number)\nL(nil).\nL([x, r]) :- L(r), x = range(0, X), !(S(x, 1), x > 1).\n"
+    b"I(x) :- L([x, _]).\nS(x, y) :- I(x), I(y), 0 < x < y.\nM(x) :- S(x, _).\n"
+    b'M(x) <= M(y) :- x < y.\nM(a + "b") :- M(a).\n#endif\n',
 ]
 
 

@@ -36,7 +36,8 @@ from .syntax import (
 )
 
 MAX_ROUNDS = 8
-#: The rules a program may have once inlined (else nothing is inlined).
+#: The rules a program may have once inlined (and at most ten times its own plus 10,000),
+#: else nothing is inlined.
 MAX_TOTAL_RULES = 100_000
 
 
@@ -183,7 +184,7 @@ def inline_relations(module: Module, names: set[str], max_rules: int = 10_000) -
             else:
                 out.extend(new)
                 changed = True
-            if len(out) > MAX_TOTAL_RULES:
+            if len(out) > min(MAX_TOTAL_RULES, 10 * len(module.rules) + 10_000):
                 return module  # too many combinations: computed as written
         rules = out
         if not changed:

@@ -16,6 +16,7 @@ PUNCTUATION = [
     ":-", "<:", "!=", "<=", ">=", "(", ")", ",", ";", "!", "=", "<", ">", "+", "-", "*", "/",
     "%", "^", ":", "@", ".", "{", "}", "|", "$", "[", "]",
 ]
+PREPROCESSOR = {"define", "undef", "ifdef", "ifndef", "else", "endif"}
 DIGITS = "0123456789"  # ASCII only: str.isdigit() is also true for "²" and "٣"
 HEX_DIGITS = DIGITS + "abcdefABCDEF"
 #: The largest number literal: 64 bits, as Soufflé's widest domain.
@@ -27,7 +28,7 @@ ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0":
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # ident number float string directive include punct eof
+    kind: str  # ident number float string directive include pp punct eof
     text: str  # the token as written (for punct/ident/directive: the word itself)
     value: str | int | float
     loc: Location
@@ -147,6 +148,8 @@ def _token(text: str, i: int, loc: Location) -> Token:
         word = text[i + 1 : j]
         if word == "include":
             return Token("include", "#include", word, loc, i, j)
+        if word in PREPROCESSOR:  # applied by preprocess.py
+            return Token("pp", "#" + word, word, loc, i, j)
         raise LexError(loc, f"unsupported preprocessor directive '#{word}'")
     p = text[i : i + 2]
     if p not in PUNCT_PAIRS:

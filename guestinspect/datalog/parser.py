@@ -17,6 +17,7 @@ from .builtin_functors import (
 from .files import FileRefused, decode_utf8, read_regular
 from .lexer import LexError, Token, tokenize
 from .limits import DEFAULT_LIMITS, Limits, limit_hint
+from .preprocess import preprocess
 from .syntax import (
     RECORD,
     U32,
@@ -384,8 +385,9 @@ class _Parser:
             self.depth = self.in_expr = 0
             if self.tok.kind == "directive":
                 self.directive(body)
-            elif self.tok.kind == "include":
-                raise ParseError(self.tok.loc, "#include inside a component is not supported")
+            elif self.tok.kind == "include":  # consumed: the recovery below stops at one
+                raise ParseError(self.advance().loc, "#include inside a component is not "
+                                 "supported")
             else:
                 self.clause(body)
         except ParseError as e:
@@ -772,6 +774,7 @@ class Loader:
         self.errors: list[str] = []
         self.seen: set[tuple[int, int]] = set()  # (device, inode) of every file read
         self.include_depth = 0
+        self.defines: dict[str, list[Token]] = {}  # #define, across included files
 
     def load_file(self, path: Path, where: Location | None = None) -> None:
         """Parse a file; an error reading it is reported at ``where`` (an ``#include``) or at
@@ -795,7 +798,7 @@ class Loader:
 
     def load_text(self, text: str, filename: str, directory: Path | None = None) -> None:
         try:
-            tokens = tokenize(text, filename)
+            tokens = preprocess(tokenize(text, filename), self.defines)
         except LexError as e:
             self.errors.append(str(e))
             return

@@ -295,10 +295,11 @@ def rewrite_records(module: Module, python: dict[str, tuple[Generator, str]],
     rw = RecordRewriter(module, python, declarations)
     if module.records:
         return replace(module, rules=[rw.rule(r) for r in module.rules])
-    if not any("[" in r.text for r in module.rules):
+    marked = [_mentions_record(r) for r in module.rules]  # (a #define may hide the "[")
+    if not any(marked):
         return module
-    return replace(module, rules=[rw.rule(r) if _mentions_record(r) else r
-                                  for r in module.rules])
+    return replace(module, rules=[rw.rule(r) if m else r
+                                  for r, m in zip(module.rules, marked, strict=True)])
 
 
 def _mentions_record(rule: Rule) -> bool:

@@ -4,11 +4,12 @@ small additions: ``range``, ``!(…)``, comparison chains, ``+`` on symbols, ``e
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from guestinspect.datalog import Database, DatalogError, Program, desugar
+from guestinspect.datalog import Database, DatalogError, Program, desugar, preprocess
 from guestinspect.datalog.desugar import _range
 
 
@@ -384,3 +385,46 @@ def test_inline_relations_are_substituted_not_computed() -> None:
     assert column(db, "R") == [6, 1003]
     assert column(db, "S") == [2, 3]  # a negated inline relation is computed
     assert column(db, "Small") == [0, 1]
+
+
+# ---- the preprocessor's #define and include guards ---------------------------------------
+
+
+def test_define_and_include_guards(tmp_path: Path) -> None:
+    (tmp_path / "lib.dl").write_text("#ifndef LIB\n#define LIB\n.decl E(x: number)\nE(ONE).\n"
+                                     "#endif\n")
+    (tmp_path / "main.dl").write_text(
+        '#define ONE 1\n#define PAIR [ONE, "one"]\n#include "lib.dl"\n#include "lib.dl"\n'
+        ".type P = [n: number, s: symbol]\n.decl Q(p: P)\nQ(PAIR).\n"
+        "#ifdef NOPE\nQ([2, \"two\"]).\n#else\nQ([3, \"three\"]).\n#endif\n")
+    db = Database(Program.from_files([tmp_path / "main.dl"]))
+    db.run()
+    assert db.tuples("E") == {(1,)}
+    assert {str(p) for (p,) in db.tuples("Q")} == {"[1, one]", "[3, three]"}
+    db = run("#define TWO 2\n.decl A(x: number)\nA(TWO).\n#undef TWO\n.decl TWO(x: number)\n"
+             "TWO(3).\n")
+    assert db.tuples("A") == {(2,)} and db.tuples("TWO") == {(3,)}
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("#ifndef X\n.decl A(x: number)\n", "#if… without #endif"),
+    ("#endif\n", "#endif without #if…"),
+    ("#define F(x) x\n", "function-like macros"),
+    ("#define\n", "'#define' needs a name"),
+    ("#define A B B B B B B B B B B\n#define B A A A A A A A A A A\n"
+     ".decl Z(x: number)\nZ(1) :- " + "A " * 3000 + ".\n", "once macros are expanded"),
+])
+def test_preprocessor_errors(text: str, error: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(preprocess, "MAX_TOKENS", 100_000)
+    errors = errors_of(text)
+    assert len(errors) == 1 and error in errors[0]
+
+
+def test_an_include_inside_a_component_is_one_error_not_a_hang() -> None:
+    # found by the fuzz target datalog.parser: the error recovery stopped at the #include
+    # without consuming it, for ever
+    start = time.monotonic()
+    errors = errors_of('.comp C {\n#include "a.dl"\n#include "b.dl"\n.decl A(x: number)\n}\n')
+    assert time.monotonic() - start < 5
+    assert errors == ["t.dl:2:1: #include inside a component is not supported",
+                      "t.dl:3:1: #include inside a component is not supported"]
