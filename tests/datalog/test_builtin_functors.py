@@ -4,6 +4,7 @@ here; the parser's, checks', code generator's and run time's views come from the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +191,11 @@ def test_every_functor_name_is_a_call_to_the_parser() -> None:
     loader = Loader()
     loader.load_text(".decl A(x: number)\nA(1) :- 1 = nosuch(1).\n", "t.dl")
     assert loader.errors == ["t.dl:2:13: unknown functor 'nosuch'"]
+
+
+def test_every_functor_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "rule-language.md").read_text()
+    section = doc.split("### Built-in functors", 1)[1].split("\n### ", 1)[0]
+    missing = [name for name in FUNCTORS if f"`{name}" not in section and f"{name}`" not in
+               section]
+    assert missing == []
