@@ -244,8 +244,19 @@ class Database:
             raise LimitExceeded(self._too_many())
         return TICK_EVERY
 
+    def _idle(self, rule: NormRule, delta: int | None) -> bool:
+        """Whether ``rule`` (reading ``delta`` at that position) derives nothing because one
+        of its other positive atoms is empty and nothing in it can fail (``stored_atoms``)."""
+        atoms = self.program.stored_atoms(rule)
+        if atoms is None:
+            return False
+        relations = self.relations
+        return any(pos != delta and not relations[r].tuples for pos, r in atoms)
+
     def _call(self, rule: NormRule, delta: int | None, rows: set[Row] | None,
               out: set[Row]) -> None:
+        if self._idle(rule, delta):
+            return
         try:
             self._tick()
             self._fn(rule, delta)(rows, out.add, self._tick)

@@ -10,14 +10,14 @@ from typing import Any
 from .codegen import CompiledRule, rule_code
 from .desugar import Hidden, desugar
 from .errors import DatalogError
-from .ir import AggregateLit, AtomLit, Lit, NormRule
+from .ir import AggregateLit, AtomLit, CompareLit, Lit, NormRule
 from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
 from .magic import magic_transform
 from .parser import Loader
 from .passes import check, transform
 from .stratify import Stratum, dependencies, stratify
-from .syntax import IODirective, Module
+from .syntax import BinOp, Const, Expr, IODirective, Module, UnOp, Var
 
 Functors = Mapping[str, Callable[..., Any]]
 
@@ -50,6 +50,7 @@ class Program:
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
         self._code: dict[tuple[int, int | None, tuple[int, ...]], CompiledRule] = {}
         self._planned: dict[int, tuple[str, ...]] = {}
+        self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
         # an error in a component's rule is the same line for each of its instances: once
         self.errors = list(dict.fromkeys(self._analyse(module, list(errors or []))))
         if self.errors:
@@ -145,6 +146,19 @@ class Program:
             names = self._planned[rule.index] = tuple(dict.fromkeys(_atom_relations(rule.body)))
         return names
 
+    def stored_atoms(self, rule: NormRule) -> tuple[tuple[int, str], ...] | None:
+        """(position, relation) of the positive atoms of ``rule`` when nothing else in its
+        body can fail or raise (only stored atoms and comparisons of plain arithmetic): while
+        one of those relations is empty the rule derives nothing, and need not run. None for
+        a rule with anything else (a functor, a Python relation, an aggregate...), which is
+        always run: its failures are recorded whether or not its atoms match."""
+        if rule.index not in self._stored:
+            plain = all(_infallible(lit) for lit in rule.body)
+            self._stored[rule.index] = tuple(
+                (i, lit.relation) for i, lit in enumerate(rule.body)
+                if isinstance(lit, AtomLit) and not lit.negated) if plain else None
+        return self._stored[rule.index]
+
     def rule_code(self, rule: NormRule, delta: int | None,
                   classes: tuple[int, ...]) -> CompiledRule:
         """``rule`` compiled (for ``delta``, see ``codegen.rule_code``), its joins ordered for
@@ -190,6 +204,24 @@ def size_class(n: int) -> int:
 def class_size(c: int) -> int:
     """The smallest size of class ``c``."""
     return 0 if c == 0 else 1 << (2 * c - 2)
+
+
+def _infallible(lit: Lit) -> bool:
+    if isinstance(lit, AtomLit):
+        return not lit.python
+    return isinstance(lit, CompareLit) and _plain(lit.left) and _plain(lit.right)
+
+
+def _plain(e: Expr) -> bool:
+    """An expression that cannot fail: variables, constants, ``+ - *`` and bit operations."""
+    if isinstance(e, Var | Const):
+        return True
+    if isinstance(e, BinOp):
+        return e.op in ("+", "-", "*", "band", "bor", "bxor") and _plain(e.left) and \
+            _plain(e.right)
+    if isinstance(e, UnOp):
+        return e.op in ("-", "bnot") and _plain(e.arg)
+    return False
 
 
 def _atom_relations(body: list[Lit]) -> list[str]:
