@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from .syntax import (
     Aggregate,
     Atom,
+    BinOp,
+    Call,
     Column,
     Comparison,
     Const,
@@ -34,6 +36,7 @@ from .syntax import (
     Module,
     Negation,
     Rule,
+    UnOp,
     Var,
     Wildcard,
     expr_depth,
@@ -50,16 +53,23 @@ def wanted(module: Module) -> set[str] | None:
     return names or None
 
 
+def _subexprs(e: Expr) -> list[Expr]:
+    if isinstance(e, BinOp):
+        return [e.left, e.right]
+    if isinstance(e, UnOp):
+        return [e.arg]
+    if isinstance(e, Call):
+        return list(e.args)
+    return []
+
+
 def _has_aggregate(e: Expr) -> bool:
     stack = [e]
     while stack:
         n = stack.pop()
         if isinstance(n, Aggregate):
             return True
-        stack.extend(getattr(n, "args", ()))
-        for attr in ("left", "right", "arg"):
-            if hasattr(n, attr):
-                stack.append(getattr(n, attr))
+        stack.extend(_subexprs(n))
     return False
 
 
@@ -87,10 +97,7 @@ def _aggregates_in(e: Expr, out: set[str]) -> None:
             _aggregated(n.body, out, True)
             if n.target is not None:
                 stack.append(n.target)
-        stack.extend(getattr(n, "args", ()))
-        for attr in ("left", "right", "arg"):
-            if hasattr(n, attr):
-                stack.append(getattr(n, attr))
+        stack.extend(_subexprs(n))
 
 
 def eligible(module: Module, names: set[str]) -> set[str]:
