@@ -142,7 +142,7 @@ def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> str:
     if not ordered:
         return ""
     arity = len(ordered[0])
-    if arity == 0 or any(len(t) != arity for t in ordered):  # not one relation's rows
+    if arity == 0 or set(map(len, ordered)) != {arity}:  # not one relation's rows
         return "".join(("()" if not row else delimiter.join(map(format_value, row))) + "\n"
                        for row in sorted(ordered))
     if len(ordered) < 64:
