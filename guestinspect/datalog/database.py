@@ -18,7 +18,6 @@ from .gcpause import paused_gc
 from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
-from .proof import Prover
 from .relation import Relation, Row
 from .stratify import Stratum
 from .syntax import Const, Var
@@ -364,6 +363,7 @@ class Database:
         t = tuple(row)
         if t not in self._relation(relation).tuples:
             return None
+        from .proof import Prover  # here, not at the top: start-up time
         return Prover(self.base, self.program.rules_by_head, self._recursive, self._rank,
                       self._explainer).prove(relation, t)
 

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from .independent import hoist_independent
-from .inline import inline_relations
 from .limits import LimitExceeded
 from .parser import SUBSUMES, expand_disjunctions
 from .records import rewrite_records
@@ -346,6 +345,7 @@ def desugar(module: Module) -> tuple[Module, Hidden]:
     if closure:
         module = replace(module, rules=[*module.rules, *closure])
     if module.inline:
+        from .inline import inline_relations  # here, not at the top: start-up time
         module = inline_relations(module, set(module.inline))
     module = subsumption(module, hidden.errors)
     module = rewrite_records(module, hidden.python, hidden.declarations)

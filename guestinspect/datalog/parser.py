@@ -17,7 +17,6 @@ from .builtin_functors import (
 from .files import FileRefused, decode_utf8, read_regular
 from .lexer import LexError, Token, tokenize
 from .limits import DEFAULT_LIMITS, Limits, limit_hint
-from .preprocess import preprocess
 from .syntax import (
     RECORD,
     U32,
@@ -798,7 +797,10 @@ class Loader:
 
     def load_text(self, text: str, filename: str, directory: Path | None = None) -> None:
         try:
-            tokens = preprocess(tokenize(text, filename), self.defines)
+            tokens = tokenize(text, filename)
+            if self.defines or any(t.kind == "pp" for t in tokens):
+                from .preprocess import preprocess  # here, not at the top: start-up time
+                tokens = preprocess(tokens, self.defines)
         except LexError as e:
             self.errors.append(str(e))
             return

@@ -13,7 +13,6 @@ from .errors import DatalogError
 from .ir import AggregateLit, AtomLit, CompareLit, Lit, NormRule
 from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
-from .magic import magic_transform
 from .parser import Loader
 from .passes import check, transform
 from .stratify import Stratum, dependencies, stratify
@@ -83,7 +82,10 @@ class Program:
         module, hidden = desugar(module)
         errors.extend(hidden.errors)
         module.keys = keys  # checked on the rules as written (keys.py)
-        transformed = magic_transform(module)
+        transformed = module
+        if any(key == "magic-transform" for key, _ in module.pragmas):
+            from .magic import magic_transform  # here, not at the top: start-up time
+            transformed = magic_transform(module)
         if transformed is not module and not errors:
             # the magic-set transformation the program asks for; as written if that fails
             found = self._analyse_module(transformed, hidden, [])

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..components import expand_components
 from ..limits import DEFAULT_LIMITS, Limits
 from ..syntax import Module
 from .aggregates import scope_aggregates
@@ -31,6 +30,17 @@ from .types import check_types
 Transform = Callable[[Module, Limits], tuple[Module, list[str]]]
 ModulePass = Callable[[Context], None]
 RulePass = Callable[[Context, RuleJob], bool]
+
+
+
+def expand_components(module: Module,
+                      limits: Limits = DEFAULT_LIMITS) -> tuple[Module, list[str]]:
+    """components.expand_components, imported only for a program that has components."""
+    if not (module.components or module.inits or module.overrides):
+        return module, []
+    from ..components import expand_components as expand  # here, not at the top: start-up time
+    return expand(module, limits)
+
 
 TRANSFORMS: list[Transform] = [expand_components]
 MODULE_PASSES: list[ModulePass] = [check_declarations]
