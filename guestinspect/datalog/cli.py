@@ -91,6 +91,8 @@ def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[
                     max_rules=max_rules, max_seconds=max_seconds)
     try:
         prog = Program.from_files([program], include_dirs=include_dirs, limits=limits)
+        for warning in prog.warnings:
+            click.echo(f"warning: {warning}", err=True)
         db = Database(prog)
         db.load_facts_dir(fact_dir)
         db.run()

@@ -101,6 +101,8 @@ class Program:
         patterns = {n: r.patterns for n, r in self.python_relations.items() if r.patterns}
         analysis = check(module, self.functors, modes, patterns)
         errors.extend(analysis.errors)
+        #: static warnings (``file:line:col: message``): an invalid constant regex ...
+        self.warnings: list[str] = list(dict.fromkeys(analysis.warnings))
         errors.extend(check_keys(module, analysis.declarations))
         self.kinds: dict[str, list[str]] = analysis.kinds
         self.declarations: dict[str, tuple[tuple[str, str], ...]] = {

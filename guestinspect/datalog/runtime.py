@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import DatalogError
 from .failures import FailureLog
+from .regex_braces import brace_problem
 
 #: Numbers from ``to_number`` are in Soufflé's 64-bit domain; more is a failure.
 MAX_NUMBER = 2**63
@@ -151,7 +152,7 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 def _compiled(pattern: str) -> tuple[Any, str | None]:
     re2, options = _re2()
     try:
-        return re2.compile(pattern, options), None
+        compiled = re2.compile(pattern, options)
     except re2.error as e:
         reason = e.args[0] if e.args else "invalid"
         if isinstance(reason, bytes):
@@ -159,10 +160,13 @@ def _compiled(pattern: str) -> tuple[Any, str | None]:
         return None, str(reason)
     except UnicodeEncodeError:
         return None, "the pattern is not valid Unicode (a lone surrogate)"
+    problem = brace_problem(pattern)  # RE2 takes it, but std::regex, Soufflé's, does not
+    return (compiled, None) if problem is None else (None, problem)
 
 
 def regex_problem(pattern: str) -> str | None:
-    """Why RE2 rejects ``pattern`` (a backreference, a lookaround, ...), or None."""
+    """Why ``pattern`` is invalid (RE2 rejects it: a backreference, a lookaround ...; or a
+    brace C++'s std::regex rejects), or None."""
     return _compiled(pattern)[1]
 
 

@@ -1,6 +1,7 @@
 """Regular expressions are RE2's: linear time on any guest text, one dialect for ``match`` and
-``RegexGroups``, and a pattern RE2 rejects is a static error when it is a constant (issue 10,
-class 5)."""
+``RegexGroups``. An invalid pattern (one RE2 rejects, or a brace C++'s std::regex rejects) is,
+as in Soufflé, a warning and no match: a static warning when it is a constant, a run-time one
+(a failure) either way (issue 10, class 5; issue 15)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from guestinspect.datalog import Database, DatalogError, Program
+from guestinspect.datalog import Database, Program
 from guestinspect.datalog.ir import AggregateLit, AtomLit, ConstraintLit, Lit
+from guestinspect.datalog.regex_braces import brace_problem
 from guestinspect.datalog.runtime import match, regex_problem
 from guestinspect.datalog.syntax import Const
 from guestinspect.functors import text
@@ -79,6 +81,7 @@ def test_every_pattern_of_the_shipped_rules_compiles_under_re2() -> None:
     assert CENTOS in table and "opensuse-.*" in patterns and len(patterns) > 20
     bad = {p: regex_problem(p) for p in patterns | table if regex_problem(p) is not None}
     assert bad == {}
+    assert program.warnings == []
 
 
 @pytest.mark.parametrize(("pattern", "col", "reason"), [
@@ -87,14 +90,41 @@ def test_every_pattern_of_the_shipped_rules_compiles_under_re2() -> None:
     ("a(?!b)", 21, "invalid perl operator: (?!"),
     ("(", 21, "missing )"),
 ])
-def test_a_constant_pattern_re2_rejects_is_a_static_error(pattern: str, col: int,
-                                                          reason: str) -> None:
-    source = f'.decl A(x: symbol)\n.decl B(x: symbol)\nB(x) :- A(x), match("{pattern}", x).\n'
-    with pytest.raises(DatalogError) as e:
-        Program.from_text(source, "t.dl")
-    [error] = e.value.errors
-    assert error.startswith(f"t.dl:3:{col}: invalid regular expression "), error
-    assert reason in error and error.endswith("(RE2 syntax)")
+def test_a_constant_pattern_re2_rejects_is_a_warning_and_no_match(pattern: str, col: int,
+                                                                  reason: str) -> None:
+    source = ('.decl A(x: symbol)\n.decl B(x: symbol)\nB(x) :- A(x), match("' + pattern
+              + '", x).\nB(x) :- A(x), !match("' + pattern + '", x).\nB("kept").\n')
+    program = Program.from_text(source, "t.dl")
+    first, second = program.warnings  # one warning per place
+    assert first.startswith(f"t.dl:3:{col}: invalid regular expression "), first
+    assert second.startswith(f"t.dl:4:{col + 1}: invalid regular expression "), second
+    assert reason in first and first.endswith("(RE2 syntax); it matches nothing")
+    db = Database(program)
+    db.add_facts("A", [("a",), ("ab",), ("(",)])
+    db.run()
+    assert db.tuples("B") == {("kept",)}  # neither match nor !match holds
+    assert {m.split(" ")[0] for m in db.failures.messages()} == {"t.dl:3:1:", "t.dl:4:1:"}
+
+
+@pytest.mark.parametrize(("pattern", "bad"), [
+    ("fo{x}b.*", True), ("{", True), ("a{,3}", True), ("a{2", True), ("x{}", True),
+    ("fo{2}b.*", False), ("a{2,}", False), ("a{1,3}", False), ("[{]", False),
+    ("\\\\{x\\\\}", False), ("[[:alpha:]{]+", False), ("[]{]", False),
+])
+def test_a_brace_std_regex_rejects_is_invalid_though_re2_takes_it(pattern: str,
+                                                                    bad: bool) -> None:
+    program = Program.from_text('.decl A(x: symbol)\n.decl B(x: symbol)\n'
+                                f'B(x) :- A(x), match("{pattern}", x).\n', "t.dl")
+    assert (len(program.warnings) == 1) == bad, program.warnings
+    if bad:
+        assert "C++ std::regex rejects it" in program.warnings[0]
+
+
+def test_the_brace_check_is_linear() -> None:
+    small, big = "[[:" * 20_000 + "a{", "[[:" * 200_000 + "a{"
+    t_small = best_of(3, lambda: brace_problem(small))
+    t_big = best_of(3, lambda: brace_problem(big))
+    assert t_big < 30 * t_small + 0.01, (t_small, t_big)
 
 
 def test_one_dialect_for_match_and_regex_groups() -> None:
@@ -117,14 +147,13 @@ def test_text_with_lone_surrogates_is_matched() -> None:
     assert list(text.regex_groups("(x+)(.)", "\udc80xx\udc81")) == [("xx", "\ufffd")]
 
 
-def test_a_constant_regex_groups_pattern_re2_rejects_is_a_static_error() -> None:
+def test_a_constant_regex_groups_pattern_re2_rejects_is_a_warning() -> None:
     source = ('.decl A(x: symbol)\n.decl B(x: symbol)\n'
               '.decl RegexGroups(p: symbol, t: symbol, a: symbol, b: symbol)\n'
               'B(a) :- A(x), RegexGroups("(a)(?=b)", x, a, _).\n'
               'B(a) :- A(x), RegexGroups(cat("(", x), x, a, _).\n')  # computed: checked later
-    with pytest.raises(DatalogError) as e:
-        Program.from_text(source, "t.dl",
-                          relations={"RegexGroups": text.RELATIONS["RegexGroups"]})
-    assert e.value.errors == [
+    program = Program.from_text(source, "t.dl",
+                                relations={"RegexGroups": text.RELATIONS["RegexGroups"]})
+    assert program.warnings == [
         't.dl:4:27: invalid regular expression "(a)(?=b)": invalid perl operator: (?= '
-        "(RE2 syntax)"]
+        "(RE2 syntax); it matches nothing"]

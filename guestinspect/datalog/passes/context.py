@@ -45,9 +45,13 @@ class Analysis:
     types: dict[str, str] = field(default_factory=lambda: dict(BASE_KINDS))  # type -> kind
     rules: list[NormRule] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # not errors: the program still runs
 
     def error(self, loc: Location, message: str) -> None:
         self.errors.append(f"{loc}: {message}")
+
+    def warn(self, loc: Location, message: str) -> None:
+        self.warnings.append(f"{loc}: {message}")
 
 
 @dataclass

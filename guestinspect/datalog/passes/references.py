@@ -49,12 +49,13 @@ def check_references(ctx: Context, job: RuleJob) -> bool:
 
 
 def check_pattern(ctx: Context, e: Expr) -> None:
-    """A constant regular expression must be one RE2 accepts."""
+    """A constant regular expression that is invalid is a warning, not an error (as in
+    Soufflé: the program runs, and the pattern matches nothing)."""
     if isinstance(e, Const) and isinstance(e.value, str):
         problem = regex_problem(e.value)
         if problem is not None:
-            ctx.error(e.loc, f"invalid regular expression {show_constant(e.value)}: "
-                      f"{problem} (RE2 syntax)")
+            ctx.analysis.warn(e.loc, f"invalid regular expression {show_constant(e.value)}: "
+                              f"{problem} (RE2 syntax); it matches nothing")
 
 
 def check_atom(ctx: Context, atom: Atom) -> None:
