@@ -326,18 +326,20 @@ class Database:
     def write_outputs(self, directory: str | Path, stdout: TextIO) -> None:
         """Write every ``.output`` relation as ``<Name>.csv`` in ``directory``, those with
         ``IO=stdout`` and the ``.printsize`` counts to ``stdout`` (a stream the caller
-        gives: the engine prints nothing itself)."""
+        gives: the engine prints nothing itself). Strings are written as they are, as Soufflé
+        writes them (a newline in a symbol is one): unlike :meth:`write_facts_dir`, whose files
+        escape them and read back exactly."""
         for d in self.program.io["output"]:
             rows = self.relations[d.relation].tuples
             opts = d.options
             if opts.get("IO", "file") == "stdout":
                 stdout.write(f"---------------\n{d.relation}\n===============\n")
-                stdout.write(format_rows(rows, _delimiter(opts)))
+                stdout.write(format_rows(rows, _delimiter(opts), verbatim=True))
                 stdout.write("===============\n")
                 continue
             path = Path(directory) / opts.get("filename", f"{d.relation}.csv")
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_facts(path, rows, _delimiter(opts))
+            write_facts(path, rows, _delimiter(opts), verbatim=True)
         for d in self.program.io["printsize"]:
             stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
 

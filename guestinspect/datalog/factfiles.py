@@ -2,6 +2,7 @@
 
 A field escapes ``\\``, tab, newline and carriage return as ``\\\\``, ``\\t``, ``\\n``, ``\\r``;
 any other backslash is kept as it is, so a Soufflé file without backslashes reads the same.
+The ``.output`` files are written ``verbatim`` instead, as Soufflé writes them (no escapes).
 """
 
 from __future__ import annotations
@@ -135,15 +136,23 @@ def read_facts(path: Path, kinds: list[str], delimiter: str = "\t", max_rows: in
     return rows
 
 
-def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> str:
+def format_verbatim(v: Any) -> str:
+    """A value as Soufflé writes it in an output: a string as it is, without escapes."""
+    return v if isinstance(v, str) else format_value(v)
+
+
+def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
+                verbatim: bool = False) -> str:
     """The lines of a fact file, sorted: the text of ``format_value`` of each value of
-    ``sorted(rows)``, made at C speed when each column holds only ints or only strings."""
+    ``sorted(rows)``, made at C speed when each column holds only ints or only strings.
+    ``verbatim``: strings as they are (``format_verbatim``), as Soufflé writes its outputs."""
+    fmt = format_verbatim if verbatim else format_value
     ordered = list(rows)
     if not ordered:
         return ""
     arity = len(ordered[0])
     if arity == 0 or set(map(len, ordered)) != {arity}:  # not one relation's rows
-        return "".join(("()" if not row else delimiter.join(map(format_value, row))) + "\n"
+        return "".join(("()" if not row else delimiter.join(map(fmt, row))) + "\n"
                        for row in sorted(ordered))
     if len(ordered) < 64:
         ordered.sort()
@@ -153,7 +162,7 @@ def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> str:
     text = _plain_text(ordered, arity, delimiter)
     if text is not None:
         return text
-    return "".join(delimiter.join(map(format_value, row)) + "\n" for row in ordered)
+    return "".join(delimiter.join(map(fmt, row)) + "\n" for row in ordered)
 
 
 def _plain_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> str | None:
@@ -177,5 +186,6 @@ def _plain_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> str 
     return text
 
 
-def write_facts(path: Path, rows: Iterable[tuple[Any, ...]], delimiter: str = "\t") -> None:
-    path.write_text(format_rows(rows, delimiter), encoding="utf-8")
+def write_facts(path: Path, rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
+                verbatim: bool = False) -> None:
+    path.write_text(format_rows(rows, delimiter, verbatim=verbatim), encoding="utf-8")

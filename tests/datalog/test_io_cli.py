@@ -68,6 +68,23 @@ def test_escapes_round_trip(tmp_path: Path) -> None:
     assert db2.tuples("C") == rows
 
 
+def test_outputs_are_written_verbatim_as_soufflé_does(tmp_path: Path) -> None:
+    text = ('.decl C(s: symbol, n: number)\n.output C\n.decl S(s: symbol)\n'
+            '.output S(IO=stdout)\nC("two\\nlines", 1). C("C:\\\\Windows", 2). C("plain", 3).\n'
+            'S("x\\ty").\n')
+    db = Database(Program.from_text(text))
+    db.run()
+    printed = io.StringIO()
+    db.write_outputs(tmp_path, printed)
+    assert (tmp_path / "C.csv").read_text() == "C:\\Windows\t2\nplain\t3\ntwo\nlines\t1\n"
+    assert "\nx\ty\n" in printed.getvalue()
+    db.write_facts_dir(tmp_path / "snap", ["C"])  # the snapshot escapes, and reads back
+    assert (tmp_path / "snap" / "C.facts").read_text().endswith("two\\nlines\t1\n")
+    db2 = Database(Program.from_text(text.replace(".output C", ".input C")))
+    db2.load_facts_dir(tmp_path / "snap")
+    assert db2.tuples("C") == db.tuples("C")
+
+
 def test_soufflé_file_without_backslash_escapes_reads_verbatim(tmp_path: Path) -> None:
     (tmp_path / "P.facts").write_text("C:\\Windows\\System32\t1.5\n")
     db = Database(Program.from_text(".decl P(p: symbol, f: float)\n.input P\n"))
