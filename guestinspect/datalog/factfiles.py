@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import DatalogError
 from .files import FileRefused, decode_utf8, open_regular
@@ -73,33 +73,41 @@ def parse_value(field: str, kind: str) -> Any:
     return value
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """The numbered lines of a fact file, without their end of line; DatalogError (at
-    ``file:line:col``) for a file that is not a regular file, not UTF-8 or has a huge line."""
+#: A fact file of at most this size is read at once and, if every line is plain (see
+#: ``_bulk_rows``), parsed at C speed; anything else is read line by line.
+MAX_BULK_BYTES = 64 << 20
+
+
+def _open(path: Path) -> BinaryIO:
     try:
         f, _ = open_regular(path)
     except FileRefused as e:
         raise DatalogError([f"{Location(str(path), 1, 1)}: cannot read the fact file: {e}"]) \
             from None
-    with f:
-        n = 0
-        while True:
-            n += 1
-            try:
-                raw = f.readline(MAX_LINE_BYTES + 1)
-            except OSError as e:
-                raise DatalogError([f"{Location(str(path), n, 1)}: cannot read the fact file: "
-                                    f"{e.strerror}"]) from None
-            if not raw:
-                return
-            if len(raw) > MAX_LINE_BYTES:
-                raise DatalogError([f"{Location(str(path), n, 1)}: line longer than "
-                                    f"{MAX_LINE_BYTES} bytes"])
-            text, bad = decode_utf8(raw)
-            if bad is not None:
-                _, col, message = bad
-                raise DatalogError([f"{Location(str(path), n, col)}: {message}"])
-            yield n, text[:-1] if text.endswith("\n") else text
+    return f
+
+
+def _lines(path: Path, f: BinaryIO) -> Iterator[tuple[int, str]]:
+    """The numbered lines of a fact file, without their end of line; DatalogError (at
+    ``file:line:col``) for a file that is not UTF-8 or has a huge line."""
+    n = 0
+    while True:
+        n += 1
+        try:
+            raw = f.readline(MAX_LINE_BYTES + 1)
+        except OSError as e:
+            raise DatalogError([f"{Location(str(path), n, 1)}: cannot read the fact file: "
+                                f"{e.strerror}"]) from None
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES:
+            raise DatalogError([f"{Location(str(path), n, 1)}: line longer than "
+                                f"{MAX_LINE_BYTES} bytes"])
+        text, bad = decode_utf8(raw)
+        if bad is not None:
+            _, col, message = bad
+            raise DatalogError([f"{Location(str(path), n, col)}: {message}"])
+        yield n, text[:-1] if text.endswith("\n") else text
 
 
 def read_facts(path: Path, kinds: list[str], delimiter: str = "\t", max_rows: int | None = None,
@@ -107,10 +115,86 @@ def read_facts(path: Path, kinds: list[str], delimiter: str = "\t", max_rows: in
     """The rows of a tab-separated fact file; DatalogError at ``file:line:col`` if it is not
     one (not a regular file, not UTF-8, a wrong number of fields, a bad value) or if it has
     more than ``max_rows`` rows (the error says ``too_many``)."""
+    with _open(path) as f:
+        rows = _read_bulk(f, kinds, delimiter, max_rows)
+        if rows is not None:
+            return rows
+        f.seek(0)
+        return _read_lines(path, f, kinds, delimiter, max_rows, too_many)
+
+
+def _read_bulk(f: BinaryIO, kinds: list[str], delimiter: str,
+               max_rows: int | None) -> list[tuple[Any, ...]] | None:
+    """The rows of a small file read at once when every line is plain; else None (then
+    ``_read_lines`` reads it again and says what is wrong, where)."""
+    if len(kinds) == 0 or not delimiter or any(c in delimiter for c in "\\\n\r"):
+        return None
+    try:
+        data = f.read(MAX_BULK_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BULK_BYTES or b"\\" in data or b"\r" in data:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if (max_rows is not None and len(lines) > max_rows) or \
+            max(map(len, lines), default=0) >= MAX_LINE_BYTES // 4:
+        return None
+    return _bulk_rows(lines, kinds, delimiter)
+
+
+def _bulk_rows(lines: list[str], kinds: list[str],
+               delimiter: str) -> list[tuple[Any, ...]] | None:
+    """The rows of ``lines`` (without backslashes or carriage returns) if each has one field
+    per column and every number parses as ``parse_value`` would; else None."""
+    arity = len(kinds)
+    if arity != 1 and "" in lines:
+        lines = [line for line in lines if line]
+    if arity == 1:
+        if any(delimiter in line for line in lines):
+            return None
+        columns: list[list[str]] = [lines]
+    else:
+        split = [line.split(delimiter) for line in lines]
+        if any(len(fields) != arity for fields in split):
+            return None
+        columns = [list(c) for c in zip(*split, strict=True)] if split else [[]] * arity
+    values: list[Iterable[Any]] = []
+    for column, kind in zip(columns, kinds, strict=True):
+        try:
+            if kind == "symbol":
+                values.append(column)
+            elif kind == "float":
+                values.append(list(map(float, column)))
+            else:
+                values.append(_numbers(column))
+        except ValueError:
+            return None
+    return list(zip(*values, strict=True))
+
+
+def _numbers(column: list[str]) -> list[int]:
+    """The ints of a column as ``parse_value`` reads them; ValueError for anything else
+    (then the line-by-line reader says what)."""
+    numbers = list(map(int, column))
+    if numbers and (min(numbers) < MIN_NUMBER or max(numbers) > MAX_NUMBER or
+                    max(map(len, column)) > 70):
+        raise ValueError("not a plain number column")
+    return numbers
+
+
+def _read_lines(path: Path, f: BinaryIO, kinds: list[str], delimiter: str,
+                max_rows: int | None, too_many: str) -> list[tuple[Any, ...]]:
+    """``read_facts`` line by line: every error at its ``file:line:col``."""
     rows: list[tuple[Any, ...]] = []
     arity = len(kinds)
     symbols = all(k == "symbol" for k in kinds) and delimiter == "\t"
-    for n, line in _lines(path):
+    for n, line in _lines(path, f):
         if max_rows is not None and len(rows) >= max_rows:
             raise DatalogError([f"{Location(str(path), n, 1)}: {too_many}"])
         if arity == 0:
