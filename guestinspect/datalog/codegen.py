@@ -60,51 +60,59 @@ def plan(body: list[Lit], bound: set[str], sizes: Mapping[str, int],
     if first is not None:
         take(first)
     while remaining:
-        chosen: int | None = None
-        for i in remaining:  # filters first
-            lit = body[i]
-            if isinstance(lit, AtomLit) and lit.negated and lit_vars(lit) <= bound:
-                chosen = i
-            elif isinstance(lit, ConstraintLit) and lit_vars(lit) <= bound:
-                chosen = i
-            elif isinstance(lit, CompareLit) and lit_vars(lit) <= bound:
-                chosen = i
-            if chosen is not None:
-                break
+        chosen = next((i for i in remaining if _is_filter(body[i], bound)), None)
+        if chosen is None:  # then assignments and aggregates
+            chosen = next((i for i in remaining if _is_assignment(body[i], bound)), None)
         if chosen is None:
-            for i in remaining:  # assignments and aggregates
-                lit = body[i]
-                if isinstance(lit, CompareLit) and lit.op == "=" and _assignable(lit, bound):
-                    chosen = i
-                elif isinstance(lit, AggregateLit) and lit.outer <= bound:
-                    chosen = i
-                if chosen is not None:
-                    break
-        if chosen is None:
-            best: tuple[int, int, float] | None = None
-            for i in remaining:
-                lit = body[i]
-                if not isinstance(lit, AtomLit) or lit.negated:
-                    continue
-                keys = sum(1 for a in lit.args if isinstance(a, Const) or
-                           (isinstance(a, Var) and a.name in bound))
-                if lit.python:
-                    mode = modes[lit.relation]
-                    if not all(isinstance(a, Const) or (isinstance(a, Var) and a.name in bound)
-                               for a, m in zip(lit.args, mode, strict=False) if m == "b"):
-                        continue
-                    score = (0 if keys == len(lit.args) else 1, 0, 1.0)
-                else:
-                    size = sizes.get(lit.relation, 0)
-                    full = keys == len(lit.args)
-                    score = (0 if full else 1, 0 if keys else 1, size / (1 + 10 * keys))
-                if best is None or score < best:
-                    best = score
-                    chosen = i
+            chosen = _best_atom(body, remaining, bound, sizes, modes)
         if chosen is None:  # cannot happen for a checked rule; keep source order
             chosen = remaining[0]
         take(chosen)
     return order
+
+
+def _is_filter(lit: Lit, bound: set[str]) -> bool:
+    """A negation, constraint or comparison whose variables are all bound."""
+    return (isinstance(lit, ConstraintLit | CompareLit)
+            or (isinstance(lit, AtomLit) and lit.negated)) and lit_vars(lit) <= bound
+
+
+def _is_assignment(lit: Lit, bound: set[str]) -> bool:
+    """``x = expr`` that binds a variable, or an aggregate whose outer variables are bound."""
+    if isinstance(lit, CompareLit):
+        return lit.op == "=" and _assignable(lit, bound)
+    return isinstance(lit, AggregateLit) and lit.outer <= bound
+
+
+def _best_atom(body: list[Lit], remaining: list[int], bound: set[str],
+               sizes: Mapping[str, int], modes: Mapping[str, str]) -> int | None:
+    """The positive atom to join next: the most bound columns and the fewest tuples (the
+    first of equals); a Python relation only once its input columns are bound."""
+    chosen: int | None = None
+    best: tuple[int, int, float] | None = None
+    for i in remaining:
+        score = _atom_score(body[i], bound, sizes, modes)
+        if score is not None and (best is None or score < best):
+            best, chosen = score, i
+    return chosen
+
+
+def _atom_score(lit: Lit, bound: set[str], sizes: Mapping[str, int],
+                modes: Mapping[str, str]) -> tuple[int, int, float] | None:
+    """How good joining ``lit`` next is (lower is better); None if it cannot be joined now."""
+    if not isinstance(lit, AtomLit) or lit.negated:
+        return None
+    keys = sum(1 for a in lit.args if isinstance(a, Const) or
+               (isinstance(a, Var) and a.name in bound))
+    if lit.python:
+        mode = modes[lit.relation]
+        if not all(isinstance(a, Const) or (isinstance(a, Var) and a.name in bound)
+                   for a, m in zip(lit.args, mode, strict=False) if m == "b"):
+            return None
+        return (0 if keys == len(lit.args) else 1, 0, 1.0)
+    size = sizes.get(lit.relation, 0)
+    full = keys == len(lit.args)
+    return (0 if full else 1, 0 if keys else 1, size / (1 + 10 * keys))
 
 
 def source_plan(body: list[Lit], bound: set[str], modes: Mapping[str, str]) -> list[Lit]:
@@ -376,17 +384,7 @@ class Emitter:
         tset = "delta" if is_delta else f"{ref}.tuples"
         key = key_exprs[0] if len(keys) == 1 else "(" + ", ".join(key_exprs) + ",)"
         if lit.negated:
-            if len(keys) == arity:
-                full = "(" + "".join(e + ", " for e in key_exprs) + ")"
-                self.emit(depth, f"if {full} not in S_{ref}:")
-                self.prelude.append(f"S_{ref} = {ref}.tuples")
-            elif not keys:
-                self.emit(depth, f"if not S_{ref}:")
-                self.prelude.append(f"S_{ref} = {ref}.tuples")
-            else:
-                self.prelude.append(f"I_{ref} = {ref}.index({tuple(keys)!r})")
-                self.emit(depth, f"if {key} not in I_{ref}:")
-            return depth + 1
+            return self.negated_atom(ref, keys, key_exprs, arity, depth)
         witness = self.tmp("t")
         if explain:
             self.witnesses.append(witness)
@@ -422,6 +420,23 @@ class Emitter:
             self.emit(depth, f"if {' and '.join(conds)}:")
             depth += 1
         return depth
+
+    def negated_atom(self, ref: str, keys: list[int], key_exprs: list[str], arity: int,
+                     depth: int) -> int:
+        """``!R(…)`` whose columns ``keys`` (valued ``key_exprs``) are bound: a test of the
+        tuple, of the relation's emptiness, or of an index."""
+        if len(keys) == arity:
+            full = "(" + "".join(e + ", " for e in key_exprs) + ")"
+            self.emit(depth, f"if {full} not in S_{ref}:")
+            self.prelude.append(f"S_{ref} = {ref}.tuples")
+        elif not keys:
+            self.emit(depth, f"if not S_{ref}:")
+            self.prelude.append(f"S_{ref} = {ref}.tuples")
+        else:
+            key = key_exprs[0] if len(keys) == 1 else "(" + ", ".join(key_exprs) + ",)"
+            self.prelude.append(f"I_{ref} = {ref}.index({tuple(keys)!r})")
+            self.emit(depth, f"if {key} not in I_{ref}:")
+        return depth + 1
 
     def python_atom(self, lit: AtomLit, depth: int, bound: set[str], explain: bool) -> int:
         ref = self.relation_ref(lit)

@@ -246,38 +246,9 @@ class _Parser:
         if kind in COMPONENT_DIRECTIVES:
             self.component_directive(d, module)
         elif kind == "decl":
-            names = [self.qualified_name("a relation name")]
-            while self.at(","):
-                self.advance()
-                names.append(self.qualified_name("a relation name"))
-            cols = self.columns()
-            decls = [Declaration(name.text, cols, name.loc) for name in names]
-            module.declarations.extend(decls)
-            qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel",
-                                               "plumbing"}
-            while self.tok.kind == "ident" and self.tok.text in qualifiers:
-                q = self.advance()
-                if q.text == "plumbing":
-                    module.plumbing.extend(PlumbingMark(name.text, q.loc) for name in names)
-                elif q.text in ("input", "output", "printsize"):
-                    for name in names:
-                        module.io.append(IODirective(q.text, name.text, {}, q.loc))
-                elif q.text == "eqrel":
-                    eqrel(q, decls, module)
-                elif q.text == "inline":
-                    module.inline.extend(name.text for name in names)
-                elif q.text == "overridable":
-                    for decl in decls:
-                        decl.overridable = True
+            self.decl_directive(module)
         elif kind in ("input", "output", "printsize", "limitsize"):
-            while True:
-                name = self.qualified_name("a relation name")
-                opts = self.options()
-                if kind != "limitsize":
-                    module.io.append(IODirective(kind, name.text, opts, name.loc))
-                if not self.at(","):
-                    break
-                self.advance()
+            self.io_directive(kind, module)
         elif kind == "plumbing":
             while True:
                 name = self.qualified_name("a relation name")
@@ -288,44 +259,91 @@ class _Parser:
         elif kind == "key":
             module.keys.append(self.key())
         elif kind in ("type", "symbol_type", "number_type"):
-            name = self.ident("a type name")
-            if kind != "type":
-                base = "symbol" if kind == "symbol_type" else "number"
-                module.types.append(TypeDecl(name.text, [base], name.loc))
-                return
-            if self.at("<:"):
-                self.advance()
-                base_tok = self.ident("a type name")
-                module.types.append(TypeDecl(name.text, [base_tok.text], name.loc))
-            elif self.at("="):
-                self.advance()
-                if self.at("["):
-                    module.records[name.text] = self.record_fields()
-                    module.types.append(TypeDecl(name.text, ["symbol"], name.loc))
-                    return
-                bases = [self.ident("a type name").text]
-                if self.at("{"):
-                    raise ParseError(self.tok.loc, "algebraic data types are not supported")
-                while self.at("|"):
-                    self.advance()
-                    bases.append(self.ident("a type name").text)
-                module.types.append(TypeDecl(name.text, bases, name.loc))
-            else:
-                raise self.fail("'<:' or '='")
+            self.type_directive(kind, module)
         elif kind == "functor":
-            name = self.ident("a functor name")
-            params = self.columns(names_optional=True)
-            self.expect(":")
-            result = self.ident("a result type")
-            if self.at("stateful"):
-                self.advance()
-            module.functors.append(FunctorDecl(name.text, params, result.text, name.loc))
+            self.functor_directive(module)
         elif kind == "pragma":
             key = self.advance()
             value = self.advance() if self.tok.kind == "string" else key
             module.pragmas.append((str(key.value), str(value.value)))
         else:
             raise ParseError(d.loc, f"'.{kind}' is not supported")
+
+    def decl_directive(self, module: Module) -> None:
+        """``.decl A, B(cols) qualifiers``."""
+        names = [self.qualified_name("a relation name")]
+        while self.at(","):
+            self.advance()
+            names.append(self.qualified_name("a relation name"))
+        cols = self.columns()
+        decls = [Declaration(name.text, cols, name.loc) for name in names]
+        module.declarations.extend(decls)
+        qualifiers = IGNORED_QUALIFIERS | {"input", "output", "printsize", "eqrel",
+                                           "plumbing"}
+        while self.tok.kind == "ident" and self.tok.text in qualifiers:
+            q = self.advance()
+            if q.text == "plumbing":
+                module.plumbing.extend(PlumbingMark(name.text, q.loc) for name in names)
+            elif q.text in ("input", "output", "printsize"):
+                for name in names:
+                    module.io.append(IODirective(q.text, name.text, {}, q.loc))
+            elif q.text == "eqrel":
+                eqrel(q, decls, module)
+            elif q.text == "inline":
+                module.inline.extend(name.text for name in names)
+            elif q.text == "overridable":
+                for decl in decls:
+                    decl.overridable = True
+
+    def io_directive(self, kind: str, module: Module) -> None:
+        """``.input A(options), B`` (``.output``, ``.printsize``; ``.limitsize`` is read and
+        ignored)."""
+        while True:
+            name = self.qualified_name("a relation name")
+            opts = self.options()
+            if kind != "limitsize":
+                module.io.append(IODirective(kind, name.text, opts, name.loc))
+            if not self.at(","):
+                break
+            self.advance()
+
+    def type_directive(self, kind: str, module: Module) -> None:
+        """``.type T <: base``, ``.type T = A | B``, ``.type R = [fields]`` (a record),
+        ``.symbol_type T``, ``.number_type T``."""
+        name = self.ident("a type name")
+        if kind != "type":
+            base = "symbol" if kind == "symbol_type" else "number"
+            module.types.append(TypeDecl(name.text, [base], name.loc))
+            return
+        if self.at("<:"):
+            self.advance()
+            base_tok = self.ident("a type name")
+            module.types.append(TypeDecl(name.text, [base_tok.text], name.loc))
+        elif self.at("="):
+            self.advance()
+            if self.at("["):
+                module.records[name.text] = self.record_fields()
+                module.types.append(TypeDecl(name.text, ["symbol"], name.loc))
+                return
+            bases = [self.ident("a type name").text]
+            if self.at("{"):
+                raise ParseError(self.tok.loc, "algebraic data types are not supported")
+            while self.at("|"):
+                self.advance()
+                bases.append(self.ident("a type name").text)
+            module.types.append(TypeDecl(name.text, bases, name.loc))
+        else:
+            raise self.fail("'<:' or '='")
+
+    def functor_directive(self, module: Module) -> None:
+        """``.functor f(params): result [stateful]``."""
+        name = self.ident("a functor name")
+        params = self.columns(names_optional=True)
+        self.expect(":")
+        result = self.ident("a result type")
+        if self.at("stateful"):
+            self.advance()
+        module.functors.append(FunctorDecl(name.text, params, result.text, name.loc))
 
     # ---- components (expanded by components.py) ------------------------------------------
     def component_directive(self, d: Token, module: Module) -> None:
