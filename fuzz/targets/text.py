@@ -18,6 +18,7 @@ from fuzz.targets import target
 from guestinspect.datalog import Database
 from guestinspect.datalog import runtime as rt
 from guestinspect.datalog.ir import AtomLit, ConstraintLit
+from guestinspect.datalog.regex_braces import brace_problem as regex_braces_problem
 from guestinspect.datalog.syntax import Const
 from guestinspect.functors import text
 from guestinspect.reporting.json import to_json
@@ -109,6 +110,18 @@ def conversions(data: bytes) -> None:
         pass
     a, b = _two(data)
     rt.match(a[:200], b)  # RE2 rejects some patterns: ValueError
+
+
+def _brace_seeds() -> list[bytes]:
+    return [b"fo{2}b.*", b"fo{x}b.*", b"a{2,}[{]\\{[[:digit:]{]+", b"x{1,3}{", *_seeds()]
+
+
+@target("text.regex_braces", _brace_seeds, expected=())
+def regex_braces(data: bytes) -> None:
+    """The scan for a '{' std::regex rejects: never raises, and finds one only where a '{' is."""
+    s = _text(data)
+    problem = regex_braces_problem(s)
+    assert problem is None or "{" in s
 
 
 @functools.cache
