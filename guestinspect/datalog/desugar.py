@@ -44,6 +44,7 @@ from .syntax import (
     UnOp,
     Var,
     Wildcard,
+    walk,
 )
 
 Generator = Callable[..., Iterator[tuple[object, ...]]]
@@ -199,38 +200,12 @@ class _Rewriter:
         return out
 
 
-def _walk(node: object, exclude: object) -> Iterator[object]:
-    """Every syntax node under ``node`` (tuples and lists followed), without recursion."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if n is exclude:
-            continue
-        yield n
-        if isinstance(n, tuple | list):
-            stack.extend(n)
-        elif isinstance(n, Atom | Call | Constraint):
-            stack.extend(n.args)
-        elif isinstance(n, Negation):
-            stack.append(n.atom)
-        elif isinstance(n, Comparison):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, BinOp):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, UnOp):
-            stack.append(n.arg)
-        elif isinstance(n, Aggregate):
-            stack.extend((n.target, n.body))
-        elif isinstance(n, Disjunction | NegatedGroup):
-            stack.extend(n.alternatives)
-
-
 def _names(node: object, exclude: object = None) -> set[str]:
-    return {n.name for n in _walk(node, exclude) if isinstance(n, Var)}
+    return {n.name for n in walk(node, exclude=exclude) if isinstance(n, Var)}
 
 
 def _atoms(node: object) -> Iterator[Atom]:
-    return (n for n in _walk(node, None) if isinstance(n, Atom))
+    return (n for n in walk(node) if isinstance(n, Atom))
 
 
 def _atom_vars(conj: tuple[Literal, ...]) -> set[str]:

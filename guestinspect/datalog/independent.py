@@ -20,18 +20,16 @@ from .syntax import (
     BinOp,
     Call,
     Comparison,
-    Constraint,
     Declaration,
-    Disjunction,
     Expr,
     Literal,
     Module,
-    NegatedGroup,
     Negation,
     Rule,
     UnOp,
     Var,
     expr_vars,
+    walk,
 )
 
 
@@ -101,25 +99,7 @@ def independent_parts(rule: Rule) -> list[list[int]]:
 
 def _all_vars(lit: Literal) -> list[Var]:
     """Every variable under a literal, aggregates' bodies included (without recursion)."""
-    out: list[Var] = []
-    stack: list[object] = [lit]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Var):
-            out.append(n)
-        elif isinstance(n, Atom | Call | Constraint):
-            stack.extend(n.args)
-        elif isinstance(n, Negation):
-            stack.append(n.atom)
-        elif isinstance(n, Comparison | BinOp):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, UnOp):
-            stack.append(n.arg)
-        elif isinstance(n, Aggregate):
-            stack.extend((n.target, *n.body))
-        elif isinstance(n, Disjunction | NegatedGroup):
-            stack.extend(x for alt in n.alternatives for x in alt)
-    return out
+    return [n for n in walk(lit) if isinstance(n, Var)]
 
 
 def hoist_independent(module: Module) -> Module:

@@ -33,6 +33,7 @@ from .syntax import (
     UnOp,
     Var,
     Wildcard,
+    walk,
 )
 
 MAX_ROUNDS = 8
@@ -73,25 +74,7 @@ def _lit(lit: Literal, names: dict[str, Expr]) -> Literal:
 
 
 def _vars_of(rule: Rule) -> set[str]:
-    out: set[str] = set()
-    stack: list[object] = [rule.head, *rule.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Var):
-            out.add(n.name)
-        elif isinstance(n, Atom | Call | Constraint):
-            stack.extend(n.args)
-        elif isinstance(n, Negation):
-            stack.append(n.atom)
-        elif isinstance(n, Comparison | BinOp):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, UnOp):
-            stack.append(n.arg)
-        elif isinstance(n, Aggregate):
-            stack.extend((n.target, *n.body))
-        elif isinstance(n, Disjunction | NegatedGroup):
-            stack.extend(x for alt in n.alternatives for x in alt)
-    return out
+    return {n.name for n in walk(rule.head, *rule.body) if isinstance(n, Var)}
 
 
 class _Inliner:

@@ -37,6 +37,7 @@ from .syntax import (
     Var,
     Wildcard,
     expr_vars,
+    walk,
 )
 
 Generator = Callable[..., Iterator[tuple[object, ...]]]
@@ -304,20 +305,4 @@ def rewrite_records(module: Module, python: dict[str, tuple[Generator, str]],
 
 def _mentions_record(rule: Rule) -> bool:
     """Whether a rule has a ``[…]`` record (without recursion)."""
-    stack: list[object] = [rule.head, *rule.body]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Call) and n.name == RECORD:
-            return True
-        if isinstance(n, Atom | Call | Constraint):
-            stack.extend(n.args)
-        elif isinstance(n, Negation):
-            stack.append(n.atom)
-        elif isinstance(n, Comparison | BinOp):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, UnOp):
-            stack.append(n.arg)
-        elif isinstance(n, Aggregate):
-            stack.extend((n.target, *n.body))
-    return False
-
+    return any(isinstance(n, Call) and n.name == RECORD for n in walk(rule.head, *rule.body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 Value = str | int | float
@@ -267,6 +268,32 @@ class Module:
     inline: list[str] = field(default_factory=list)  # relations declared inline
     records: dict[str, list[Column]] = field(default_factory=dict)  # record type -> fields
     keys: list[KeyDecl] = field(default_factory=list)
+
+
+def walk(*roots: object, exclude: object = None) -> Iterator[object]:
+    """Every syntax node under ``roots`` (literals, expressions, aggregates' bodies, the
+    alternatives of a disjunction or a negated group; tuples and lists followed), without
+    recursion; ``exclude`` (a node) and what is under it are left out."""
+    stack = list(roots)
+    while stack:
+        n = stack.pop()
+        if n is exclude or n is None:
+            continue
+        yield n
+        if isinstance(n, tuple | list):
+            stack.extend(n)
+        elif isinstance(n, Atom | Call | Constraint):
+            stack.extend(n.args)
+        elif isinstance(n, Negation):
+            stack.append(n.atom)
+        elif isinstance(n, Comparison | BinOp):
+            stack.extend((n.left, n.right))
+        elif isinstance(n, UnOp):
+            stack.append(n.arg)
+        elif isinstance(n, Aggregate):
+            stack.extend((n.target, n.body))
+        elif isinstance(n, Disjunction | NegatedGroup):
+            stack.extend(n.alternatives)
 
 
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:
