@@ -87,8 +87,8 @@ def _holding(directory: Path) -> Iterator[None]:
 
 
 def test_mount_debian(tmp_path: Path) -> None:
+    from guestinspect.phony.debian import DEBIAN_FSTAB
     from tests.images import content, image
-    from tests.images.guests import DEBIAN_FSTAB
 
     disk = image("debian")
     before = _fingerprint(disk)
