@@ -15,10 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .syntax import (
-    Aggregate,
     Atom,
-    BinOp,
-    Call,
     Comparison,
     Declaration,
     Expr,
@@ -26,9 +23,9 @@ from .syntax import (
     Module,
     Negation,
     Rule,
-    UnOp,
     Var,
     expr_vars,
+    has_aggregate,
     walk,
 )
 
@@ -43,24 +40,9 @@ def _vars(lit: Literal) -> set[str] | None:
         exprs = [lit.left, lit.right]
     else:
         return None
-    if any(_has_aggregate(e) for e in exprs):
+    if any(has_aggregate(e) for e in exprs):
         return None
     return {v.name for e in exprs for v in expr_vars(e, [])}
-
-
-def _has_aggregate(e: Expr) -> bool:
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Aggregate):
-            return True
-        if isinstance(n, BinOp):
-            stack.extend((n.left, n.right))
-        elif isinstance(n, UnOp):
-            stack.append(n.arg)
-        elif isinstance(n, Call):
-            stack.extend(n.args)
-    return False
 
 
 def independent_parts(rule: Rule) -> list[list[int]]:

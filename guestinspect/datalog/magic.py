@@ -41,6 +41,7 @@ from .syntax import (
     Wildcard,
     expr_depth,
     expr_vars,
+    has_aggregate,
 )
 
 
@@ -61,16 +62,6 @@ def _subexprs(e: Expr) -> list[Expr]:
     if isinstance(e, Call):
         return list(e.args)
     return []
-
-
-def _has_aggregate(e: Expr) -> bool:
-    stack = [e]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Aggregate):
-            return True
-        stack.extend(_subexprs(n))
-    return False
 
 
 def _aggregated(lits: tuple[Literal, ...], out: set[str], inside: bool) -> None:
@@ -167,8 +158,8 @@ class _Transform:
                 lit = replace(lit, relation=f"{lit.relation}.{adornment}")
             kept.append(lit)
             bound.update(a.name for a in lit.args if isinstance(a, Var))
-        elif isinstance(lit, Comparison) and not (_has_aggregate(lit.left) or
-                                                  _has_aggregate(lit.right)):
+        elif isinstance(lit, Comparison) and not (has_aggregate(lit.left) or
+                                                  has_aggregate(lit.right)):
             for x, y in ((lit.left, lit.right), (lit.right, lit.left)):
                 if lit.op == "=" and isinstance(x, Var) and _known(y, bound):
                     bound.add(x.name)
@@ -203,7 +194,7 @@ class _Transform:
 
 def _known(e: Expr, bound: set[str]) -> bool:
     """Whether ``e`` can be computed from the bound variables (a constant, for one)."""
-    if isinstance(e, Wildcard) or _has_aggregate(e) or expr_depth(e) > 64:
+    if isinstance(e, Wildcard) or has_aggregate(e) or expr_depth(e) > 64:
         return False
     return all(v.name in bound for v in expr_vars(e, []))
 

@@ -296,6 +296,11 @@ def walk(*roots: object, exclude: object = None) -> Iterator[object]:
             stack.extend(n.alternatives)
 
 
+def has_aggregate(e: Expr) -> bool:
+    """Whether an expression has an aggregate anywhere in it (without recursion)."""
+    return any(isinstance(n, Aggregate) for n in walk(e))
+
+
 def expr_vars(e: Expr | None, out: list[Var]) -> list[Var]:
     """Append the variables of an expression (not those local to an aggregate)."""
     if isinstance(e, Var):
