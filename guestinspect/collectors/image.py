@@ -109,6 +109,11 @@ def _join(directory: str, name: str) -> str:
     return posixpath.join(directory, name) if directory != "/" else "/" + name
 
 
+def _hex(uuid: str) -> str:
+    """A UUID's hex digits only, lower case (md_detail's ``a:b:c:d`` is blkid's ``a-b-…``)."""
+    return "".join(c for c in uuid.lower() if c in "0123456789abcdef")
+
+
 def _lvm_uuid(uuid: str) -> str:
     """An LVM UUID in LVM's own printed form (``xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx``)."""
     u = uuid.replace("-", "")
@@ -367,12 +372,23 @@ class ImageCollector:
     def _md_facts(self, facts: FactSet) -> None:
         g = self.g
         self._mds = list(g.list_md_devices())
+        if not self._mds:
+            return
+        # The members by their blkid UUID (the array's): md_stat names them as the appliance's
+        # kernel does, which is not always libguestfs's name (seen: /dev/sdc1 for /dev/sdb1).
+        by_uuid: dict[str, list[str]] = defaultdict(list)
+        for dev in [*self._devices, *self._parts]:
+            tags = self._probe(dev)
+            if tags.get("TYPE") == "linux_raid_member" and tags.get("UUID"):
+                by_uuid[_hex(tags["UUID"])].append(dev)
         for md in self._mds:
-            detail = call_or({}, g.md_detail, md)
-            facts["MdArray"].add((md, detail.get("uuid", "")))
-            for member in call_or([], g.md_stat, md):
-                dev = member["mdstat_device"]
-                facts["MdMember"].add((md, dev if dev.startswith("/") else "/dev/" + dev))
+            uuid = call_or({}, g.md_detail, md).get("uuid", "")
+            facts["MdArray"].add((md, uuid))
+            members = by_uuid.get(_hex(uuid)) or [
+                dev if dev.startswith("/") else "/dev/" + dev
+                for dev in (m["mdstat_device"] for m in call_or([], g.md_stat, md))
+            ]
+            facts["MdMember"].update((md, dev) for dev in members)
 
     def _probe(self, dev: str) -> dict[str, str]:
         """blkid's tags for a device (TYPE, UUID, LABEL, VERSION …), asked once."""

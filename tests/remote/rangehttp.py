@@ -20,6 +20,13 @@ _RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 _CHUNK = 1 << 20
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    #: qemu's curl driver opens several connections at once; the default backlog of 5 may
+    #: drop one on a loaded machine, and a dropped connect costs curl its timeout.
+    request_queue_size = 64
+
+
 class RangeServer:
     """Serve ``path`` at ``http://127.0.0.1:PORT/NAME`` until :meth:`close`; with ``auth``
     (user, password), only to requests with that HTTP Basic authorization."""
@@ -83,7 +90,6 @@ class RangeServer:
                         left -= len(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/{name}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.appliance
 
 
 def _inspect_cli(args: list[str], env: dict[str, str] | None = None) -> str:
-    result = CliRunner().invoke(cli, ["--timeout", "1200", *args], env=env)
+    result = CliRunner().invoke(cli, ["--timeout", "600", *args], env=env)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
     validate(result.stdout)
@@ -42,7 +42,7 @@ def test_http_facts_with_password_file(http_server: servers.HttpServer, tmp_path
     pw.write_text(password + "\n")
     url = http_server.url.replace("://", f"://{user}@")
     out = tmp_path / "snap"
-    result = CliRunner().invoke(cli, ["facts", "--timeout", "1200", "-a", url,
+    result = CliRunner().invoke(cli, ["facts", "--timeout", "600", "-a", url,
                                       "--password-file", str(pw), "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""

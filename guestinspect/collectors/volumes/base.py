@@ -1,0 +1,38 @@
+"""What a volume layer gives: start facts and block devices."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from guestinspect.collectors.base import FactSet
+
+
+class BlockDevice(Protocol):
+    """A read-only block device (a disk, a partition, an LV, an opened LUKS container),
+    file-like so that the libyal parsers can open it (``open_file_object``)."""
+
+    def read(self, size: int = -1) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0) -> int: ...
+
+    def tell(self) -> int: ...
+
+    def get_size(self) -> int: ...
+
+    def pread(self, offset: int, size: int) -> bytes:
+        """At most ``size`` bytes from ``offset`` (the position is left alone)."""
+        ...
+
+
+@dataclass
+class Volumes:
+    """What the volume layer found in one guest's disks."""
+
+    #: The start facts (docs/facts.md), named as the appliance names devices.
+    facts: FactSet = field(default_factory=dict)
+    #: filesystem device name -> its block device, for every filesystem found.
+    devices: dict[str, BlockDevice] = field(default_factory=dict)
+    #: device name -> why this volume layer cannot read it (``md RAID``, ``btrfs`` …): the
+    #: appliance can; under ``--backend auto`` it is launched for them.
+    unreadable: dict[str, str] = field(default_factory=dict)
+    #: warnings (one line each).
+    warnings: list[str] = field(default_factory=list)
