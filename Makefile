@@ -7,7 +7,7 @@ APT_PACKAGES := libguestfs-tools python3-guestfs python3-hivex linux-image-amd64
 	libhivex-bin python3-venv qemu-utils xz-utils sqlite3 libxml2-utils icoutils netpbm makefs \
 	qemu-block-extra openssh-server libnss-wrapper
 
-.PHONY: setup system-packages venv sample test lint typecheck bench fuzz
+.PHONY: setup system-packages venv sample test lint typecheck bench bench-backends fuzz
 
 setup: system-packages venv sample
 
@@ -41,6 +41,11 @@ typecheck: venv
 
 bench: venv
 	$(PY) bench/run.py
+
+# virt-inspector, --backend appliance and --backend direct on the same guests (docs/benchmarks.md).
+BENCH_BACKENDS_ARGS ?= -n 3
+bench-backends: venv
+	$(PY) bench/backends.py $(BENCH_BACKENDS_ARGS)
 
 # The full fuzz run (docs/security.md): 100,000 cases per target, seeded; CI runs a short one.
 FUZZ_ARGS ?= --cases 100000 --seconds 900
