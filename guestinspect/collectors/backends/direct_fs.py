@@ -1,0 +1,269 @@
+"""The direct backend's filesystem views: ext2/3/4, xfs, ntfs and vfat read in-process by the
+libyal libraries from a :class:`~guestinspect.collectors.volumes.base.BlockDevice`.
+
+``open_view(vfs, dev, warn)`` opens one filesystem and gives an
+:class:`~guestinspect.collectors.view.FsView` over it; keep it (one handle per filesystem) and
+``close()`` it at the end. What each library does differently, and how it is made to answer as
+the Linux driver the appliance mounts the filesystem with: :mod:`.libyal_fs`.
+
+Every byte read comes from a guest image: a read returns at most what was asked (and no more
+than the file holds), a listing stops at :data:`MAX_ENTRIES` names (with a warning), paths are
+walked iteratively, and every library error is a one-line :class:`ReadError`.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from guestinspect.collectors.backends import ext_names
+from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour
+from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
+from guestinspect.collectors.volumes.base import BlockDevice
+
+#: The blkid TYPEs this module reads.
+READABLE_TYPES = frozenset(FLAVOURS)
+#: The most names one listing gives (then a warning): a hostile directory costs no more.
+MAX_ENTRIES = 100_000
+#: copy_out's read size.
+CHUNK = 1 << 20
+#: How many directory listings (name -> file entry) are kept for the lookups that follow.
+_LISTINGS_KEPT = 16
+#: How many file entries found by path are kept.
+_ENTRIES_KEPT = 4096
+#: What a libyal call raises on a damaged or unexpected structure.
+_LIBRARY_ERRORS = (OSError, ValueError, TypeError, MemoryError, OverflowError)
+
+
+class UnsupportedFilesystem(ReadError):
+    """A filesystem type the direct backend does not read (btrfs, ufs, …)."""
+
+
+def why(e: BaseException) -> str:
+    """libyal's error as one short line: its first clause, without the function's name
+    (``pyfsext_volume_open: unable to read superblock. libfsext_…`` -> ``unable to read
+    superblock``)."""
+    lines = str(e).strip().splitlines()
+    text = lines[0] if lines else type(e).__name__
+    first = text.split(". ")[0]
+    head, sep, rest = first.partition(": ")
+    if sep and " " not in head:
+        first = rest
+    return first[:200]
+
+
+def open_view(vfs: str, dev: BlockDevice, warn: Warn) -> "LibyalView":
+    """A view of the ``vfs`` filesystem on ``dev`` (UnsupportedFilesystem for a type not in
+    READABLE_TYPES, ReadError when the library refuses it)."""
+    flavour = FLAVOURS.get(vfs)
+    if flavour is None:
+        raise UnsupportedFilesystem(f"{vfs} filesystems are not read by the direct backend")
+    try:
+        volume = flavour.library().volume()
+        volume.open_file_object(dev)
+    except _LIBRARY_ERRORS as e:
+        raise ReadError(f"cannot read the {vfs} filesystem: {why(e)}") from None
+    return LibyalView(vfs, flavour, volume, dev, warn)
+
+
+def _split(path: str) -> tuple[str, str]:
+    parent, _, name = path.rpartition("/")
+    return parent or "/", name
+
+
+def _join(directory: str, name: str) -> str:
+    return directory + name if directory.endswith("/") else f"{directory}/{name}"
+
+
+class LibyalView:
+    """One guest filesystem read by a libyal library (an FsView)."""
+
+    def __init__(self, vfs: str, flavour: Flavour, volume: Any, dev: BlockDevice,
+                 warn: Warn) -> None:
+        self.vfs = vfs
+        self._flavour = flavour
+        self._volume = volume
+        self._dev = dev
+        self._warn = warn
+        self._entries: OrderedDict[str, Any] = OrderedDict()
+        self._listings: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        #: path -> entry of the metadata files left out of listings (still found by name)
+        self._hidden: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self._entries.clear()
+        self._listings.clear()
+        try:
+            self._volume.close()
+        except _LIBRARY_ERRORS:
+            pass
+
+    # ---- looking entries up ----
+
+    def _native(self, path: str) -> str:
+        return path.replace("/", self._flavour.separator) if path != "/" else path
+
+    def _entry(self, path: str) -> Any | None:
+        """The file entry at ``path`` (its ancestors real directories), None if missing."""
+        entry = self._entries.get(path)
+        if entry is not None:
+            self._entries.move_to_end(path)
+            return entry
+        directory, name = _split(path)
+        listing = self._listings.get(directory)
+        if listing is not None and (name in listing or not self._flavour.ignores_case):
+            entry = listing.get(name, self._hidden.get(path))
+        elif path == "/":
+            entry = self._call(path, self._volume.get_root_directory)
+        elif self._flavour.separator in name:  # a name with a backslash on ntfs/vfat
+            entry = self._listing(directory).get(name)
+        else:
+            entry = self._call(path, self._volume.get_file_entry_by_path, self._native(path))
+            if entry is not None and self._flavour.folds_case and entry.name != name:
+                entry = self._listing(directory).get(name, self._hidden.get(path))
+        if entry is not None:
+            self._entries[path] = entry
+            if len(self._entries) > _ENTRIES_KEPT:
+                self._entries.popitem(last=False)
+        return entry
+
+    def _call(self, path: str, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)``, a library error turned into a ReadError naming ``path``."""
+        try:
+            return call(*args)
+        except _LIBRARY_ERRORS as e:
+            raise ReadError(f"{path}: {why(e)}") from None
+
+    def _stat(self, entry: Any) -> Stat:
+        kind = self._flavour.kind(entry)
+        return Stat(kind, int(entry.size) if kind in ("file", "symlink") else 0)
+
+    def _file(self, path: str) -> Any:
+        entry = self._entry(path)
+        if entry is None:
+            raise ReadError(f"{path}: no such file")
+        if self._call(path, self._flavour.kind, entry) != "file":
+            raise ReadError(f"{path}: not a regular file")
+        return entry
+
+    # ---- listing ----
+
+    def _listing(self, directory: str) -> dict[str, Any]:
+        """name -> file entry of each child of ``directory`` (kept for later lookups)."""
+        kept = self._listings.get(directory)
+        if kept is not None:
+            self._listings.move_to_end(directory)
+            return kept
+        entry = self._entry(directory)
+        if entry is None or self._stat(entry).kind != "dir":
+            raise ReadError(f"{directory}: not a directory")
+        listing: dict[str, Any] = self._call(directory, self._children, directory, entry)
+        self._listings[directory] = listing
+        if len(self._listings) > _LISTINGS_KEPT:
+            self._listings.popitem(last=False)
+        return listing
+
+    def _children(self, directory: str, entry: Any) -> dict[str, Any]:
+        """name -> entry; a name that is not UTF-8 is decoded with replacement and maps to
+        None (kind ``other``, not found by name: as the appliance lists it)."""
+        count = entry.number_of_sub_file_entries
+        if count > MAX_ENTRIES:
+            self._warn(f"{directory}: {count} entries, only the first {MAX_ENTRIES} listed")
+        children: dict[str, Any] = {}
+        raw: dict[int, list[bytes]] | None = None
+        for i in range(min(count, MAX_ENTRIES)):
+            child = entry.get_sub_file_entry(i)
+            try:
+                name = str(child.name)
+                if self._flavour.hidden(child):
+                    self._hidden[_join(directory, name)] = child
+                    continue
+                children[name] = child
+            except _LIBRARY_ERRORS:
+                if raw is None:
+                    raw = self._raw_names(entry)
+                children[self._undecodable(directory, child, raw)] = None
+        return children
+
+    def _raw_names(self, entry: Any) -> dict[int, list[bytes]]:
+        """inode -> the names (bytes) of a directory's entries, read from its blocks (ext
+        only: libfsext gives no name that is not UTF-8)."""
+        if self._flavour.module != "pyfsext":
+            return {}
+        extents = [entry.get_extent(i)[:2] for i in range(entry.number_of_extents)]
+        return ext_names.names_by_inode(extents, self._dev.pread)
+
+    def _undecodable(self, directory: str, child: Any, raw: dict[int, list[bytes]]) -> str:
+        """A name the library cannot decode, decoded with replacement (kind ``other``)."""
+        inode = int(getattr(child, "inode_number", 0) or 0)
+        bad = [n for n in raw.get(inode, []) if not _is_utf8(n)]
+        name = bad[0].decode("utf-8", "replace") if bad else f"\ufffd{inode}"
+        if bad:
+            raw[inode] = bad[1:]
+        self._warn(f"{directory}: file name is not UTF-8: {name!r}")
+        return name
+
+    # ---- FsView ----
+
+    def lstat_names(self, directory: str, names: Sequence[str]) -> list[Stat]:
+        stats = []
+        for name in names:
+            path = _join(directory, name)
+            entry = self._entry(path)
+            stats.append(MISSING if entry is None else self._call(path, self._stat, entry))
+        return stats
+
+    def readlinks(self, directory: str, names: Sequence[str]) -> list[str | None]:
+        targets: list[str | None] = []
+        for name in names:
+            path = _join(directory, name)
+            entry = self._entry(path)
+            try:
+                is_link = entry is not None and self._flavour.kind(entry) == "symlink"
+                targets.append(self._flavour.target(entry) if is_link else None)
+            except _LIBRARY_ERRORS as e:
+                self._warn(f"{path}: cannot read the link: {why(e)}")
+                targets.append(None)
+        return targets
+
+    def listdir(self, directory: str) -> dict[str, str]:
+        listing = self._listing(directory)
+        kinds: dict[str, str] = {}
+        for name, entry in listing.items():
+            if entry is None:  # a name that is not UTF-8
+                kinds[name] = "other"
+                continue
+            kinds[name] = self._call(_join(directory, name), self._flavour.kind, entry)
+        return kinds
+
+    def read(self, path: str, offset: int, size: int) -> bytes:
+        entry = self._file(path)
+        size = max(0, min(size, int(entry.size) - offset))
+        if size == 0 or offset < 0:
+            return b""
+        data = self._call(path, entry.read_buffer_at_offset, size, offset)
+        return bytes(data[:size])
+
+    def copy_out(self, path: str, local: Path, limit: int) -> None:
+        entry = self._file(path)
+        end = min(limit, int(entry.size))
+        with local.open("wb") as out:
+            offset = 0
+            while offset < end:
+                n = min(CHUNK, end - offset)
+                chunk = self._call(path, entry.read_buffer_at_offset, n, offset)
+                if not chunk:
+                    raise ReadError(f"{path}: cut short at {offset} bytes")
+                out.write(chunk[:n])
+                offset += len(chunk[:n])
+
+    def file_architecture(self, path: str) -> str | None:
+        return None
+
+
+def _is_utf8(name: bytes) -> bool:
+    try:
+        name.decode()
+        return True
+    except UnicodeDecodeError:
+        return False

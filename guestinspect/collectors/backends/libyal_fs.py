@@ -1,0 +1,116 @@
+"""What differs between the libyal filesystem libraries (pyfsext, pyfsxfs, pyfsntfs,
+pyfsfat) behind one small interface, :class:`Flavour`, so that
+:mod:`guestinspect.collectors.backends.direct_fs` reads all four the same way.
+
+Each flavour answers as the Linux driver the appliance mounts the filesystem with does (the
+kernel's ext4, xfs and vfat drivers, ntfs-3g), where libyal's own view differs:
+
+- ext, xfs: ``get_sub_file_entry_by_name`` fails on an entry found by path (libfsext
+  20260821: "invalid inode"), so names are looked up by path from the root, which libyal walks.
+- ntfs: libfsntfs looks a path up case-insensitively (Windows' way); ntfs-3g, as the appliance
+  mounts it, is case-sensitive, so a match whose stored name differs from the one asked is
+  looked for again, exactly, in the directory's listing. The metadata files (``$MFT``,
+  ``$Bitmap``, ``$Extend`` …: MFT records below 16) are left out of listings, as ntfs-3g does,
+  and still found by name. Alternate data streams are not entries. A reparse point that is a
+  symbolic link or a junction is a symlink.
+- vfat: lookups are case-insensitive, as the kernel's vfat driver's are; there are no symlinks.
+
+The libraries are imported on first use (``importlib``: no stubs, every attribute is Any).
+"""
+
+import importlib
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: The MFT records of NTFS's metadata files: ntfs-3g leaves them out of a listing.
+NTFS_FIRST_USER_RECORD = 16
+_MFT_RECORD_MASK = 0xFFFF_FFFF_FFFF
+#: FILE_ATTRIBUTE_DIRECTORY and FILE_ATTRIBUTE_REPARSE_POINT (NTFS, FAT)
+_ATTR_DIRECTORY = 0x10
+_ATTR_REPARSE_POINT = 0x400
+
+_MODE_KINDS = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink"}
+
+
+def _mode_kind(entry: Any) -> str:
+    return _MODE_KINDS.get(stat.S_IFMT(entry.file_mode), "other")
+
+
+def _ntfs_kind(entry: Any) -> str:
+    if entry.file_attribute_flags & _ATTR_REPARSE_POINT and entry.symbolic_link_target:
+        return "symlink"
+    return "dir" if entry.has_directory_entries_index() else "file"
+
+
+def _fat_kind(entry: Any) -> str:
+    flags = entry.file_attribute_flags
+    if flags is None:  # the root directory has no directory entry of its own
+        return "dir"
+    return "dir" if flags & _ATTR_DIRECTORY else "file"
+
+
+def _ntfs_hidden(entry: Any) -> bool:
+    return bool((entry.file_reference & _MFT_RECORD_MASK) < NTFS_FIRST_USER_RECORD)
+
+
+def _never_hidden(entry: Any) -> bool:
+    return False
+
+
+def _posix_target(entry: Any) -> str | None:
+    target = entry.symbolic_link_target
+    return str(target) if target is not None else None
+
+
+def _ntfs_target(entry: Any) -> str | None:
+    """A Windows link's target as a path within the volume: ``\\??\\C:\\Users`` -> ``/Users``
+    (the resolver follows it within this filesystem)."""
+    target = entry.symbolic_link_target
+    if not target:
+        return None
+    text = str(target)
+    for prefix in ("\\??\\", "\\\\?\\"):
+        text = text.removeprefix(prefix)
+    if len(text) >= 2 and text[1] == ":":
+        text = text[2:]
+    return text.replace("\\", "/")
+
+
+def _no_target(entry: Any) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """How one libyal library's file entries are read."""
+
+    #: the Python module (pyfsext …)
+    module: str
+    #: the path separator its ``get_file_entry_by_path`` takes
+    separator: str
+    #: whether its path lookup matches names case-insensitively where the Linux driver the
+    #: appliance uses does not (then a match is checked against the stored name)
+    folds_case: bool
+    #: whether the Linux driver looks names up case-insensitively (vfat)
+    ignores_case: bool
+    #: file, dir, symlink or other
+    kind: Callable[[Any], str]
+    #: a symlink's target as the guest reads it
+    target: Callable[[Any], str | None]
+    #: left out of listings
+    hidden: Callable[[Any], bool]
+
+    def library(self) -> Any:
+        return importlib.import_module(self.module)
+
+
+FLAVOURS: dict[str, Flavour] = {
+    "ext2": Flavour("pyfsext", "/", False, False, _mode_kind, _posix_target, _never_hidden),
+    "ext3": Flavour("pyfsext", "/", False, False, _mode_kind, _posix_target, _never_hidden),
+    "ext4": Flavour("pyfsext", "/", False, False, _mode_kind, _posix_target, _never_hidden),
+    "xfs": Flavour("pyfsxfs", "/", False, False, _mode_kind, _posix_target, _never_hidden),
+    "ntfs": Flavour("pyfsntfs", "\\", True, False, _ntfs_kind, _ntfs_target, _ntfs_hidden),
+    "vfat": Flavour("pyfsfat", "\\", False, True, _fat_kind, _no_target, _never_hidden),
+}

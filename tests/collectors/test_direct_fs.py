@@ -1,0 +1,359 @@
+"""The direct backend's filesystem views (collectors/backends/direct_fs.py) answer as the
+appliance did: every Entry, FileSize, Symlink, Content, Listed and Missing fact of the recorded
+snapshots ``facts/<guest>/`` (the appliance's answers on the cached test images) is asked again
+of a view opened on the same filesystem of the same image, and compared.
+
+Only filesystems on a partition (or a whole disk) are read here: logical volumes and LUKS need
+the direct volume layer. A guest whose image is not in the cache is skipped (building needs the
+appliance). A filesystem made here by ``mke2fs -d`` from a host directory checks what the test
+images do not have (non-UTF-8 names, FIFOs, dangling links) against the host's own lstat.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guestinspect.collectors.backends.direct_fs import (
+    MAX_ENTRIES,
+    READABLE_TYPES,
+    LibyalView,
+    UnsupportedFilesystem,
+    open_view,
+)
+from guestinspect.collectors.view import MISSING, ReadError, Stat
+from guestinspect.datalog.factfiles import read_facts
+from guestinspect.phony.build import disk_paths, is_fresh
+from tests.images import GUESTS
+from tests.snapshots import FACTS
+
+CONTENT_LIMIT = 1 << 20
+S, N = "symbol", "number"
+MAX_SYMLINKS = 40
+#: The snapshot guests whose filesystems (on partitions) the direct views read.
+GUEST_NAMES = ("windows", "windows-gpt", "archlinux", "alpine", "ubuntu", "debian", "coreos",
+               "fedora", "multiboot", "split-usr-by-uuid", "blank-fs", "ubuntu-server",
+               "rhel-server", "debian-sysv")
+
+
+class FileSlice:
+    """A BlockDevice: ``size`` bytes of a file from ``offset``."""
+
+    def __init__(self, path: Path, offset: int, size: int) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        self._offset, self._size, self._pos = offset, size, 0
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def pread(self, offset: int, size: int) -> bytes:
+        size = max(0, min(size, self._size - offset))
+        return os.pread(self._fd, size, self._offset + offset) if offset >= 0 else b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.pread(self._pos, self._size - self._pos if size < 0 else size)
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = offset + (0, self._pos, self._size)[whence]
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def get_size(self) -> int:
+        return self._size
+
+
+class Resolver:
+    """The little of the resolver's work these tests need: symlinks followed within the
+    filesystem as collectors/image.py's ``_resolve`` does, lstat cached."""
+
+    def __init__(self, view: LibyalView) -> None:
+        self.view = view
+        self._stat: dict[str, Stat] = {"/": Stat("dir", 0)}
+
+    def get(self, path: str) -> Stat:
+        if path not in self._stat:
+            parent, name = posixpath.split(path)
+            (self._stat[path],) = self.view.lstat_names(parent, [name])
+        return self._stat[path]
+
+    def resolve(self, path: str, follow_last: bool = True) -> str | None:
+        todo = [p for p in path.split("/") if p and p != "."][::-1]
+        cur, hops = "/", 0
+        while todo:
+            comp = todo.pop()
+            if comp == "..":
+                cur = posixpath.dirname(cur)
+                continue
+            cand = posixpath.join(cur, comp)
+            st = self.get(cand)
+            if st is MISSING:
+                return None
+            if st.kind == "symlink" and (todo or follow_last):
+                hops += 1
+                parent, name = posixpath.split(cand)
+                (target,) = self.view.readlinks(parent, [name])
+                if target is None or hops > MAX_SYMLINKS:
+                    return None
+                cur = "/" if target.startswith("/") else cur
+                todo.extend(p for p in reversed(target.split("/")) if p and p != ".")
+                continue
+            if todo and st.kind != "dir":
+                return None
+            cur = cand
+        return cur
+
+    def lstat(self, path: str) -> Stat:
+        """lstat of ``path``, its directory resolved."""
+        parent = self.resolve(posixpath.dirname(path))
+        if parent is None or self.get(parent).kind != "dir":
+            return MISSING
+        return self.get(posixpath.join(parent, posixpath.basename(path)))
+
+
+def _facts(guest: str, relation: str, kinds: list[str]) -> list[tuple[Any, ...]]:
+    path = FACTS / guest / f"{relation}.facts"
+    return read_facts(path, kinds) if path.exists() else []
+
+
+def _open_filesystems(guest: str) -> dict[str, tuple[str, FileSlice]]:
+    """fs name -> (type, block device) of each readable filesystem on a partition or disk."""
+    disks = disk_paths(GUESTS[guest])
+    by_name = {f"/dev/sd{chr(ord('a') + i)}": p for i, p in enumerate(disks)}
+    parts = {r[0]: (r[1], r[3], r[4]) for r in _facts(guest, "Partition", [S, S, N, N, N])}
+    found = {}
+    for fs, vfs in _facts(guest, "Filesystem", [S, S]):
+        if vfs not in READABLE_TYPES:
+            continue
+        if fs in parts:
+            disk, offset, size = parts[fs]
+            found[fs] = (vfs, FileSlice(by_name[disk], offset, size))
+        elif fs in by_name:
+            found[fs] = (vfs, FileSlice(by_name[fs], 0, by_name[fs].stat().st_size))
+    return found
+
+
+def _cached(guest: str) -> bool:
+    return guest in GUESTS and is_fresh(GUESTS[guest]) and (FACTS / guest).is_dir()
+
+
+class Comparison:
+    """The snapshot's facts of one guest asked again of the direct views."""
+
+    def __init__(self, guest: str) -> None:
+        self.guest = guest
+        self.warnings: list[str] = []
+        self.views = {fs: open_view(vfs, dev, self.warnings.append)
+                      for fs, (vfs, dev) in _open_filesystems(guest).items()}
+        self.resolvers = {fs: Resolver(view) for fs, view in self.views.items()}
+        self.entries = {(r[0], r[1]): r[2] for r in self.facts("Entry", [S, S, S])}
+        self.diffs: list[str] = []
+        self.checked = 0
+
+    def facts(self, relation: str, kinds: list[str]) -> list[tuple[Any, ...]]:
+        """The snapshot's facts of ``relation`` on the filesystems read here."""
+        return [r for r in _facts(self.guest, relation, kinds) if r[0] in self.views]
+
+    def differ(self, what: str, fs: str, path: str, theirs: object, ours: object) -> None:
+        self.checked += 1
+        if theirs != ours:
+            self.diffs.append(f"{what} {fs}:{path}: appliance {theirs!r}, direct {ours!r}")
+
+    def entry_facts(self) -> None:
+        sizes = {(r[0], r[1]): r[2] for r in self.facts("FileSize", [S, S, N])}
+        for (fs, path), kind in sorted(self.entries.items()):
+            if fs in self.views:
+                st = self.resolvers[fs].lstat(path)
+                self.differ("Entry", fs, path, kind, st.kind)
+                self.differ("FileSize", fs, path, sizes.get((fs, path)),
+                            st.size if st.kind == "file" else None)
+        for fs, path in self.facts("Missing", [S, S]):
+            if (fs, path) not in self.entries:  # else a WantDir/WantArch miss
+                self.differ("Missing", fs, path, "missing", self.resolvers[fs].lstat(path).kind)
+
+    def link_and_content_facts(self) -> None:
+        for fs, path, target in self.facts("Symlink", [S, S, S]):
+            r = self.resolvers[fs]
+            parent = r.resolve(posixpath.dirname(path)) or "/"
+            ours = r.view.readlinks(parent, [posixpath.basename(path)])[0]
+            self.differ("Symlink", fs, path, target, ours)
+        for fs, path, text in self.facts("Content", [S, S, S]):
+            r = self.resolvers[fs]
+            real = r.resolve(path)
+            data = r.view.read(real, 0, CONTENT_LIMIT) if real else b""
+            self.differ("Content", fs, path, text, data.decode("utf-8", "replace"))
+
+    def listed_facts(self) -> None:
+        children: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        for (fs, path), kind in self.entries.items():
+            if path != "/":
+                children[(fs, posixpath.dirname(path))][posixpath.basename(path)] = kind
+        for fs, path in self.facts("Listed", [S, S]):
+            r = self.resolvers[fs]
+            listing = r.view.listdir(r.resolve(path) or "/")
+            self.differ("Listed", fs, path, children.get((fs, path), {}), listing)
+
+    def run(self) -> tuple[int, list[str]]:
+        """(facts checked, differences and warnings)."""
+        self.entry_facts()
+        self.link_and_content_facts()
+        self.listed_facts()
+        for view in self.views.values():
+            view.close()
+        return self.checked, self.diffs + [f"warning: {w}" for w in self.warnings]
+
+
+def compare(guest: str) -> tuple[int, list[str]]:
+    """(facts checked, differences) between the snapshot and the direct views."""
+    return Comparison(guest).run()
+
+
+@pytest.mark.parametrize("guest", GUEST_NAMES)
+def test_views_answer_as_the_appliance(guest: str) -> None:
+    if not _cached(guest):
+        pytest.skip(f"{guest}: image not in the cache")
+    if not _open_filesystems(guest):
+        pytest.skip(f"{guest}: no readable filesystem on a partition")
+    checked, diffs = compare(guest)
+    assert diffs == []
+    assert checked > 0
+
+
+# ---- a filesystem made here, against the host's view of the directory it was made from ----
+
+BIG = 3 * (1 << 20) + 5
+
+
+def _tree(src: Path) -> None:
+    (src / "etc" / "deep" / "er").mkdir(parents=True)
+    (src / "etc" / "hostname").write_text("made\n")
+    (src / "etc" / "deep" / "er" / "f").write_bytes(b"\0\1\2")
+    (src / "big").write_bytes(bytes(range(256)) * (BIG // 256) + b"x" * (BIG % 256))
+    (src / "empty").write_bytes(b"")
+    (src / "ünïcode").write_text("u")
+    os.symlink("etc/hostname", src / "rel")
+    os.symlink("/etc/deep", src / "abs")
+    os.symlink("nowhere", src / "dangling")
+    os.symlink("loop", src / "loop")
+    os.link(src / "etc" / "hostname", src / "hardlink")
+    os.mkfifo(src / "fifo")
+    (Path(os.fsdecode(bytes(src) + b"/bad\xffname"))).write_text("bad")
+    Path(os.fsdecode(bytes(src) + b"/dir\xfe")).mkdir()
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(source directory, ext4 image made from it by mke2fs -d)."""
+    mke2fs = shutil.which("mke2fs") or shutil.which("mkfs.ext4")
+    if mke2fs is None:
+        pytest.skip("no mke2fs")
+    base = tmp_path_factory.mktemp("direct_fs")
+    src, img = base / "src", base / "ext4.img"
+    src.mkdir()
+    _tree(src)
+    with img.open("wb") as f:
+        f.truncate(32 << 20)
+    subprocess.run([mke2fs, "-q", "-F", "-t", "ext4", "-d", str(src), str(img)], check=True)
+    return src, img
+
+
+def _made_view(img: Path, warnings: list[str]) -> LibyalView:
+    return open_view("ext4", FileSlice(img, 0, img.stat().st_size), warnings.append)
+
+
+def _host_kind(path: bytes) -> str:
+    mode = os.lstat(path).st_mode
+    import stat
+
+    for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISDIR, "dir"), (stat.S_ISLNK, "symlink")):
+        if test(mode):
+            return kind
+    return "other"
+
+
+def test_made_ext4_as_the_host_sees_it(made: tuple[Path, Path]) -> None:
+    src, img = made
+    warnings: list[str] = []
+    view = _made_view(img, warnings)
+    root = bytes(src)
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = dirpath[len(root):].decode("utf-8", "replace") or "/"
+        if any(not _utf8(n) for n in dirpath[len(root):].split(b"/")):
+            continue
+        names = [n for n in dirnames + filenames if n != b"lost+found"]
+        expected = {n.decode("utf-8", "replace"):
+                    _host_kind(os.path.join(dirpath, n)) if _utf8(n) else "other" for n in names}
+        assert {k: v for k, v in view.listdir(rel).items() if k != "lost+found"} == expected
+        good = sorted(n.decode() for n in names if _utf8(n))
+        stats = view.lstat_names(rel, good)
+        for name, st in zip(good, stats, strict=True):
+            host = os.lstat(os.path.join(dirpath, name.encode()))
+            assert st.kind == _host_kind(os.path.join(dirpath, name.encode()))
+            if st.kind == "file":
+                assert st.size == host.st_size
+        links = [n for n in good if expected[n] == "symlink"]
+        assert view.readlinks(rel, links) == [
+            os.readlink(os.path.join(dirpath, n.encode())).decode() for n in links]
+    assert view.lstat_names("/", ["nope", "bad\ufffdname"]) == [MISSING, MISSING]
+    assert view.lstat_names("/etc", ["hostname"]) == [Stat("file", 5)]
+    assert sorted(warnings) == ["/: file name is not UTF-8: 'bad\ufffdname'",
+                                "/: file name is not UTF-8: 'dir\ufffd'"]
+    view.close()
+
+
+def _utf8(name: bytes) -> bool:
+    try:
+        name.decode()
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def test_reads_are_bounded_by_what_was_asked(made: tuple[Path, Path], tmp_path: Path) -> None:
+    src, img = made
+    view = _made_view(img, [])
+    data = (src / "big").read_bytes()
+    assert view.read("/big", 0, 10) == data[:10]
+    assert view.read("/big", BIG - 5, 1 << 20) == data[-5:]
+    assert view.read("/big", BIG, 10) == b""
+    assert view.read("/big", 1 << 20, 1 << 20) == data[1 << 20:2 << 20]
+    assert view.read("/empty", 0, 10) == b""
+    view.copy_out("/big", tmp_path / "all", 1 << 30)
+    assert (tmp_path / "all").read_bytes() == data
+    view.copy_out("/big", tmp_path / "some", (1 << 20) + 7)
+    assert (tmp_path / "some").read_bytes() == data[:(1 << 20) + 7]
+    for path in ("/etc", "/fifo", "/rel", "/nope"):
+        with pytest.raises(ReadError):
+            view.read(path, 0, 10)
+    view.close()
+
+
+def test_a_listing_stops_at_the_cap(made: tuple[Path, Path],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("guestinspect.collectors.backends.direct_fs.MAX_ENTRIES", 3)
+    warnings: list[str] = []
+    view = _made_view(made[1], warnings)
+    assert len(view.listdir("/")) <= 3
+    assert any("only the first 3 listed" in w for w in warnings)
+    view.close()
+
+
+def test_what_is_not_read() -> None:
+    with pytest.raises(UnsupportedFilesystem):
+        open_view("btrfs", FileSlice(Path("/dev/null"), 0, 0), print)
+    zeros = Path("/dev/zero")
+    for vfs in sorted(READABLE_TYPES):
+        with pytest.raises(ReadError) as e:
+            open_view(vfs, FileSlice(zeros, 0, 1 << 20), print)
+        assert "\n" not in str(e.value)
+    assert MAX_ENTRIES == 100_000
