@@ -25,6 +25,9 @@ from guestinspect.collectors.volumes.base import BlockDevice
 READABLE_TYPES = frozenset(FLAVOURS)
 #: The most names one listing gives (then a warning): a hostile directory costs no more.
 MAX_ENTRIES = 100_000
+#: A listing of a directory of n entries costs about n / LOOKUPS_PER_LISTING lookups by path
+#: in it (bench/direct_fs.py: 27 us an entry listed, 0.8 ms a lookup in 2,000 entries).
+LOOKUPS_PER_LISTING = 30
 #: copy_out's read size.
 CHUNK = 1 << 20
 #: How many directory listings (name -> file entry) are kept for the lookups that follow.
@@ -148,6 +151,19 @@ class LibyalView:
 
     # ---- listing ----
 
+    def _maybe_list(self, directory: str, lookups: int) -> None:
+        """List ``directory`` first when that is cheaper than ``lookups`` lookups by path
+        (each of which reads the directory again: a listing costs about what
+        :data:`LOOKUPS_PER_LISTING` lookups in it do)."""
+        if directory in self._listings or lookups < 2:
+            return
+        entry = self._entry(directory)
+        if entry is None or self._call(directory, self._stat, entry).kind != "dir":
+            return
+        count = self._call(directory, getattr, entry, "number_of_sub_file_entries")
+        if lookups * LOOKUPS_PER_LISTING > count:
+            self._listing(directory)
+
     def _listing(self, directory: str) -> dict[str, Any]:
         """name -> file entry of each child of ``directory`` (kept for later lookups)."""
         kept = self._listings.get(directory)
@@ -155,7 +171,7 @@ class LibyalView:
             self._listings.move_to_end(directory)
             return kept
         entry = self._entry(directory)
-        if entry is None or self._stat(entry).kind != "dir":
+        if entry is None or self._call(directory, self._stat, entry).kind != "dir":
             raise ReadError(f"{directory}: not a directory")
         listing: dict[str, Any] = self._call(directory, self._children, directory, entry)
         self._listings[directory] = listing
@@ -206,6 +222,7 @@ class LibyalView:
     # ---- FsView ----
 
     def lstat_names(self, directory: str, names: Sequence[str]) -> list[Stat]:
+        self._maybe_list(directory, len(names))
         stats = []
         for name in names:
             path = _join(directory, name)
