@@ -1,0 +1,284 @@
+"""Disk images opened read-only, in-process, as :class:`BlockDevice`\\ s: raw files, qcow2 with
+its backing chain (pyqcow), vmdk with its extents (pyvmdk), vhd and vhdx with their parents
+(pyvhdi); and the slices of a device (partitions).
+
+The format is ``format`` when given (qemu's names: raw, qcow2, vmdk, vpc or vhd, vhdx), else
+found by its magic as ``qemu-img`` finds it (raw when nothing else matches). Every file this
+opens is a regular file opened ``O_RDONLY``; a backing file, parent or extent is found as
+qemu finds it (relative to the image that names it), must be a regular file, and a chain is
+at most :data:`MAX_CHAIN` images long (a loop ends there). Nothing is ever written.
+"""
+
+import os
+import stat
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Protocol
+
+from guestinspect.collectors.volumes.base import BlockDevice
+from guestinspect.errors import ImageError
+
+#: Images in a backing chain at most (the image itself included).
+MAX_CHAIN = 16
+#: Bytes of a vmdk descriptor file read to tell it from a raw disk.
+_DESCRIPTOR = b"# Disk DescriptorFile"
+
+#: qemu's format names (and vhd) -> ours.
+FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vpc": "vhd", "vhd": "vhd",
+           "vhdx": "vhdx"}
+
+
+class UnsupportedImage(ImageError):
+    """An image the direct volume layer cannot read (the appliance may): a qcow2 whose
+    backing file is not qcow2, an encrypted qcow2, a format libyal does not read."""
+
+
+class _Library(Protocol):
+    """What the libyal image objects (pyqcow.file, pyvmdk.handle, pyvhdi.file …) share."""
+
+    def read_buffer_at_offset(self, size: int, offset: int) -> bytes: ...
+
+
+class _Positioned:
+    """read/seek/tell over ``pread`` and ``get_size`` (what libyal's file objects need)."""
+
+    _pos = 0
+
+    def get_size(self) -> int:
+        raise NotImplementedError
+
+    def pread(self, offset: int, size: int) -> bytes:
+        raise NotImplementedError
+
+    def read(self, size: int = -1) -> bytes:
+        end = self.get_size()
+        if size < 0 or self._pos + size > end:
+            size = max(0, end - self._pos)
+        data = self.pread(self._pos, size)
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self.get_size()}[whence]
+        if base + offset < 0:
+            raise OSError("seek before the start of the device")
+        self._pos = base + offset
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+
+class FileDevice(_Positioned):
+    """A raw image file (or a block device), read with ``os.pread``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = _open_regular(path)
+        st = os.fstat(self._fd)
+        self._size = st.st_size if stat.S_ISREG(st.st_mode) else os.lseek(self._fd, 0, 2)
+
+    def get_size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, size: int) -> bytes:
+        size = min(size, self._size - offset)
+        return os.pread(self._fd, size, offset) if size > 0 and offset >= 0 else b""
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+class LibraryDevice(_Positioned):
+    """A device read through a libyal object (an image, an LV, an opened LUKS volume)."""
+
+    def __init__(self, obj: _Library, size: int, keep: tuple[object, ...] = ()) -> None:
+        self._obj, self._size = obj, size
+        self._keep = keep  # what ``obj`` reads from, kept alive as long as it
+
+    def get_size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, size: int) -> bytes:
+        size = min(size, self._size - offset)
+        if size <= 0 or offset < 0:
+            return b""
+        return bytes(self._obj.read_buffer_at_offset(size, offset))
+
+
+class Slice(_Positioned):
+    """``size`` bytes of ``parent`` from ``start`` (a partition), cut at the parent's end."""
+
+    def __init__(self, parent: BlockDevice, start: int, size: int) -> None:
+        self._parent, self._start = parent, start
+        self._size = max(0, min(size, parent.get_size() - start))
+
+    def get_size(self) -> int:
+        return self._size
+
+    def pread(self, offset: int, size: int) -> bytes:
+        size = min(size, self._size - offset)
+        return self._parent.pread(self._start + offset, size) if size > 0 and offset >= 0 \
+            else b""
+
+
+def _open_regular(path: Path) -> int:
+    """``O_RDONLY`` file descriptor of a regular file or block device (never a FIFO, which
+    would block); ImageError otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise ImageError(f"{path}: {(e.strerror or 'cannot open').lower()}") from e
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):
+        os.close(fd)
+        raise ImageError(f"{path}: not a regular file or a block device")
+    os.set_blocking(fd, True)
+    return fd
+
+
+def detect(path: Path) -> str:
+    """The format of the image at ``path`` by its magic, as qemu-img guesses it."""
+    fd = _open_regular(path)
+    try:
+        head = os.pread(fd, 512, 0)
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, 512, size - 512) if size >= 512 else b""
+    finally:
+        os.close(fd)
+    if head[:4] == b"QFI\xfb":
+        return "qcow2"
+    if head[:4] == b"KDMV" or head.startswith(_DESCRIPTOR):
+        return "vmdk"
+    if head[:8] == b"vhdxfile":
+        return "vhdx"
+    if head[:8] == b"conectix" or tail[:8] == b"conectix":
+        return "vhd"
+    return "raw"
+
+
+def _related(image: Path, name: str, what: str) -> Path:
+    """A backing file, parent or extent named inside ``image``: relative to its directory
+    (as qemu resolves it), and a regular file."""
+    path = Path(name) if os.path.isabs(name) else image.parent / name
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        raise ImageError(f"{image}: {what} {name}: {(e.strerror or 'missing').lower()}") from e
+    if not stat.S_ISREG(mode):
+        raise ImageError(f"{image}: {what} {name} is not a regular file")
+    return path
+
+
+def _file_object(path: Path, stack: ExitStack) -> FileDevice:
+    dev = FileDevice(path)
+    stack.callback(dev.close)
+    return dev
+
+
+def _lib_error(path: Path, e: Exception) -> ImageError:
+    lines = str(e).strip().splitlines()
+    first = lines[0] if lines else type(e).__name__
+    return ImageError(f"{path}: cannot open: {first.split('. ')[0]}")
+
+
+def _open_qcow2(path: Path, stack: ExitStack) -> Any:
+    import pyqcow
+
+    chain: list[Any] = []
+    current = path
+    while True:
+        if len(chain) >= MAX_CHAIN:
+            raise ImageError(f"{path}: backing chain longer than {MAX_CHAIN} images")
+        f = pyqcow.file()
+        try:
+            f.open_file_object(_file_object(current, stack))
+        except OSError as e:
+            raise _lib_error(current, e) from e
+        stack.callback(f.close)
+        if f.is_locked():
+            raise UnsupportedImage(f"{current}: encrypted qcow2")
+        chain.append(f)
+        backing = f.get_backing_filename()
+        if not backing:
+            break
+        current = _related(current, backing, "backing file")
+        if detect(current) != "qcow2":  # libqcow takes a qcow2 parent only
+            raise UnsupportedImage(f"{path}: backing file {backing} is not qcow2")
+    for child, parent in zip(chain, chain[1:], strict=False):
+        child.set_parent(parent)
+    return chain[0]
+
+
+def _open_vmdk(path: Path, stack: ExitStack) -> Any:
+    import pyvmdk
+
+    h = pyvmdk.handle()
+    try:
+        h.open_file_object(_file_object(path, stack))
+    except OSError as e:
+        raise _lib_error(path, e) from e
+    stack.callback(h.close)
+    if h.get_parent_filename():
+        raise UnsupportedImage(f"{path}: a vmdk delta disk (parent {h.get_parent_filename()})")
+    files = []
+    for i in range(h.get_number_of_extents()):
+        name = h.get_extent_descriptor(i).get_filename()
+        files.append(_file_object(_related(path, name, "extent") if name else path, stack))
+    try:
+        h.open_extent_data_files_as_file_objects(files)
+    except OSError as e:
+        raise _lib_error(path, e) from e
+    return h
+
+
+def _open_vhd(path: Path, stack: ExitStack) -> Any:
+    import pyvhdi
+
+    chain: list[Any] = []
+    current = path
+    while True:
+        if len(chain) >= MAX_CHAIN:
+            raise ImageError(f"{path}: parent chain longer than {MAX_CHAIN} images")
+        f = pyvhdi.file()
+        try:
+            f.open_file_object(_file_object(current, stack))
+        except OSError as e:
+            raise _lib_error(current, e) from e
+        stack.callback(f.close)
+        chain.append(f)
+        parent = f.get_parent_filename()
+        if not parent:
+            break
+        # A Windows path in a differencing disk: its last component, beside the child.
+        current = _related(current, parent.replace("\\", "/").rsplit("/", 1)[-1], "parent")
+    for child, parent_file in zip(chain, chain[1:], strict=False):
+        child.set_parent(parent_file)
+    return chain[0]
+
+
+_OPENERS: dict[str, Callable[[Path, ExitStack], Any]] = {
+    "qcow2": _open_qcow2, "vmdk": _open_vmdk, "vhd": _open_vhd, "vhdx": _open_vhd,
+}
+
+
+def open_image(path: Path, format: str | None, stack: ExitStack) -> tuple[str, BlockDevice]:
+    """(its format, the disk) of the image at ``path``, opened read-only; what it opened is
+    closed by ``stack``. ImageError (UnsupportedImage for what only the appliance reads)."""
+    found = detect(path)
+    fmt = found if format is None else FORMATS.get(format)
+    if fmt is None:
+        raise UnsupportedImage(f"{path}: format {format!r} is not read by the direct backend")
+    if format is not None and fmt != "raw" and found != fmt:
+        raise ImageError(f"{path}: not a {format} image")
+    if fmt == "raw":
+        return fmt, _file_object(path, stack)
+    obj = _OPENERS[fmt](path, stack)
+    try:
+        size = int(obj.get_media_size())
+    except OSError as e:
+        raise _lib_error(path, e) from e
+    return fmt, LibraryDevice(obj, size)
