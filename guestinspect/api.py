@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from guestinspect.collectors.backends.choose import check_backend, default_backend, open_collector
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
 from guestinspect.collectors.keys import KeySpec
@@ -96,6 +97,7 @@ class Inspector:
         limits: Limits | None = None,
         stall_timeout: float | None = None,
         extras: bool = True,
+        backend: str | None = None,
     ) -> None:
         if facts_dir is not None and disks:
             raise UsageError("give either disk images or a fact snapshot, not both")
@@ -123,6 +125,10 @@ class Inspector:
         #: Seconds of silence from the appliance's console before its launch is retried
         #: under TCG (None: $GUESTINSPECT_STALL_TIMEOUT or 20 s; 0: never; docs/cli.md)
         self.stall_timeout = stall_timeout
+        #: Who reads the images: ``auto`` (the direct backend, the appliance for what it
+        #: cannot read), ``direct`` (never a VM) or ``appliance``; None: $GUESTINSPECT_BACKEND
+        #: or ``auto`` (docs/api.md)
+        self.backend = check_backend(backend) if backend is not None else default_backend()
         #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
         self.program = program(rules, limits)
         self._collector: Collector | None = None
@@ -155,11 +161,9 @@ class Inspector:
     # ---- evaluation ----------------------------------------------------------------------
 
     def _open_collector(self, deadline: Deadline) -> Collector:
-        from guestinspect.collectors.image import ImageCollector  # imports libguestfs
-
-        collector: Collector = ImageCollector(
-            self.disks, format=self.format, keys=self.keys, progress=self.progress,
-            deadline=deadline, stall_timeout=self.stall_timeout,
+        collector = open_collector(
+            self.backend, self.disks, format=self.format, keys=self.keys,
+            progress=self.progress, deadline=deadline, stall_timeout=self.stall_timeout,
         )
         return collector if self.applications else _NoPackages(collector)
 
@@ -245,6 +249,9 @@ class Inspector:
         if isinstance(collector, _NoPackages):
             collector = collector.inner
         if not isinstance(collector, ImageCollector):
+            if collector is not None:
+                raise UsageError("this needs the appliance (backend 'appliance'), not "
+                                 f"backend {self.backend!r}")
             raise UsageError("this needs disk images, not a fact snapshot")
         return collector
 
@@ -270,6 +277,7 @@ def inspect(
     timeout: float | None = DEFAULT_TIMEOUT,
     limits: Limits | None = None,
     extras: bool = True,
+    backend: str | None = None,
 ) -> list[Inspection]:
     """Inspect disk images (or, with ``facts_dir``, a fact snapshot): one dict per OS.
 
@@ -279,6 +287,7 @@ def inspect(
     A disk given as a str may be a URI (``nbd://``, ``ssh://``, ``http://``…; docs/cli.md,
     "Remote disks"); ``password``: for those that take one (http, ftp, iscsi, rbd).
     ``extras=False``: virt-inspector's fields only (docs/api.md, "Extra fields").
+    ``backend``: ``auto``, ``direct`` or ``appliance`` (:class:`Inspector`).
     """
     with Inspector(
         disks,
@@ -291,5 +300,6 @@ def inspect(
         timeout=timeout,
         limits=limits,
         extras=extras,
+        backend=backend,
     ) as inspector:
         return inspector.inspect()

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from guestinspect.api import Inspector
 
 PROG = "guestinspect"
+#: ``--backend``'s choices (collectors/backends/choose.py, not imported before it is needed)
+BACKENDS = ("auto", "direct", "appliance")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -228,6 +230,9 @@ def _xml(inspections: list[Any], extended: bool, xpath: str | None) -> str:
               "long (default: $GUESTINSPECT_STALL_TIMEOUT or 20; 0: never).")
 @click.option("--max-tuples", type=click.IntRange(min=1), default=None, metavar="N",
               help="Stop the rules' evaluation past N tuples (default: 20 million).")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="Who reads the images: auto (the default: directly, the appliance for what "
+              "that cannot read), direct (never a VM) or appliance (libguestfs).")
 @click.option("-v", "--verbose", is_flag=True, help="Verbose messages (libguestfs debug).")
 @click.option("-x", "trace", is_flag=True, help="Trace libguestfs calls.")
 @click.pass_context
@@ -257,6 +262,7 @@ def cli(
     timeout: float,
     stall_timeout: float | None,
     max_tuples: int | None,
+    backend: str | None,
     verbose: bool,
     trace: bool,
 ) -> None:
@@ -303,6 +309,7 @@ def cli(
         stall_timeout=stall_timeout,
         limits=Limits(max_tuples=max_tuples) if max_tuples is not None else None,
         extras=not no_extras,
+        backend=backend,
     ) as inspector:
         if explain is not None:
             text = inspector.explain(explain, depth=explain_depth, full=explain_full)

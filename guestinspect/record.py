@@ -29,6 +29,8 @@ import click
 @click.option("--timeout", type=click.FloatRange(min=0), default=600.0, metavar="SECONDS",
               show_default=True, help="Deadline of the inspection: past it, write what was "
               "read, with a warning; 0 for none.")
+@click.option("--backend", type=click.Choice(("auto", "direct", "appliance")), default=None,
+              help="Who reads the images: auto (the default), direct or appliance (docs/cli.md).")
 @click.option("-v", "--verbose", is_flag=True, help="Print libguestfs call counts and times.")
 def facts(
     disks: tuple[str, ...],
@@ -39,6 +41,7 @@ def facts(
     keys_from_stdin: bool,
     out: Path,
     timeout: float,
+    backend: str | None,
     verbose: bool,
 ) -> None:
     """Run the inspection over DISKs and write every base fact to DIR (a fact snapshot)."""
@@ -53,7 +56,7 @@ def facts(
                                  param_hint="-o") from None
     with Inspector(disks, format=fmt, password=password, keys=keys,
                    keys_from_stdin=keys_from_stdin, progress=True,
-                   timeout=timeout or None) as inspector:
+                   timeout=timeout or None, backend=backend) as inspector:
         inspector.write_facts(out)
         stats = inspector.stats()
     if stats is not None:

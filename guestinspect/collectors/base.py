@@ -32,18 +32,31 @@ class CollectorStats:
     phase_calls: dict[str, int] = field(default_factory=dict)
     #: phase -> seconds spent in it (``launch`` included)
     phase_seconds: dict[str, float] = field(default_factory=dict)
+    #: filesystem -> the backend that answered the requests about it (``direct``,
+    #: ``appliance``), for a collector that mixes them (backends/auto.py)
+    backends: dict[str, str] = field(default_factory=dict)
+    #: what a mixing collector decided and why (the appliance launched for …), for ``-v``
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line: calls, rounds, seconds, and the same per phase."""
         phases = ", ".join(
-            f"{name} {self.phase_calls.get(name, 0)} calls {secs:.1f}s"
+            f"{name} {secs:.1f}s" if name.startswith("direct ")  # no libguestfs calls there
+            else f"{name} {self.phase_calls.get(name, 0)} calls {secs:.1f}s"
             for name, secs in self.phase_seconds.items()
         )
         line = (
             f"{self.guestfs_calls} libguestfs calls, {self.rounds} rounds, "
             f"{self.seconds:.1f}s (appliance launch {self.launch_seconds:.1f}s)"
         )
-        return f"{line}; {phases}" if phases else line
+        line = f"{line}; {phases}" if phases else line
+        if self.backends:
+            by: dict[str, list[str]] = {}
+            for fs, backend in sorted(self.backends.items()):
+                by.setdefault(backend, []).append(fs)
+            line += "; answered by " + "; ".join(
+                f"{b}: {', '.join(fss)}" for b, fss in sorted(by.items()))
+        return "; ".join([line, *self.notes])
 
 
 class Collector(Protocol):

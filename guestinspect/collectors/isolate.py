@@ -93,18 +93,20 @@ def _checked(data: bytes, fs: str, hive: str) -> FactSet:
     return facts
 
 
-def _died(returncode: int, limits: Limits) -> str:
-    """Why a child that exited gave no answer, in words."""
+def died(returncode: int, limits: Limits, who: str = "the hive reader",
+         lost: str = "nothing read from this hive") -> str:
+    """Why a child (``who``) that exited gave no answer, in words (``lost``: what that cost,
+    if it is to be said)."""
     if returncode < 0:
         sig = -returncode
         if sig == signal.SIGXCPU:
-            return f"the hive reader used more than {limits.cpu_seconds}s of CPU and was killed"
+            return f"{who} used more than {limits.cpu_seconds}s of CPU and was killed"
         try:
             name = signal.Signals(sig).name
         except ValueError:
             name = f"signal {sig}"
-        return f"the hive reader crashed ({name}); nothing read from this hive"
-    return f"the hive reader exited with status {returncode}; nothing read from this hive"
+        return f"{who} crashed ({name})" + (f"; {lost}" if lost else "")
+    return f"{who} exited with status {returncode}" + (f"; {lost}" if lost else "")
 
 
 def _collect(proc: "subprocess.Popen[bytes]", seconds: float) -> bytes:
@@ -173,7 +175,7 @@ def read_keys_isolated(
         except subprocess.TimeoutExpired as e:  # closed its stdout but went on
             raise _NoAnswer("the hive reader did not exit after answering") from e
         if proc.returncode != 0 and not data:
-            raise _NoAnswer(_died(proc.returncode, limits))
+            raise _NoAnswer(died(proc.returncode, limits))
         return _checked(data, fs, hive)
     except _NoAnswer as e:
         return {"HiveError": {(fs, hive, str(e))}}

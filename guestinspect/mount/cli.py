@@ -135,6 +135,7 @@ def mount(
         progress=not verbose,  # a spinner on a terminal; -v prints libguestfs's messages
         timeout=timeout or None,
         stall_timeout=stall_timeout,
+        backend="appliance",  # the guest is mounted by the appliance
     ) as insp:
         inspections = insp.inspect()
         for warning in insp.warnings():

@@ -1,0 +1,377 @@
+"""The direct backend: the guest's disk images read without a VM, in a child process.
+
+The volume layer (volumes/direct.py), a view of each filesystem (backends/direct_fs.py) and
+the answerers (collectors/answerers/) run in ``python -I backends/direct_child.py``, which
+parses the guest's bytes with the libyal C libraries. The parent speaks JSON lines with it
+(backends/wire.py; never pickle) and sends the requests one filesystem at a time (every Want…
+tuple names its filesystem in its first column), so that a crash, a limit or a hang while
+reading one filesystem costs that filesystem only: a warning, the filesystem given up
+(:attr:`DirectCollector.lost`; under ``--backend auto`` the appliance reads it instead), and a
+fresh child for the next request (the volumes opened again).
+
+The child's limits are :class:`isolate.Limits`, as for the hive reader: address space
+(``RLIMIT_AS``: what the interpreter uses after start-up plus :attr:`Limits.memory`), CPU
+seconds per request (``RLIMIT_CPU``), no core files, and a wall-clock time per request (the
+shorter of :attr:`Limits.seconds` and what is left of the inspection's deadline), after which
+the parent kills it.
+"""
+
+import os
+import select
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from guestinspect.collectors import isolate
+from guestinspect.collectors.backends import wire
+from guestinspect.collectors.base import WANT_RELATIONS, CollectorStats, FactSet
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
+from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.progress import Progress
+from guestinspect.errors import CollectorError, ImageError
+
+#: The direct child's limits (per request: wall and CPU seconds; memory on top of start-up).
+DEFAULT_LIMITS = isolate.Limits(seconds=300.0, cpu_seconds=120, memory=1 << 30)
+#: Tests only: ``FAULT:FILESYSTEM`` (``segv:/dev/sda1``, ``hang:open``) makes the child
+#: misbehave when asked about that filesystem (``open``: while opening the volumes); FAULT is
+#: one of isolate.FAULTS. docs/security.md, "The direct backend".
+FAULT_ENV = "GUESTINSPECT_TEST_DIRECT_FAULT"
+_CHILD = Path(__file__).with_name("direct_child.py")
+#: The start facts the volume layer may give.
+START_RELATIONS = (
+    "Disk", "PartitionTable", "MbrSignature", "Partition", "PartitionMbrType",
+    "PartitionGptType", "PartitionGptGuid", "PartitionName", "PartitionDisklabel", "LvmVg",
+    "LvmPv", "LvmLv", "MdArray", "MdMember", "LuksContainer", "LuksOpened", "LuksLocked",
+    "Filesystem", "FsUuid", "FsLabel", "FsVersion", "BtrfsSubvolume",
+)
+#: The facts that answer requests (every one with the filesystem in its first column).
+ANSWER_RELATIONS = (
+    "Entry", "Symlink", "FileSize", "Missing", "Listed", "Content", "ContentTruncated",
+    "BinaryArch", "Blob", "PeResource", "RegistryKeyFound", "RegistryKeyMissing",
+    "RegistryValue", "RegistrySubkey", "HiveError", "PackageField", "PackageDbError",
+)
+
+
+class DirectFailed(CollectorError):
+    """The direct backend could not open the images (a crash, a limit, a library's error)."""
+
+
+class _ChildFailed(Exception):
+    """The child gave no usable answer; the message says why."""
+
+
+class _Child:
+    """One child process and its pipes."""
+
+    def __init__(self, limits: isolate.Limits) -> None:
+        self.limits = limits
+        self._buffer = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(_CHILD)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd="/",
+        )
+
+    def ask(self, request: dict[str, Any], seconds: float) -> dict[str, Any]:
+        """The child's answer to ``request`` within ``seconds`` (_ChildFailed otherwise)."""
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(wire.encode(request))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # it died: its exit status says why
+        line = self._line(seconds)
+        try:
+            return wire.decode(line)
+        except wire.WireError as e:
+            raise _ChildFailed(f"the direct reader gave {e}") from e
+
+    def _line(self, seconds: float) -> bytes:
+        assert self.proc.stdout is not None
+        fd, end = self.proc.stdout.fileno(), time.monotonic() + seconds
+        while b"\n" not in self._buffer:
+            left = end - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise _ChildFailed(f"the direct reader took longer than {seconds:.0f}s and "
+                                   "was killed")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise _ChildFailed(self._died())
+            self._buffer += chunk
+            if len(self._buffer) > wire.MAX_MESSAGE:
+                self.kill()
+                raise _ChildFailed(f"the direct reader's answer is larger than "
+                                   f"{wire.MAX_MESSAGE} bytes")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _died(self) -> str:
+        try:
+            code = self.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return "the direct reader closed its output but did not exit"
+        return isolate.died(code, self.limits, "the direct reader", "")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def close(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        try:
+            self.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+
+@dataclass
+class Opened:
+    """What the direct backend found when it opened the images."""
+
+    #: the start facts (no Mounted, no MountFailed: the collector decides them)
+    facts: FactSet
+    #: mountable filesystem -> None if the direct backend reads it, else why not
+    views: dict[str, str | None]
+    #: device -> why the volume layer cannot read it
+    unreadable: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+    def readable(self) -> set[str]:
+        return {fs for fs, why in self.views.items() if why is None}
+
+
+def _fault() -> list[str] | None:
+    value = os.environ.get(FAULT_ENV)
+    if not value:
+        return None
+    kind, _, fs = value.partition(":")
+    if kind not in isolate.FAULTS or not fs:
+        raise ValueError(f"{FAULT_ENV}={value!r}: expected FAULT:FILESYSTEM")
+    return [kind, fs]
+
+
+class DirectCollector:
+    """Base facts of one guest's disk images (docs/facts.md), read in a child process."""
+
+    def __init__(
+        self,
+        disks: Sequence[Path],
+        format: str | None = None,
+        keys: KeySpec | None = None,
+        progress: bool = False,
+        deadline: Deadline = NO_DEADLINE,
+        limits: isolate.Limits | None = None,
+    ) -> None:
+        if not disks:
+            raise ImageError("no disk image given")
+        self._disks = [str(d) for d in disks]
+        self._format = format
+        keys = keys if keys is not None else KeySpec()
+        self._keys = {"selectors": [[s.device, s.passphrase] for s in keys.selectors],
+                      "stdin_lines": list(keys.stdin_lines) if keys.stdin_lines else None}
+        self._progress = Progress(progress)
+        self._deadline = deadline
+        self._limits = limits or DEFAULT_LIMITS
+        self._fault = _fault()
+        self._child: _Child | None = None
+        self._stats = CollectorStats()
+        self._opened: Opened | None = None
+        #: filesystem -> why it is no longer read (its reader crashed, hung or failed)
+        self.lost: dict[str, str] = {}
+        self._unmounted: set[str] = set()
+
+    # ---- opening ----
+
+    def _seconds(self) -> float:
+        left = self._deadline.remaining()
+        return self._limits.seconds if left is None else max(0.0, min(self._limits.seconds, left))
+
+    def _start(self) -> tuple[_Child, dict[str, Any]]:
+        """A fresh child, the images opened in it; its answer to ``open``."""
+        try:
+            child = _Child(self._limits)
+        except OSError as e:
+            raise DirectFailed(f"cannot start the direct reader: {e.strerror or e}") from e
+        request = {"op": "open", "disks": self._disks, "format": self._format,
+                   "keys": self._keys, "memory": self._limits.memory,
+                   "cpu_seconds": self._limits.cpu_seconds, "fault": self._fault}
+        try:
+            answer = child.ask(request, self._seconds())
+        except _ChildFailed as e:
+            child.kill()
+            self._deadline.check()
+            raise DirectFailed(f"{e} (while opening the images)") from e
+        if "error" in answer:
+            child.close()
+            message = str(answer["error"])[:500]
+            if answer.get("image"):
+                raise ImageError(message)
+            raise DirectFailed(f"the direct reader failed: {message}")
+        return child, answer
+
+    def open(self) -> Opened:
+        """Open the images (once): the start facts and what can be read."""
+        if self._opened is not None:
+            return self._opened
+        t0 = time.monotonic()
+        self._progress.show("reading the volumes")
+        try:
+            self._child, answer = self._start()
+            try:
+                self._opened = Opened(
+                    wire.facts_in(answer.get("facts"), START_RELATIONS),
+                    _views(answer.get("views")),
+                    wire.string_map(answer.get("unreadable"), "unreadable volumes"),
+                    wire.strings(answer.get("warnings"), "warnings"),
+                )
+                phases = wire.number_map(answer.get("phases", {}), "phases")
+            except wire.WireError as e:
+                self._child.kill()
+                raise DirectFailed(f"the direct reader gave {e} (while opening the images)") \
+                    from e
+        finally:
+            self._progress.stop()
+        self._add_phases(phases)
+        self._stats.seconds += time.monotonic() - t0
+        return self._opened
+
+    # ---- Collector protocol ----
+
+    def initial_facts(self) -> FactSet:
+        opened = self.open()
+        facts: FactSet = {rel: set(tuples) for rel, tuples in opened.facts.items()}
+        self._stats.warnings.extend(opened.warnings)
+        for dev, why in sorted(opened.unreadable.items()):
+            if dev not in opened.views:
+                self._stats.warnings.append(f"{dev}: not read: {why} (the direct backend "
+                                            "cannot; --backend auto uses the appliance)")
+        for fs, reason in sorted(opened.views.items()):
+            if reason is None:
+                facts.setdefault("Mounted", set()).add((fs,))
+                continue
+            facts.setdefault("MountFailed", set()).add((fs, reason))
+            self._stats.warnings.append(f"{fs}: cannot mount: {reason} (the direct backend "
+                                        "cannot read it; --backend auto uses the appliance)")
+        for fs in opened.readable():
+            self._stats.backends[fs] = "direct"
+        return facts
+
+    def answer(self, wants: FactSet) -> FactSet:
+        facts: FactSet = {}
+        readable = self.open().readable()
+        for fs, mine in sorted(by_filesystem(wants).items()):
+            if fs not in readable or fs in self.lost:
+                if fs not in self._unmounted and fs not in self.lost:
+                    self._unmounted.add(fs)
+                    self._stats.warnings.append(f"{fs}: requested but not mounted")
+                continue
+            answered = self.answer_fs(fs, mine)
+            for rel, tuples in (answered or {}).items():
+                facts.setdefault(rel, set()).update(tuples)
+        return facts
+
+    def answer_fs(self, fs: str, wants: FactSet) -> FactSet | None:
+        """The answer to the requests ``wants`` about the filesystem ``fs``, or None if its
+        reader failed (a warning says why; ``fs`` is then in :attr:`lost`)."""
+        t0 = time.monotonic()
+        self._progress.show(f"reading {fs}")
+        try:
+            return self._ask(fs, wants)
+        except _ChildFailed as e:
+            self._deadline.check()  # a child killed at the deadline: the deadline's warning
+            self.lost[fs] = str(e)
+            self._stats.warnings.append(f"{fs}: {e}; nothing more read from this filesystem")
+            return None
+        finally:
+            self._progress.stop()
+            self._stats.seconds += time.monotonic() - t0
+
+    def _ask(self, fs: str, wants: FactSet) -> FactSet:
+        if self._child is None:
+            try:
+                self._child, _ = self._start()  # the last one failed: the images again
+            except DirectFailed as e:
+                raise _ChildFailed(str(e)) from e
+        request = {
+            "op": "answer", "fs": fs,
+            "wants": {rel: sorted(list(t) for t in tuples) for rel, tuples in wants.items()},
+            "cpu_seconds": self._limits.cpu_seconds, "seconds": self._deadline.remaining(),
+        }
+        try:
+            answer = self._child.ask(request, self._seconds())
+            if "error" in answer:
+                raise _ChildFailed(f"the direct reader failed: {str(answer['error'])[:500]}")
+            facts = wire.facts_in(answer.get("facts"), ANSWER_RELATIONS, fs)
+            warnings = wire.strings(answer.get("warnings"), "warnings")
+            phases = wire.number_map(answer.get("phases", {}), "phases")
+        except wire.WireError as e:
+            self._drop_child()
+            raise _ChildFailed(f"the direct reader gave {e}") from e
+        except _ChildFailed:
+            self._drop_child()
+            raise
+        self._stats.warnings.extend(warnings)
+        self._add_phases(phases)
+        return facts
+
+    def _drop_child(self) -> None:
+        if self._child is not None:
+            self._child.kill()
+            self._child.close()
+            self._child = None
+
+    def _add_phases(self, phases: dict[str, float]) -> None:
+        for name, secs in phases.items():
+            key = f"direct {name}"
+            self._stats.phase_seconds[key] = self._stats.phase_seconds.get(key, 0.0) + secs
+
+    def stats(self) -> CollectorStats:
+        return self._stats
+
+    def close(self) -> None:
+        self._progress.stop()
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
+    def __enter__(self) -> "DirectCollector":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _views(data: object) -> dict[str, str | None]:
+    if not isinstance(data, dict) or not all(
+        v is None or isinstance(v, str) for v in data.values()
+    ):
+        raise wire.WireError("malformed filesystems")
+    return dict(data)
+
+
+def by_filesystem(wants: FactSet) -> dict[str, FactSet]:
+    """The requests grouped by filesystem (the first column of every Want… tuple)."""
+    out: dict[str, FactSet] = defaultdict(dict)
+    for rel in WANT_RELATIONS:
+        for t in wants.get(rel, ()):
+            out[str(t[0])].setdefault(rel, set()).add(t)
+    return dict(out)
+
+
+__all__ = ["DirectCollector", "DirectFailed", "Opened", "by_filesystem"]

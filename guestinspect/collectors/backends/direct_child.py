@@ -1,0 +1,249 @@
+"""The child process of the direct backend (backends/direct.py); run as a script.
+
+It parses the guest's bytes with the libyal C libraries, so it runs apart from the inspection,
+under limits it sets itself (address space, CPU time per request, no core files), and speaks
+JSON lines (backends/wire.py) on the descriptor that was its stdout (fd 1 then goes to stderr,
+so that nothing a library prints can break the protocol). Requests, one per line:
+
+- ``{"op": "open", "disks", "format", "keys", "memory", "fault"}``: open the volumes
+  (volumes/direct.py) and a view of every mountable filesystem (backends/direct_fs.py); the
+  answer gives the start facts, the warnings, the ``unreadable`` volumes and, per mountable
+  filesystem, null (opened) or why it cannot be read (``views``);
+- ``{"op": "answer", "fs", "wants", "cpu_seconds", "seconds"}``: the answerers' answer to the
+  Want… tuples of one filesystem: ``{"facts", "warnings", "phases"}``.
+
+An error the child can report is ``{"error": "…"}``; a crash or a hang is seen by the parent.
+``fault`` (tests only: GUESTINSPECT_TEST_DIRECT_FAULT) makes the child misbehave when asked
+about one filesystem (or at ``open``).
+"""
+
+import importlib
+import os
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+
+if __name__ == "__main__":  # run with -I: the package is the one this file belongs to
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from guestinspect.collectors.backends import wire  # noqa: E402
+from guestinspect.collectors.base import FactSet  # noqa: E402
+from guestinspect.collectors.deadline import NO_DEADLINE, Deadline  # noqa: E402
+from guestinspect.collectors.keys import KeySelector, KeySpec  # noqa: E402
+from guestinspect.errors import CollectorError  # noqa: E402
+
+#: Filesystem types no view is opened for (not filesystems, or not to be mounted).
+NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
+
+
+def _split(module: str) -> Any:
+    """A module of the collector split (resolver, answerers), imported by name until it lands
+    on main (then imported as usual)."""
+    return importlib.import_module(f"guestinspect.collectors.{module}")
+
+
+def _vm_size() -> int:
+    """Bytes of address space this process uses now."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def _limit_memory(memory: int) -> None:
+    address = _vm_size() + memory
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        address = min(address, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (address, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _limit_cpu(cpu_seconds: int) -> None:
+    """At most ``cpu_seconds`` more seconds of CPU (for the request about to be answered)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = int(used.ru_utime + used.ru_stime) + 1
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = spent + max(1, cpu_seconds)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _commit(fault: str) -> None:
+    """Misbehave on purpose, as hostile bytes could make a C library do (tests only)."""
+    if fault == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    elif fault == "hang":
+        time.sleep(3600)
+    elif fault == "memory":
+        hog = [bytearray(64 << 20) for _ in range(1 << 10)]
+        del hog
+    elif fault == "cpu":
+        while True:
+            pass
+    elif fault == "garbage":
+        raise _Garbage
+
+
+class _Unsupported(Exception):
+    """An image the volume layer does not read (the appliance may)."""
+
+
+class _Garbage(Exception):
+    """The ``garbage`` fault: answer a fact about another filesystem."""
+
+
+class Reader:
+    """What the child holds between requests: the volumes, a view per filesystem."""
+
+    def __init__(self) -> None:
+        self.stack = ExitStack()
+        self.tmp = Path(tempfile.mkdtemp(prefix="guestinspect-direct-"))
+        self.stack.callback(shutil.rmtree, self.tmp, True)
+        self.filesystems: dict[str, Any] = {}  # fs -> resolver.GuestFilesystem
+        self.ctx: Any = None  # answerers.context.AnswerContext
+        self.warnings: list[str] = []
+        self.fault: tuple[str, str] | None = None
+
+    def open(self, req: dict[str, Any]) -> dict[str, Any]:
+        from guestinspect.collectors.backends.direct_fs import open_view
+        from guestinspect.collectors.view import ReadError
+        from guestinspect.collectors.volumes.direct import open_volumes
+        from guestinspect.collectors.volumes.images import UnsupportedImage
+
+        keys = KeySpec([KeySelector(str(d), str(p)) for d, p in req["keys"]["selectors"]],
+                       req["keys"]["stdin_lines"])
+        phases: dict[str, float] = {}
+        with _timed(phases, "volumes"):
+            try:
+                volumes = open_volumes([Path(d) for d in req["disks"]], req["format"], keys,
+                                       self.warnings.append)
+            except UnsupportedImage as e:  # the appliance may read it: not the user's error
+                raise _Unsupported(str(e)) from e
+        self.stack.enter_context(volumes)
+        views: dict[str, str | None] = {}
+        with _timed(phases, "views"):
+            for fs, vfs in sorted(volumes.facts.get("Filesystem", ())):
+                fs, vfs = str(fs), str(vfs)
+                if vfs in NOT_MOUNTABLE:
+                    continue
+                if fs in volumes.unreadable or fs not in volumes.devices:
+                    views[fs] = volumes.unreadable.get(fs, "no block device for it")
+                    continue
+                warn = self.warnings.append
+                try:
+                    view = open_view(vfs, volumes.devices[fs], warn)
+                except ReadError as e:
+                    views[fs] = _line(str(e)) or f"cannot read {vfs}"
+                    continue
+                self.filesystems[fs] = _split("resolver").GuestFilesystem(fs, view)
+                views[fs] = None
+        self.ctx = _split("answerers.context").AnswerContext(self.filesystems,
+                                                             self.warnings.append, self.tmp)
+        return {
+            "facts": wire.facts_out(volumes.facts),
+            "unreadable": dict(volumes.unreadable),
+            "views": views,
+            "warnings": self._drain(),  # (volumes.warnings: the same, given to warn)
+            "phases": phases,
+        }
+
+    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        fs = str(req["fs"])
+        if self.ctx is None or fs not in self.filesystems:
+            return {"error": f"{fs}: no view of this filesystem"}
+        if self.fault is not None and self.fault[1] == fs:
+            _commit(self.fault[0])
+        wants: FactSet = {
+            rel: {tuple(row) for row in rows} for rel, rows in dict(req["wants"]).items()
+        }
+        phases: dict[str, float] = {}
+
+        @contextmanager
+        def phase(name: str) -> Iterator[None]:
+            with _timed(phases, name):
+                yield
+
+        seconds = req.get("seconds")
+        self.ctx.deadline = Deadline(float(seconds)) if seconds else NO_DEADLINE
+        self.ctx.phase = phase
+        facts: FactSet = _split("answerers").answer(self.ctx, wants)
+        return {"facts": wire.facts_out(facts), "warnings": self._drain(), "phases": phases}
+
+    def _drain(self) -> list[str]:
+        out, self.warnings[:] = list(self.warnings), []
+        return out
+
+
+@contextmanager
+def _timed(phases: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        phases[name] = phases.get(name, 0.0) + time.monotonic() - t0
+
+
+def _line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0][:500] if lines else ""
+
+
+def _handle(reader: Reader, req: dict[str, Any]) -> dict[str, Any]:
+    op = req.get("op")
+    if op == "open":
+        _limit_memory(int(req["memory"]))
+        _limit_cpu(int(req["cpu_seconds"]))
+        fault = req.get("fault")
+        if fault:
+            reader.fault = (str(fault[0]), str(fault[1]))
+            if reader.fault[1] == "open":
+                _commit(reader.fault[0])
+        return reader.open(req)
+    if op == "answer":
+        _limit_cpu(int(req["cpu_seconds"]))
+        try:
+            return reader.answer(req)
+        except _Garbage:
+            return {"facts": {"Entry": [["/dev/not-asked", "/", "dir"]]}, "warnings": [],
+                    "phases": {}}
+    return {"error": f"unknown request {str(op)[:40]!r}"}
+
+
+def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    """Answer requests, one line each, until the parent closes the pipe."""
+    reader = Reader()
+    with reader.stack:
+        for line in requests:
+            try:
+                answer = _handle(reader, wire.decode(line))
+            except MemoryError:
+                answer = {"error": "out of memory"}
+            except CollectorError as e:  # not a disk image, no such file: the user's error
+                answer = {"error": _line(str(e)), "image": True}
+            except OSError as e:
+                answer = {"error": f"cannot read the images: {e.strerror or e}"}
+            except Exception as e:  # noqa: BLE001 - one line for the parent, never a traceback
+                answer = {"error": f"{type(e).__name__}: {_line(str(e))}"}
+            try:
+                data = wire.encode(answer)
+            except MemoryError:
+                data = wire.encode({"error": "out of memory"})
+            answers.write(data)
+            answers.flush()
+
+
+def main() -> None:
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a library's printing goes to stderr, not into the answers
+    serve(sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
