@@ -114,3 +114,10 @@ def test_wrong_key_leaves_the_container_locked() -> None:
         assert ("/dev/sda2", "crypto_LUKS") in vols.facts["Filesystem"]
     with open_volumes(images(snap.guest), None, KeySpec(), lambda m: None) as vols:
         assert vols.facts["LuksLocked"] == {("/dev/sda2", "no key")}
+
+
+def test_direct_types_are_what_the_direct_views_read() -> None:
+    from guestinspect.collectors.backends.direct_fs import READABLE_TYPES
+    from guestinspect.collectors.volumes.direct import DIRECT_TYPES
+
+    assert DIRECT_TYPES == READABLE_TYPES

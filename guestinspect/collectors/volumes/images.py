@@ -11,16 +11,21 @@ at most :data:`MAX_CHAIN` images long (a loop ends there). Nothing is ever writt
 
 import os
 import stat
+import struct
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
 from guestinspect.collectors.volumes.base import BlockDevice
-from guestinspect.errors import ImageError
+from guestinspect.errors import ImageError, ParseError
 
 #: Images in a backing chain at most (the image itself included).
 MAX_CHAIN = 16
+#: Bytes of a qcow2 L1 table read at most (qemu's own limit is 32 MiB).
+MAX_L1 = 32 * 1024 * 1024
+#: The host offset bits of qcow2 L1 and L2 entries.
+_OFFSET_MASK = 0x00FFFFFFFFFFFE00
 #: Bytes of a vmdk descriptor file read to tell it from a raw disk.
 _DESCRIPTOR = b"# Disk DescriptorFile"
 
@@ -185,6 +190,40 @@ def _lib_error(path: Path, e: Exception) -> ImageError:
     return ImageError(f"{path}: cannot open: {first.split('. ')[0]}")
 
 
+class Qcow2Error(ParseError):
+    """qcow2 metadata (the header, the L1 and L2 tables) that cannot be read."""
+
+
+def qcow2_compressed(read: Callable[[int, int], bytes], file_size: int) -> bool:
+    """Whether the qcow2 image that ``read(offset, size)`` reads has a compressed cluster:
+    libqcow reads some of them wrong (zeros instead of the data), so such an image is left
+    to the appliance. Every L2 table is read once (at most one per cluster of the file)."""
+    header = read(0, 48)
+    if len(header) < 48 or header[:4] != b"QFI\xfb":
+        raise Qcow2Error("not a qcow2 header")
+    cluster_bits = struct.unpack_from(">I", header, 20)[0]
+    l1_size, l1_offset = struct.unpack_from(">IQ", header, 36)
+    if not 9 <= cluster_bits <= 21:
+        raise Qcow2Error(f"clusters of 2^{cluster_bits} bytes")
+    if l1_size * 8 > MAX_L1 or l1_offset + l1_size * 8 > file_size:
+        raise Qcow2Error(f"L1 table of {l1_size} entries at {l1_offset}")
+    l1 = read(l1_offset, l1_size * 8)
+    if len(l1) != l1_size * 8:
+        raise Qcow2Error("L1 table cut short")
+    cluster = 1 << cluster_bits
+    tables = {e & _OFFSET_MASK for e in struct.unpack(f">{l1_size}Q", l1)} - {0}
+    flags = int.from_bytes(b"\x40" * (cluster // 8), "big")
+    for offset in sorted(tables):
+        if offset + cluster > file_size:
+            raise Qcow2Error(f"L2 table at {offset}, past the end of the file")
+        table = read(offset, cluster)
+        if len(table) != cluster:
+            raise Qcow2Error(f"L2 table at {offset} cut short")
+        if int.from_bytes(table[0::8], "big") & flags:  # bit 62 of an entry
+            return True
+    return False
+
+
 def _open_qcow2(path: Path, stack: ExitStack) -> Any:
     import pyqcow
 
@@ -201,6 +240,16 @@ def _open_qcow2(path: Path, stack: ExitStack) -> Any:
         stack.callback(f.close)
         if f.is_locked():
             raise UnsupportedImage(f"{current}: encrypted qcow2")
+        dev = FileDevice(current)
+        try:
+            compressed = qcow2_compressed(dev.pread, dev.get_size())
+        except Qcow2Error as e:
+            raise ImageError(f"{current}: damaged qcow2 ({e})") from e
+        finally:
+            dev.close()
+        if compressed:
+            raise UnsupportedImage(f"{current}: compressed qcow2 clusters (libqcow misreads "
+                                   "some)")
         chain.append(f)
         backing = f.get_backing_filename()
         if not backing:

@@ -1,0 +1,153 @@
+"""Disk image formats of the direct volume layer (collectors/volumes/images.py): one small
+guest disk (an MBR, an ext4 partition, a LUKS1 partition) converted by qemu-img to qcow2, vmdk
+(monolithic and split), vhd and vhdx gives the same start facts as the raw disk; a qcow2
+backing chain reads through to its base, resolved beside the overlay as qemu does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.volumes.direct import DirectVolumes, open_volumes
+from guestinspect.collectors.volumes.images import UnsupportedImage, detect, qcow2_compressed
+from guestinspect.errors import ImageError
+from tests.collectors.test_partitions import mbr
+
+PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+MIB = 1 << 20
+FS_UUID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def _run(*args: str, stdin: bytes | None = None) -> None:
+    subprocess.run(args, check=True, capture_output=True, input=stdin,
+                   env={**os.environ, "PATH": PATH})
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 24 MiB disk: sda1 ext4 (label ROOT) from 1 MiB, sda2 LUKS1 (key k) from 17 MiB."""
+    d = tmp_path_factory.mktemp("images")
+    fs, luks = d / "fs.img", d / "luks.img"
+    for f, size in ((fs, 16), (luks, 6)):
+        with f.open("wb") as out:
+            out.truncate(size * MIB)
+    _run("mkfs.ext4", "-q", "-F", "-L", "ROOT", "-U", FS_UUID, str(fs))
+    _run("cryptsetup", "luksFormat", "-q", "--type", "luks1", "--pbkdf-force-iterations",
+         "1000", "--key-file", "-", str(luks), stdin=b"k")
+    disk = d / "disk.raw"
+    with disk.open("wb") as out:
+        out.truncate(24 * MIB)
+        out.write(mbr([(0x83, 2048, 16 * 2048), (0x83, 17 * 2048, 6 * 2048)]))
+        out.seek(MIB)
+        out.write(fs.read_bytes())
+        out.seek(17 * MIB)
+        out.write(luks.read_bytes())
+    return disk
+
+
+def _facts(path: Path, format: str | None = None, keys: tuple[str, ...] = ()) -> \
+        dict[str, set[tuple[str | int, ...]]]:
+    with open_volumes([path], format, KeySpec.parse(keys), lambda m: None) as vols:
+        return vols.facts
+
+
+def _convert(raw: Path, fmt: str, name: str, *options: str) -> Path:
+    out = raw.parent / name
+    if not out.exists():
+        _run("qemu-img", "convert", "-q", "-f", "raw", "-O", fmt, *options, str(raw), str(out))
+    return out
+
+
+def test_raw_disk_facts(raw: Path) -> None:
+    facts = _facts(raw)
+    assert facts["Disk"] == {("/dev/sda", 0, 24 * MIB)}
+    assert facts["Partition"] == {("/dev/sda1", "/dev/sda", 1, MIB, 16 * MIB),
+                                  ("/dev/sda2", "/dev/sda", 2, 17 * MIB, 6 * MIB)}
+    assert facts["Filesystem"] == {("/dev/sda1", "ext4"), ("/dev/sda2", "crypto_LUKS")}
+    assert facts["FsUuid"] >= {("/dev/sda1", FS_UUID)}
+    assert facts["LuksLocked"] == {("/dev/sda2", "no key")}
+    # LUKS1 through pyluksde: the right key opens it (what is inside is random: unknown)
+    opened = _facts(raw, "raw", ("/dev/sda2:key:k",))
+    (uuid,) = {u for _, u in opened["LuksContainer"]}
+    assert opened["LuksOpened"] == {("/dev/sda2", f"/dev/mapper/luks-{uuid}")}
+    assert (f"/dev/mapper/luks-{uuid}", "unknown") in opened["Filesystem"]
+    assert _facts(raw, None, ("all:key:nope",))["LuksLocked"] == {("/dev/sda2", "wrong key")}
+
+
+@pytest.mark.parametrize(("fmt", "name", "options", "found"), [
+    ("qcow2", "disk.qcow2", (), "qcow2"),
+    ("vmdk", "disk.vmdk", (), "vmdk"),
+    ("vmdk", "split.vmdk", ("-o", "subformat=twoGbMaxExtentSparse"), "vmdk"),
+    ("vmdk", "stream.vmdk", ("-o", "subformat=streamOptimized"), "vmdk"),
+    ("vpc", "fixed.vhd", ("-o", "subformat=fixed,force_size=on"), "vhd"),
+    ("vpc", "dynamic.vhd", ("-o", "force_size=on"), "vhd"),
+    ("vhdx", "disk.vhdx", (), "vhdx"),
+])
+def test_formats_read_as_the_raw_disk(raw: Path, fmt: str, name: str,
+                                      options: tuple[str, ...], found: str) -> None:
+    image = _convert(raw, fmt, name, *options)
+    assert detect(image) == found
+    expected = _facts(raw)
+    assert _facts(image) == expected
+    assert _facts(image, fmt) == expected
+
+
+def test_qcow2_backing_chain(raw: Path, tmp_path: Path) -> None:
+    base = _convert(raw, "qcow2", "disk.qcow2")
+    # overlays in another directory, named relative to it as qemu-img writes them
+    (tmp_path / "base.qcow2").symlink_to(base)
+    mid, top = tmp_path / "mid.qcow2", tmp_path / "top.qcow2"
+    _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "base.qcow2", str(mid))
+    label = MIB + 1024 + 0x78  # sda1's ext4 label
+    _run("qemu-io", "-f", "qcow2", "-c", f"write -P 0x4e {label} 8", str(mid))
+    _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "mid.qcow2", str(top))
+    facts = _facts(top)
+    assert ("/dev/sda1", "NNNNNNNN") in facts["FsLabel"]
+    assert facts["FsUuid"] == _facts(raw)["FsUuid"]
+    with open_volumes([top], None, KeySpec(), lambda m: None) as vols:
+        assert isinstance(vols, DirectVolumes) and vols.formats == {"/dev/sda": "qcow2"}
+
+
+def test_compressed_qcow2_is_for_the_appliance(raw: Path) -> None:
+    """libqcow 20260703 gives zeros for some zlib-compressed clusters (qemu-img convert -c):
+    such an image is not read here at all."""
+    image = _convert(raw, "qcow2", "disk-z.qcow2", "-c")
+    with pytest.raises(UnsupportedImage, match="compressed qcow2 clusters"):
+        _facts(image)
+    assert not qcow2_compressed(_reader(_convert(raw, "qcow2", "disk.qcow2")),
+                                (raw.parent / "disk.qcow2").stat().st_size)
+
+
+def _reader(path: Path):  # type: ignore[no-untyped-def]
+    data = path.read_bytes()
+    return lambda off, n: data[off : off + n]
+
+
+def test_qcow2_over_raw_is_for_the_appliance(raw: Path, tmp_path: Path) -> None:
+    over = tmp_path / "over.qcow2"
+    _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(raw), str(over))
+    with pytest.raises(UnsupportedImage, match="backing file .* is not qcow2"):
+        _facts(over)
+
+
+def test_refused_images(raw: Path, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.qcow2"
+    _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", "nowhere.qcow2",
+         "-u", str(gone), "24M")
+    with pytest.raises(ImageError, match="backing file nowhere.qcow2: no such file"):
+        _facts(gone)
+    with pytest.raises(ImageError, match="not a qcow2 image"):
+        _facts(raw, "qcow2")
+    with pytest.raises(UnsupportedImage, match="format 'qed'"):
+        _facts(raw, "qed")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageError, match="not a regular file"):
+        _facts(fifo)
+    # a qcow2 read as raw (the user said so): one unpartitioned disk of unknown content
+    assert _facts(_convert(raw, "qcow2", "disk.qcow2"), "raw")["Filesystem"] == {
+        ("/dev/sda", "unknown")}
