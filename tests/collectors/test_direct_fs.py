@@ -158,7 +158,7 @@ class Comparison:
     def __init__(self, guest: str, stack: ExitStack) -> None:
         self.guest = guest
         self.warnings: list[str] = []
-        self.views = {fs: open_view(vfs, dev, self.warnings.append)
+        self.views = {fs: open_view(vfs, dev, self.warnings.append, fs=fs)
                       for fs, (vfs, dev) in _open_filesystems(guest, stack).items()}
         self.resolvers = {fs: Resolver(view) for fs, view in self.views.items()}
         self.entries = {(r[0], r[1]): r[2] for r in self.facts("Entry", [S, S, S])}
@@ -307,7 +307,7 @@ def made(request: pytest.FixtureRequest,
 
 def _made_view(made: tuple[str, Path, Path], warnings: list[str]) -> LibyalView:
     vfs, _, img = made
-    return open_view(vfs, FileSlice(img, 0, img.stat().st_size), warnings.append)
+    return open_view(vfs, FileSlice(img, 0, img.stat().st_size), warnings.append, fs="/dev/sdz1")
 
 
 def _host_kind(path: bytes) -> str:
@@ -352,8 +352,9 @@ def test_made_as_the_host_sees_it(made: tuple[str, Path, Path]) -> None:
     assert view.lstat_names("/", ["nope", "bad\ufffdname"]) == [MISSING, MISSING]
     assert view.lstat_names("/etc", ["hostname"]) == [Stat("file", 5)]
     if vfs == "ext4":
-        assert sorted(warnings) == ["/: file name is not UTF-8: 'bad\ufffdname'",
-                                    "/: file name is not UTF-8: 'dir\ufffd'"]
+        # as collectors/image.py words it
+        assert sorted(warnings) == ["/dev/sdz1:/: file name is not UTF-8: 'bad\ufffdname'",
+                                    "/dev/sdz1:/: file name is not UTF-8: 'dir\ufffd'"]
     else:
         assert len(warnings) == 2 and all("not UTF-8: '\ufffd" in w for w in warnings)
     view.close()

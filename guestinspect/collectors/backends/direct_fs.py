@@ -55,9 +55,11 @@ def why(e: BaseException) -> str:
     return first[:200]
 
 
-def open_view(vfs: str, dev: BlockDevice, warn: Warn) -> "LibyalView":
+def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "") -> "LibyalView":
     """A view of the ``vfs`` filesystem on ``dev`` (UnsupportedFilesystem for a type not in
-    READABLE_TYPES, ReadError when the library refuses it)."""
+    READABLE_TYPES, ReadError when the library refuses it). Its warnings and errors name the
+    path as ``fs:path`` (the appliance's form) when given the filesystem's name ``fs``, else
+    as ``path``."""
     flavour = FLAVOURS.get(vfs)
     if flavour is None:
         raise UnsupportedFilesystem(f"{vfs} filesystems are not read by the direct backend")
@@ -66,7 +68,7 @@ def open_view(vfs: str, dev: BlockDevice, warn: Warn) -> "LibyalView":
         volume.open_file_object(dev)
     except _LIBRARY_ERRORS as e:
         raise ReadError(f"cannot read the {vfs} filesystem: {why(e)}") from None
-    return LibyalView(vfs, flavour, volume, dev, warn)
+    return LibyalView(vfs, flavour, volume, dev, warn, fs)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -82,8 +84,9 @@ class LibyalView:
     """One guest filesystem read by a libyal library (an FsView)."""
 
     def __init__(self, vfs: str, flavour: Flavour, volume: Any, dev: BlockDevice,
-                 warn: Warn) -> None:
+                 warn: Warn, fs: str = "") -> None:
         self.vfs = vfs
+        self.fs = fs
         self._flavour = flavour
         self._volume = volume
         self._dev = dev
@@ -100,6 +103,9 @@ class LibyalView:
             self._volume.close()
         except _LIBRARY_ERRORS:
             pass
+
+    def _where(self, path: str) -> str:
+        return f"{self.fs}:{path}" if self.fs else path
 
     # ---- looking entries up ----
 
@@ -135,7 +141,7 @@ class LibyalView:
         try:
             return call(*args)
         except _LIBRARY_ERRORS as e:
-            raise ReadError(f"{path}: {why(e)}") from None
+            raise ReadError(f"{self._where(path)}: {why(e)}") from None
 
     def _stat(self, entry: Any) -> Stat:
         kind = self._flavour.kind(entry)
@@ -144,9 +150,9 @@ class LibyalView:
     def _file(self, path: str) -> Any:
         entry = self._entry(path)
         if entry is None:
-            raise ReadError(f"{path}: no such file")
+            raise ReadError(f"{self._where(path)}: no such file")
         if self._call(path, self._flavour.kind, entry) != "file":
-            raise ReadError(f"{path}: not a regular file")
+            raise ReadError(f"{self._where(path)}: not a regular file")
         return entry
 
     # ---- listing ----
@@ -172,7 +178,7 @@ class LibyalView:
             return kept
         entry = self._entry(directory)
         if entry is None or self._call(directory, self._stat, entry).kind != "dir":
-            raise ReadError(f"{directory}: not a directory")
+            raise ReadError(f"{self._where(directory)}: not a directory")
         listing: dict[str, Any] = self._call(directory, self._children, directory, entry)
         self._listings[directory] = listing
         if len(self._listings) > _LISTINGS_KEPT:
@@ -184,7 +190,8 @@ class LibyalView:
         None (kind ``other``, not found by name: as the appliance lists it)."""
         count = entry.number_of_sub_file_entries
         if count > MAX_ENTRIES:
-            self._warn(f"{directory}: {count} entries, only the first {MAX_ENTRIES} listed")
+            self._warn(f"{self._where(directory)}: {count} entries, only the first "
+                       f"{MAX_ENTRIES} listed")
         children: dict[str, Any] = {}
         raw: dict[int, list[bytes]] | None = None
         for i in range(min(count, MAX_ENTRIES)):
@@ -216,18 +223,25 @@ class LibyalView:
         name = bad[0].decode("utf-8", "replace") if bad else f"\ufffd{inode}"
         if bad:
             raw[inode] = bad[1:]
-        self._warn(f"{directory}: file name is not UTF-8: {name!r}")
+        self._warn(f"{self._where(directory)}: file name is not UTF-8: {name!r}")
         return name
 
     # ---- FsView ----
 
     def lstat_names(self, directory: str, names: Sequence[str]) -> list[Stat]:
-        self._maybe_list(directory, len(names))
+        try:
+            self._maybe_list(directory, len(names))
+        except ReadError:
+            pass  # a damaged listing: each name by path
         stats = []
         for name in names:
             path = _join(directory, name)
-            entry = self._entry(path)
-            stats.append(MISSING if entry is None else self._call(path, self._stat, entry))
+            try:  # one damaged entry costs that name only, as lstatnslist's does
+                entry = self._entry(path)
+                stats.append(MISSING if entry is None else self._call(path, self._stat, entry))
+            except ReadError as e:
+                self._warn(str(e))
+                stats.append(MISSING)
         return stats
 
     def readlinks(self, directory: str, names: Sequence[str]) -> list[str | None]:
@@ -239,7 +253,7 @@ class LibyalView:
                 is_link = entry is not None and self._flavour.kind(entry) == "symlink"
                 targets.append(self._flavour.target(entry) if is_link else None)
             except _LIBRARY_ERRORS as e:
-                self._warn(f"{path}: cannot read the link: {why(e)}")
+                self._warn(f"{self._where(path)}: cannot read the link: {why(e)}")
                 targets.append(None)
         return targets
 
@@ -270,7 +284,7 @@ class LibyalView:
                 n = min(CHUNK, end - offset)
                 chunk = self._call(path, entry.read_buffer_at_offset, n, offset)
                 if not chunk:
-                    raise ReadError(f"{path}: cut short at {offset} bytes")
+                    raise ReadError(f"{self._where(path)}: cut short at {offset} bytes")
                 out.write(chunk[:n])
                 offset += len(chunk[:n])
 
