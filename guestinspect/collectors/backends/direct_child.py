@@ -138,7 +138,7 @@ class Reader:
                     continue
                 warn = self.warnings.append
                 try:
-                    view = open_view(vfs, volumes.devices[fs], warn)
+                    view = open_view(vfs, volumes.devices[fs], warn, fs=fs)
                 except ReadError as e:
                     views[fs] = _line(str(e)) or f"cannot read {vfs}"
                     continue
