@@ -144,7 +144,8 @@ for fs, vfs in req["filesystems"]:
                     data = child.read(child.size)
                     read_bytes += len(data)
                     rec[3] = data.decode("utf-8", "replace")
-            tree[p.lower() if ntfs else p] = rec
+            if not req.get("patch"):  # a damaged copy: only how the walk ends matters
+                tree[p.lower() if ntfs else p] = rec
             if entries > 100000:
                 raise SystemExit("walk: more than 100,000 entries")
     out["fs"][fs] = {"seconds": time.monotonic() - t2, "entries": entries,
@@ -268,12 +269,15 @@ def mutate(req: dict[str, Any], fs_start: int, cases: int, sets: dict[str, tuple
     with open(req["disk"], "rb") as f:
         f.seek(fs_start)
         head = f.read(8 << 20)
-    nonzero = [i for i, b in enumerate(head) if b]
     outcomes: dict[str, dict[str, int]] = {name: {} for name in sets}
     examples: dict[str, str] = {}
     for seed in range(cases):
         rnd = random.Random(seed)
-        patch = [(fs_start + rnd.choice(nonzero), rnd.randrange(256)) for _ in range(16)]
+        patch: list[tuple[int, int]] = []
+        while len(patch) < 16:
+            off = rnd.randrange(len(head))
+            if head[off]:  # a byte in use: metadata, mostly
+                patch.append((fs_start + off, rnd.randrange(256)))
         case = {**req, "patch": patch, "read_limit": 1 << 16}
         for name, (lib_path, ld_path) in sets.items():
             a = run_worker(lib_path, ld_path, case, timeout)
@@ -309,7 +313,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         cases: list[tuple[str, dict[str, Any], Any]] = []
-        for guest in args.guests.split(","):
+        for guest in filter(None, args.guests.split(",")):
             facts = snapshot(guest)
             disk = str(image(guest))
             if args.qcow2:
