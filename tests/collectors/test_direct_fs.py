@@ -407,3 +407,29 @@ def test_what_is_not_read() -> None:
             open_view(vfs, FileSlice(zeros, 0, 1 << 20), print)
         assert "\n" not in str(e.value)
     assert MAX_ENTRIES == 100_000
+
+
+def test_vfat_names_as_linux_shows_them(tmp_path: Path) -> None:
+    """Linux's vfat (shortname=mixed, the default) shows a long name as stored, a short name
+    in upper case unless its case bits say lower (Windows NT's, which mtools writes for
+    ``readme.txt``), and looks names up without regard to case."""
+    if not (shutil.which("mkfs.fat") and shutil.which("mcopy") and shutil.which("mmd")):
+        pytest.skip("no mkfs.fat or mtools")
+    img, one = tmp_path / "fat.img", tmp_path / "one"
+    one.write_bytes(b"hi\n")
+    subprocess.run(["mkfs.fat", "-C", str(img), "8192"], check=True, capture_output=True)
+    for name in ("readme.txt", "README2.TXT", "MixedCase.Txt", "long file name.txt", "ABC.d"):
+        subprocess.run(["mcopy", "-i", str(img), str(one), f"::{name}"], check=True)
+    for name in ("efi", "EFI2", "EFI2/Boot"):
+        subprocess.run(["mmd", "-i", str(img), f"::{name}"], check=True)
+    view = open_view("vfat", FileSlice(img, 0, img.stat().st_size), print)
+    assert view.listdir("/") == {"readme.txt": "file", "README2.TXT": "file",
+                                 "MixedCase.Txt": "file", "long file name.txt": "file",
+                                 "ABC.d": "file", "efi": "dir", "EFI2": "dir"}
+    assert view.listdir("/EFI2") == {"Boot": "dir"}
+    assert view.lstat_names("/", ["README.TXT", "mixedcase.txt", "EFI", "nope"]) == [
+        Stat("file", 3), Stat("file", 3), Stat("dir", 0), MISSING]
+    assert view.lstat_names("/efi2", ["BOOT"]) == [Stat("dir", 0)]
+    assert view.readlinks("/", ["readme.txt"]) == [None]
+    assert view.read("/README.TXT", 1, 100) == b"i\n"
+    view.close()
