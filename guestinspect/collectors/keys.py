@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from guestinspect.datalog.files import FileRefused, read_regular
 from guestinspect.errors import KeySpecError
 
 #: A key file larger than this is refused (cryptsetup's own limit for a key file).
@@ -35,6 +34,10 @@ class KeySelector:
         if kind == "key":
             return cls(device, value)
         if kind == "file":
+            # imported here: the datalog package is large, and the direct backend's child
+            # process needs keys without it
+            from guestinspect.datalog.files import FileRefused, read_regular
+
             try:
                 data, _ = read_regular(Path(value), MAX_KEY_FILE)
             except FileRefused as e:  # a FIFO would block, /dev/zero never end

@@ -28,19 +28,24 @@ and every filesystem type without a direct reader (ufs …); their ``Filesystem`
 facts are still given where the probe sees them.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guestinspect.collectors import partitions
 from guestinspect.collectors.base import FactSet
-from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.volumes import luks, lvm
 from guestinspect.collectors.volumes.base import BlockDevice, Volumes
 from guestinspect.collectors.volumes.images import Slice, open_image
 from guestinspect.collectors.volumes.probe import ProbeError, Tags, probe
+
+if TYPE_CHECKING:
+    from guestinspect.collectors.keys import KeySpec
 
 Warn = Callable[[str], None]
 
@@ -72,7 +77,7 @@ class DirectVolumes(Volumes):
         self.devices.clear()
         self.stack.close()
 
-    def __enter__(self) -> "DirectVolumes":
+    def __enter__(self) -> DirectVolumes:
         return self
 
     def __exit__(self, *exc: object) -> None:
