@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -133,7 +133,7 @@ def _read_bulk(f: BinaryIO, kinds: list[str], delimiter: str,
         data = f.read(MAX_BULK_BYTES + 1)
     except OSError:
         return None
-    if len(data) > MAX_BULK_BYTES or b"\\" in data or b"\r" in data:
+    if len(data) > MAX_BULK_BYTES or b"\r" in data:
         return None
     try:
         text = data.decode("utf-8")
@@ -145,20 +145,26 @@ def _read_bulk(f: BinaryIO, kinds: list[str], delimiter: str,
     if (max_rows is not None and len(lines) > max_rows) or \
             max(map(len, lines), default=0) >= MAX_LINE_BYTES // 4:
         return None
-    return _bulk_rows(lines, kinds, delimiter)
+    return _bulk_rows(lines, kinds, delimiter, "\\" in text)
 
 
-def _bulk_rows(lines: list[str], kinds: list[str],
-               delimiter: str) -> list[tuple[Any, ...]] | None:
-    """The rows of ``lines`` (without backslashes or carriage returns) if each has one field
-    per column and every number parses as ``parse_value`` would; else None."""
+def _bulk_rows(lines: list[str], kinds: list[str], delimiter: str,
+               escapes: bool = True) -> list[tuple[Any, ...]] | None:
+    """The rows of ``lines`` (without carriage returns) if each has one field per column and
+    every number parses as ``parse_value`` would; else None. ``escapes``: whether a line may
+    hold a backslash (then the symbols are unescaped as ``parse_value`` does)."""
     arity = len(kinds)
     if arity != 1 and "" in lines:
         lines = [line for line in lines if line]
     if arity == 1:
-        if any(delimiter in line for line in lines):
+        if delimiter in "\n".join(lines):
             return None
         columns: list[list[str]] = [lines]
+    elif len(delimiter) == 1:  # arity - 1 delimiters a line: split all at once, slice
+        if set(map(methodcaller("count", delimiter), lines)) - {arity - 1}:
+            return None
+        fields = delimiter.join(lines).split(delimiter) if lines else []
+        columns = [fields[i::arity] for i in range(arity)]
     else:
         split = [line.split(delimiter) for line in lines]
         if any(len(fields) != arity for fields in split):
@@ -168,7 +174,7 @@ def _bulk_rows(lines: list[str], kinds: list[str],
     for column, kind in zip(columns, kinds, strict=True):
         try:
             if kind == "symbol":
-                values.append(column)
+                values.append(_unescaped(column) if escapes else column)
             elif kind == "float":
                 values.append(list(map(float, column)))
             else:
@@ -176,6 +182,17 @@ def _bulk_rows(lines: list[str], kinds: list[str],
         except ValueError:
             return None
     return list(zip(*values, strict=True))
+
+
+def _unescaped(column: list[str]) -> list[str]:
+    """``unescape`` of each value of ``column``: at once, over the column's values joined by
+    NUL when none holds one."""
+    text = "\0".join(column)
+    if "\\" not in text:
+        return column
+    if text.count("\0") != len(column) - 1:
+        return [unescape(v) for v in column]
+    return unescape(text).split("\0")
 
 
 def _numbers(column: list[str]) -> list[int]:

@@ -68,3 +68,12 @@ def test_bulk_numbers_as_parse_value(tmp_path: Path) -> None:
     path.write_text("1\t18446744073709551616\n")
     with pytest.raises(DatalogError, match=r"R.facts:1:1: number out of range"):
         factfiles.read_facts(path, ["number", "number"])
+
+
+def test_bulk_unescapes_symbols(tmp_path: Path) -> None:
+    path = tmp_path / "R.facts"
+    path.write_text("a\\tb\t1\nc\\\\d\\n\t2\nplain\\x\t3\n")
+    with path.open("rb") as f:
+        rows = factfiles._read_bulk(f, ["symbol", "number"], "\t", None)
+    assert rows == [("a\tb", 1), ("c\\d\n", 2), ("plain\\x", 3)]
+    assert rows == _line_by_line(path, ["symbol", "number"], "\t", None)
