@@ -127,6 +127,16 @@ def _reader(path: Path):  # type: ignore[no-untyped-def]
     return lambda off, n: data[off : off + n]
 
 
+def test_vmdk_delta_disk(raw: Path) -> None:
+    _convert(raw, "vmdk", "disk.vmdk")
+    delta = raw.parent / "delta.vmdk"  # the parent is named relative to it
+    _run("qemu-img", "create", "-q", "-f", "vmdk", "-F", "vmdk", "-b", "disk.vmdk", str(delta))
+    _run("qemu-io", "-f", "vmdk", "-c", f"write -P 0x56 {MIB + 1024 + 0x78} 4", str(delta))
+    facts = _facts(delta)
+    assert ("/dev/sda1", "VVVV") in facts["FsLabel"]
+    assert facts["Partition"] == _facts(raw)["Partition"]
+
+
 def test_qcow2_over_raw_is_for_the_appliance(raw: Path, tmp_path: Path) -> None:
     over = tmp_path / "over.qcow2"
     _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(raw), str(over))

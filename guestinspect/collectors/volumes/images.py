@@ -1,6 +1,11 @@
 """Disk images opened read-only, in-process, as :class:`BlockDevice`\\ s: raw files, qcow2 with
-its backing chain (pyqcow), vmdk with its extents (pyvmdk), vhd and vhdx with their parents
-(pyvhdi); and the slices of a device (partitions).
+its backing chain (pyqcow), vmdk with its extents and parents (pyvmdk), vhd and vhdx with
+their parents (pyvhdi); and the slices of a device (partitions).
+
+Left to the appliance (:class:`UnsupportedImage`): a qcow2 whose backing file is not qcow2
+(libqcow takes a qcow2 parent only), an encrypted qcow2, a qcow2 with compressed clusters
+(libqcow 20260703 reads some of them as zeros), a vmdk whose parent is not vmdk, any other
+format.
 
 The format is ``format`` when given (qemu's names: raw, qcow2, vmdk, vpc or vhd, vhdx), else
 found by its magic as ``qemu-img`` finds it (raw when nothing else matches). Every file this
@@ -262,7 +267,8 @@ def _open_qcow2(path: Path, stack: ExitStack) -> Any:
     return chain[0]
 
 
-def _open_vmdk(path: Path, stack: ExitStack) -> Any:
+def _open_vmdk_one(path: Path, stack: ExitStack) -> Any:
+    """One vmdk (its descriptor and extents), without its parent."""
     import pyvmdk
 
     h = pyvmdk.handle()
@@ -271,8 +277,6 @@ def _open_vmdk(path: Path, stack: ExitStack) -> Any:
     except OSError as e:
         raise _lib_error(path, e) from e
     stack.callback(h.close)
-    if h.get_parent_filename():
-        raise UnsupportedImage(f"{path}: a vmdk delta disk (parent {h.get_parent_filename()})")
     files = []
     for i in range(h.get_number_of_extents()):
         name = h.get_extent_descriptor(i).get_filename()
@@ -282,6 +286,22 @@ def _open_vmdk(path: Path, stack: ExitStack) -> Any:
     except OSError as e:
         raise _lib_error(path, e) from e
     return h
+
+
+def _open_vmdk(path: Path, stack: ExitStack) -> Any:
+    """A vmdk and its parents (delta disks: ``parentFileNameHint``, beside the child)."""
+    chain = [_open_vmdk_one(path, stack)]
+    current = path
+    while chain[-1].get_parent_filename():
+        if len(chain) >= MAX_CHAIN:
+            raise ImageError(f"{path}: parent chain longer than {MAX_CHAIN} images")
+        current = _related(current, chain[-1].get_parent_filename(), "parent")
+        if detect(current) != "vmdk":
+            raise UnsupportedImage(f"{path}: parent {current.name} is not vmdk")
+        chain.append(_open_vmdk_one(current, stack))
+    for child, parent in zip(chain, chain[1:], strict=False):
+        child.set_parent(parent)
+    return chain[0]
 
 
 def _open_vhd(path: Path, stack: ExitStack) -> Any:
