@@ -163,6 +163,7 @@ def test_auto_reads_directly_and_launches_nothing_when_it_can() -> None:
     assert {t[2] for t in facts["Entry"]} == {"direct"}
     assert appliance.started == 0
     assert auto.stats().warnings == ["a direct warning"]
+    assert auto.stats().backends == {"/dev/sda1": "direct", "/dev/sda2": "direct"}
 
 
 def test_auto_launches_the_appliance_at_start_for_a_filesystem_it_cannot_read() -> None:
@@ -209,6 +210,24 @@ def test_a_crash_sends_that_filesystem_to_the_appliance_launched_then() -> None:
     assert "/dev/sda2: crashed" in stats.warnings
     assert "an appliance start warning" not in stats.warnings  # its start facts are unused
     assert stats.launch_seconds == 1.5
+
+
+@pytest.mark.parametrize("unsupported", [True, False])
+def test_images_the_direct_side_cannot_open_are_the_appliances(unsupported: bool) -> None:
+    fake, appliance = FakeDirect({}), FakeAppliance(("/dev/sda1",))
+
+    def fail() -> Opened:
+        raise DirectFailed("a qcow2 over a raw backing file", unsupported=unsupported)
+
+    fake.open = fail  # type: ignore[method-assign]
+    auto = _auto(fake, appliance)
+    assert ("appliance", "x") in auto.initial_facts()["Filesystem"]
+    assert auto.answer(_wants("/dev/sda1"))["Entry"] == {("/dev/sda1", "/etc", "appliance")}
+    stats = auto.stats()
+    message = ("the direct backend cannot read the images: a qcow2 over a raw backing file; "
+               "the appliance reads them")
+    # an image it does not read is no one's fault (-v says it); a failure is a warning
+    assert (message in stats.notes, message in stats.warnings) == (unsupported, not unsupported)
 
 
 def test_the_driver_adds_to_the_stats_in_place() -> None:

@@ -62,8 +62,8 @@ class AutoCollector:
         try:
             opened = self._direct.open()
         except DirectFailed as e:
-            self._stats.warnings.append(f"the direct backend cannot read the images: {e}; "
-                                        "the appliance reads them")
+            message = f"the direct backend cannot read the images: {e}; the appliance reads them"
+            (self._note if e.unsupported else self._stats.warnings.append)(message)
             return self._appliance_start(t0)
         why = needs_appliance(opened)
         self._direct_fs = opened.readable()
@@ -71,6 +71,8 @@ class AutoCollector:
             self._note(f"the appliance reads what the direct backend cannot ({'; '.join(why)})")
             return self._appliance_start(t0)
         facts = self._direct.initial_facts()
+        for fs in self._direct_fs:
+            self._stats.backends[fs] = "direct"
         self._sync()
         self._stats.seconds += time.monotonic() - t0
         return facts

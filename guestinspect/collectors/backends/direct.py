@@ -58,7 +58,12 @@ ANSWER_RELATIONS = (
 
 
 class DirectFailed(CollectorError):
-    """The direct backend could not open the images (a crash, a limit, a library's error)."""
+    """The direct backend could not open the images (a crash, a limit, a library's error;
+    ``unsupported``: an image it does not read, such as a qcow2 over a raw backing file)."""
+
+    def __init__(self, message: str, unsupported: bool = False) -> None:
+        super().__init__(message)
+        self.unsupported = unsupported
 
 
 class _ChildFailed(Exception):
@@ -222,6 +227,8 @@ class DirectCollector:
             message = str(answer["error"])[:500]
             if answer.get("image"):
                 raise ImageError(message)
+            if answer.get("unsupported"):
+                raise DirectFailed(message, unsupported=True)
             raise DirectFailed(f"the direct reader failed: {message}")
         return child, answer
 

@@ -225,6 +225,8 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
                 answer = _handle(reader, wire.decode(line))
             except MemoryError:
                 answer = {"error": "out of memory"}
+            except _Unsupported as e:
+                answer = {"error": _line(str(e)), "unsupported": True}
             except CollectorError as e:  # not a disk image, no such file: the user's error
                 answer = {"error": _line(str(e)), "image": True}
             except OSError as e:
