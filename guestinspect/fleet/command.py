@@ -84,12 +84,14 @@ def _cache_dir(cache_dir: Path | None, no_cache: bool) -> str | None:
               help="Format of every disk image (default: detected).")
 @click.option("--dask", "dask_address", metavar="tcp://HOST:PORT",
               help="Run the inspections on this Dask scheduler's workers.")
+@click.option("--backend", type=click.Choice(("auto", "direct", "appliance")), default=None,
+              help="Who reads the images: auto (the default), direct or appliance (docs/cli.md).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path | None,
           jobs: int | None, timeout: float, memory_limit: int, cache_dir: Path | None,
           no_cache: bool, refresh: bool, rules: tuple[Path, ...], no_applications: bool,
           keys: tuple[str, ...], format_: str | None, dask_address: str | None,
-          quiet: bool) -> None:
+          backend: str | None, quiet: bool) -> None:
     """Inspect many guests in parallel: one JSON Lines record per guest on stdout.
 
     Exit status: 0 if every guest was inspected (ok or partial), 1 if any has an error
@@ -108,7 +110,7 @@ def fleet(images: tuple[str, ...], from_files: tuple[str, ...], inventory: Path 
     options = Options(rules=tuple(str(r) for r in rules), applications=not no_applications,
                       format=format_, timeout=timeout or None,
                       cache_dir=_cache_dir(cache_dir, no_cache), refresh=refresh,
-                      keys=keys, facts=inventory is not None)
+                      keys=keys, facts=inventory is not None, backend=backend)
     KeySpec.parse(keys, False, None)  # a bad selector now, once
     program(rules)  # the rules' errors now, once, not once per image
     try:

@@ -46,6 +46,9 @@ class Options:
     refresh: bool = False
     keys: tuple[str, ...] = ()  # LUKS --key selectors
     facts: bool = True  # send every fact back (for an inventory)
+    #: auto, direct or appliance (None: $GUESTINSPECT_BACKEND or auto); the same facts either
+    #: way, so not part of the cache key
+    backend: str | None = None
 
     def key_options(self) -> dict[str, Any]:
         """The options that change what is read from an image (part of the cache key; the
@@ -112,7 +115,7 @@ class _FleetInspector(Inspector):
                  key: str | None, entry: Entry | None = None, replay: bool = False) -> None:
         super().__init__(list(guest.disks), format=options.format, keys=options.keys,
                          applications=options.applications, rules=list(options.rules),
-                         progress=False, timeout=options.timeout)
+                         progress=False, timeout=options.timeout, backend=options.backend)
         self.refresh = options.refresh
         self.cache = cache if key is not None else None
         self.key = key
