@@ -40,6 +40,14 @@ def _expr_names(e: Expr | None) -> set[str]:
     return {v.name for v in expr_vars(e, [])}
 
 
+def _body_vars(agg: AggregateLit) -> set[str]:
+    """The variables an aggregate's body binds or reads at its own level (and its target's)."""
+    out = _expr_names(agg.target)
+    for lit in agg.body:
+        out |= lit_vars(lit)
+    return out
+
+
 def plan(body: list[Lit], bound: set[str], sizes: Mapping[str, int],
          modes: Mapping[str, str], first: int | None = None) -> list[Lit]:
     """Order a body: ``first`` (a delta atom) leads; then filters as soon as their variables
@@ -494,7 +502,17 @@ class Emitter:
             self.emit(depth, f"{acc} = None")
         order = plan(lit.body, bound, self.sizes, self.modes)
 
-        def inner(d: int, _bound: set[str]) -> None:
+        seen = self.tmp("seen") if lit.distinct and op in ("count", "sum", "mean") else None
+        if seen is not None:
+            self.emit(depth, f"{seen} = set()")
+
+        def inner(d: int, inner_bound: set[str]) -> None:
+            if seen is not None:  # each distinct binding of the body's variables once
+                names = sorted(_body_vars(lit) & inner_bound - bound)
+                key = "(" + "".join(self.var(n) + ", " for n in names) + ")"
+                self.emit(d, f"if {key} not in {seen}:")
+                self.emit(d + 1, f"{seen}.add({key})")
+                d += 1
             if op == "count":
                 self.emit(d, f"{acc} += 1")
                 return
@@ -521,7 +539,8 @@ class Emitter:
         self.witnesses = []
         self.counting += 1
         shared = len(self.shared)
-        self.shared += [acc, *([cnt] if op == "mean" else []), *(w for w, _ in saved_witnesses)]
+        self.shared += [acc, *([cnt] if op == "mean" else []), *(w for w, _ in saved_witnesses),
+                        *([seen] if seen is not None else [])]
         self.body(order, 0, depth, bound, inner, None, False)
         del self.shared[shared:]
         self.counting -= 1

@@ -50,6 +50,10 @@ class AggregateLit:
     # min/max: variables bound only inside the body and used outside, taken from one tuple
     # that achieves the extremum (Soufflé's witnesses)
     witnesses: list[str] = field(default_factory=list)
+    # the body is a set of distinct tuples of its variables (Soufflé materializes a body of
+    # several atoms, an inner aggregate, a ``range`` or a variable repeated in its atom):
+    # ``count``, ``sum`` and ``mean`` take each distinct binding of its variables once
+    distinct: bool = False
 
 
 Lit = AtomLit | CompareLit | ConstraintLit | AggregateLit

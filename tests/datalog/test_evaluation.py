@@ -400,6 +400,39 @@ def test_min_max_aggregate_witnesses() -> None:
     assert d is not None and "Tallest(s, n)" in d.render()
 
 
+def test_witness_of_a_min_nested_in_a_count_takes_every_value_of_the_minimum() -> None:
+    db = run("""
+    .decl D(x: number, y: number)
+    .decl B(x: number, y: number)
+    .decl F(n: number, w: number)
+    D(1, 1). D(1, 2). D(1, 3). D(2, 9). B(2, 1). B(2, 2). B(2, 3). B(3, 3).
+    F(n, w) :- n = count : { B(x, _), x > min y : { D(y, w) } }.
+    """)
+    # min y over D is 1, reached with w = 1, 2 or 3; the count's body B(x, _), x > 1 is
+    # materialized (it holds an aggregate): its distinct bindings of x, 2 and 3
+    assert db.tuples("F") == {(2, 1), (2, 2), (2, 3)}
+
+
+def test_count_sum_mean_over_a_materialized_body_take_distinct_bindings() -> None:
+    db = run("""
+    .decl A(x: number, y: number)
+    .decl C(x: number)
+    .decl R(what: symbol, n: number)
+    A(1, 10). A(1, 20). A(2, 10). C(1). C(2).
+    R("one atom", n) :- n = count : { A(_, _) }.
+    R("one atom, a wildcard", n) :- n = count : { A(x, _), x > 0 }.
+    R("two atoms", n) :- n = count : { A(x, _), C(x) }.
+    R("two atoms, all named", n) :- n = count : { A(x, y), C(x), y > 0 }.
+    R("sum, one atom", n) :- n = sum x : { A(x, _) }.
+    R("sum, two atoms", n) :- n = sum x : { A(x, _), C(x) }.
+    R("mean, two atoms", n) :- n = to_number(mean x : { A(x, _), C(x) } * 2).
+    R("repeated variable", n) :- n = count : { A(x, x) }.
+    """)
+    assert dict(db.tuples("R")) == {
+        "one atom": 3, "one atom, a wildcard": 3, "two atoms": 2, "two atoms, all named": 3,
+        "sum, one atom": 4, "sum, two atoms": 3, "mean, two atoms": 3, "repeated variable": 0}
+
+
 def test_witness_of_count_is_unsupported_with_location() -> None:
     with pytest.raises(DatalogError, match=r"t\.dl:4:24: unsupported: aggregate witness "
                        r"variable 's'"):

@@ -16,6 +16,7 @@ from guestinspect.datalog.passes.lowering import lower_rule
 from guestinspect.datalog.passes.references import MAX_BODY_LITERALS, check_references
 from guestinspect.datalog.passes.safety import check_safety
 from guestinspect.datalog.passes.types import check_types
+from guestinspect.datalog.passes.witnesses import ground_witnesses
 from guestinspect.datalog.syntax import Module, Var
 
 DECLS = """
@@ -146,6 +147,53 @@ def test_aggregates_refuse_a_witness_of_count() -> None:
     scope_aggregates(ctx, j)
     assert errors(ctx) == ["unsupported: aggregate witness variable 'y' (bound only inside a "
                            "count aggregate)"]
+
+
+# ---- witnesses of nested aggregates -------------------------------------------------------
+
+def test_witnesses_of_a_nested_min_are_grounded_in_the_rule() -> None:
+    ctx, j = lowered("A(y, k) :- k = count : { C(n), n > min m : { A(y, m) } }.\n")
+    assert ground_witnesses(ctx, j) and ctx.analysis.errors == []
+    assert j.norm is not None
+    count, _, copy, grounding = j.norm.body  # the count, k = count, the copy, A(y, min)
+    assert isinstance(count, AggregateLit) and isinstance(copy, AggregateLit)
+    nested = next(lit for lit in count.body if isinstance(lit, AggregateLit))
+    inner = nested.body[0]  # A(y', m): the witness renamed, local to the nested min
+    assert isinstance(inner, AtomLit) and isinstance(inner.args[0], Var)
+    assert inner.args[0].name not in ("y", "m")
+    # the rule: A(y, <the min>) with the copy's value, the copy itself all local
+    assert isinstance(grounding, AtomLit) and grounding.relation == "A"
+    assert [a.name for a in grounding.args] == ["y", copy.result]  # type: ignore[union-attr]
+    copy_vars = {a.name for lit in copy.body for a in lit.args}  # type: ignore[union-attr]
+    assert "y" not in copy_vars and copy.op == "min"
+    # the count then has no witness left, and the rule is safe
+    assert scope_aggregates(ctx, j) and check_safety(ctx, j) and ctx.analysis.errors == []
+    assert count.witnesses == [] and count.outer == set()
+
+
+def test_witnesses_of_a_nested_count_or_of_one_using_outer_variables_are_refused() -> None:
+    ctx, j = lowered("B(x) :- k = count : { C(n), n > count : { A(x, _) } }, C(k).\n")
+    assert not ground_witnesses(ctx, j)
+    assert errors(ctx) == ["unsupported: aggregate witness variable 'x' (bound only inside a "
+                           "count aggregate)"]
+    ctx, j = lowered("B(x) :- k = count : { C(n), n > min m : { A(x, m), C(n) } }, C(k).\n")
+    assert not ground_witnesses(ctx, j)
+    assert errors(ctx) == ["unsupported: witness variable 'x' of an aggregate that is nested "
+                           "in another and uses its variables or holds an aggregate"]
+
+
+def test_lowering_marks_the_aggregates_souffle_materializes() -> None:
+    def distinct(body: str) -> bool:
+        ctx, j = lowered(f"C(k) :- k = count : {{ {body} }}.\n")
+        assert j.norm is not None
+        agg = next(lit for lit in j.norm.body if isinstance(lit, AggregateLit))
+        return agg.distinct
+
+    assert not distinct("A(x, _)") and not distinct("A(x, _), x != \"a\"")
+    assert not distinct("A(_, n), !C(n)")
+    assert distinct("A(x, _), B(x)") and distinct("A(x, n), n = x + 1, A(x, n)")
+    assert distinct("A(_, n), n < min m : { C(m) }") and distinct("C(n), C(m), n < m")
+    assert distinct("A(x, x)")  # (lowering checks no types)
 
 
 # ---- safety -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ this pass a rule with errors goes no further."""
 
 from __future__ import annotations
 
+from ..desugar import RANGE_RELATIONS
 from ..ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, Term
 from ..syntax import (
     Aggregate,
@@ -23,6 +24,7 @@ from ..syntax import (
     UnOp,
     Var,
     Wildcard,
+    walk,
 )
 from .context import Context, RuleJob
 
@@ -52,7 +54,7 @@ def lift(ctx: Context, e: Expr, out: list[Lit]) -> Expr:
         target = lift(ctx, e.target, out) if e.target is not None else None
         body = lower_body(ctx, e.body)
         out.append(AggregateLit(v.name, e.op, target, body if body is not None else [],
-                                e.loc))
+                                e.loc, distinct=materialized(e)))
         return v
     if isinstance(e, BinOp):
         return BinOp(e.op, lift(ctx, e.left, out), lift(ctx, e.right, out), e.loc)
@@ -61,6 +63,21 @@ def lift(ctx: Context, e: Expr, out: list[Lit]) -> Expr:
     if isinstance(e, Call):
         return Call(e.name, tuple(lift(ctx, a, out) for a in e.args), e.user, e.loc)
     return e
+
+
+def materialized(e: Aggregate) -> bool:
+    """Whether Soufflé evaluates the aggregate over a relation of its body's distinct
+    variable bindings (MaterializeAggregationQueries): a body of more than one atom (a
+    ``range``, desugared to an atom, is one), an aggregate inside, or a variable repeated in
+    its one atom. Otherwise it reads the atom's tuples, each once."""
+    atoms = [lit for lit in e.body if isinstance(lit, Atom)]
+    if len(atoms) > 1 or any(isinstance(n, Aggregate) for n in walk(e.target, e.body)):
+        return True
+    if any(isinstance(n, Atom) and n.relation in RANGE_RELATIONS.values()
+           for n in walk(e.target, e.body)):
+        return True
+    names = [n.name for n in walk(atoms) if isinstance(n, Var)]
+    return len(names) != len(set(names))
 
 
 def terms(ctx: Context, args: tuple[Expr, ...], out: list[Lit]) -> tuple[Term, ...]:

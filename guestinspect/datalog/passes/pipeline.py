@@ -3,9 +3,10 @@
 1. ``TRANSFORMS``: rewrites of the parsed module into the core language (Soufflé's
    components are expanded here), each returning the new module and its errors.
 2. ``MODULE_PASSES``: checks of the whole program (its declarations).
-3. ``RULE_PASSES``: per rule, in source order: references, lowering to the IR, aggregate
-   scopes, safety, types. A pass returns False to stop that rule's passes (lowering does
-   when the rule has errors so far); a rule with errors is dropped from the program.
+3. ``RULE_PASSES``: per rule, in source order: references, lowering to the IR, witnesses
+   of nested aggregates, aggregate scopes, safety, types. A pass returns False to stop that
+   rule's passes (lowering does when the rule has errors so far); a rule with errors is
+   dropped from the program.
 
 A pass is a function of a :class:`Context` (and, for a rule pass, a :class:`RuleJob`) that
 reports errors with ``ctx.error(loc, message)``; adding one is adding it to a list here.
@@ -26,6 +27,7 @@ from .lowering import lower_rule
 from .references import check_references
 from .safety import check_safety
 from .types import check_types
+from .witnesses import ground_witnesses
 
 Transform = Callable[[Module, Limits], tuple[Module, list[str]]]
 ModulePass = Callable[[Context], None]
@@ -44,8 +46,8 @@ def expand_components(module: Module,
 
 TRANSFORMS: list[Transform] = [expand_components]
 MODULE_PASSES: list[ModulePass] = [check_declarations]
-RULE_PASSES: list[RulePass] = [check_references, lower_rule, scope_aggregates, check_safety,
-                               check_types]
+RULE_PASSES: list[RulePass] = [check_references, lower_rule, ground_witnesses,
+                               scope_aggregates, check_safety, check_types]
 
 
 def transform(module: Module, limits: Limits = DEFAULT_LIMITS) -> tuple[Module, list[str]]:
