@@ -433,3 +433,25 @@ def test_vfat_names_as_linux_shows_them(tmp_path: Path) -> None:
     assert view.readlinks("/", ["readme.txt"]) == [None]
     assert view.read("/README.TXT", 1, 100) == b"i\n"
     view.close()
+
+
+def test_ntfs_as_ntfs3g_shows_it() -> None:
+    """The metadata files are not listed but found by name, lookups are case-sensitive,
+    a lookup after the listing answers the same as before it."""
+    if not _cached("windows"):
+        pytest.skip("windows: image not in the cache")
+    with ExitStack() as stack:
+        vfs, dev = _open_filesystems("windows", stack)["/dev/sda2"]
+        names = ["$MFT", "$Extend", "windows", "Windows", "autoexec.bat", "AUTOEXEC.BAT"]
+        expected = ["file", "dir", "missing", "dir", "file", "missing"]
+        for list_first in (False, True):
+            view = open_view(vfs, dev, print)
+            if list_first:
+                assert view.listdir("/") == {"Program Files": "dir", "Windows": "dir",
+                                             "autoexec.bat": "file"}
+            stats = view.lstat_names("/", names)
+            assert [st.kind for st in stats] == expected
+            assert stats[0].size > 0  # $MFT
+            assert view.read("/Windows/System32/Config/SYSTEM", 0, 4) == b"regf"
+            assert view.lstat_names("/Windows/System32", ["config"]) == [MISSING]
+            view.close()

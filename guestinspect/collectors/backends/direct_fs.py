@@ -30,8 +30,8 @@ MAX_ENTRIES = 100_000
 LOOKUPS_PER_LISTING = 30
 #: copy_out's read size.
 CHUNK = 1 << 20
-#: How many directory listings (name -> file entry) are kept for the lookups that follow.
-_LISTINGS_KEPT = 16
+#: How many names of directory listings (name -> lstat) are kept for the lookups that follow.
+NAMES_KEPT = 200_000
 #: How many file entries found by path are kept.
 _ENTRIES_KEPT = 4096
 #: What a libyal call raises on a damaged or unexpected structure.
@@ -92,9 +92,10 @@ class LibyalView:
         self._dev = dev
         self._warn = warn
         self._entries: OrderedDict[str, Any] = OrderedDict()
-        self._listings: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        #: path -> entry of the metadata files left out of listings (still found by name)
-        self._hidden: dict[str, Any] = {}
+        self._listings: OrderedDict[str, dict[str, Stat | None]] = OrderedDict()
+        self._names_kept = 0
+        #: path -> lstat of the metadata files left out of listings (still found by name)
+        self._hidden: dict[str, Stat] = {}
 
     def close(self) -> None:
         self._entries.clear()
@@ -119,22 +120,45 @@ class LibyalView:
             self._entries.move_to_end(path)
             return entry
         directory, name = _split(path)
-        listing = self._listings.get(directory)
-        if listing is not None and (name in listing or not self._flavour.ignores_case):
-            entry = listing.get(name, self._hidden.get(path))
-        elif path == "/":
+        if path == "/":
             entry = self._call(path, self._volume.get_root_directory)
         elif self._flavour.separator in name:  # a name with a backslash on ntfs/vfat
-            entry = self._listing(directory).get(name)
+            entry = self._find(directory, name)
         else:
             entry = self._call(path, self._volume.get_file_entry_by_path, self._native(path))
             if entry is not None and self._flavour.folds_case and entry.name != name:
-                entry = self._listing(directory).get(name, self._hidden.get(path))
+                entry = self._find(directory, name)  # only an exact match, as ntfs-3g
         if entry is not None:
             self._entries[path] = entry
             if len(self._entries) > _ENTRIES_KEPT:
                 self._entries.popitem(last=False)
         return entry
+
+    def _find(self, directory: str, name: str) -> Any | None:
+        """The child of ``directory`` named exactly ``name``, looked for entry by entry (for
+        what a lookup by path cannot find: a backslash in a name, a name that differs only
+        in case from the one the library matched)."""
+        parent = self._entry(directory)
+        if parent is None:
+            return None
+        count = self._call(directory, getattr, parent, "number_of_sub_file_entries")
+        for i in range(min(count, MAX_ENTRIES)):
+            child = self._call(directory, parent.get_sub_file_entry, i)
+            try:
+                if child.name == name:
+                    return child
+            except _LIBRARY_ERRORS:
+                continue
+        return None
+
+    def _lookup(self, path: str) -> Stat:
+        """The lstat of ``path``: from its directory's listing if that is kept, else by path."""
+        directory, name = _split(path)
+        listing = self._listings.get(directory)
+        if listing is not None and (name in listing or not self._flavour.ignores_case):
+            return listing.get(name) or self._hidden.get(path) or MISSING
+        entry = self._entry(path)
+        return MISSING if entry is None else self._call(path, self._stat, entry)
 
     def _call(self, path: str, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args)``, a library error turned into a ReadError naming ``path``."""
@@ -170,8 +194,9 @@ class LibyalView:
         if lookups * LOOKUPS_PER_LISTING > count:
             self._listing(directory)
 
-    def _listing(self, directory: str) -> dict[str, Any]:
-        """name -> file entry of each child of ``directory`` (kept for later lookups)."""
+    def _listing(self, directory: str) -> dict[str, Stat | None]:
+        """name -> lstat of each child of ``directory`` (kept for the lookups that follow,
+        :data:`NAMES_KEPT` names at most in all)."""
         kept = self._listings.get(directory)
         if kept is not None:
             self._listings.move_to_end(directory)
@@ -179,33 +204,42 @@ class LibyalView:
         entry = self._entry(directory)
         if entry is None or self._call(directory, self._stat, entry).kind != "dir":
             raise ReadError(f"{self._where(directory)}: not a directory")
-        listing: dict[str, Any] = self._call(directory, self._children, directory, entry)
+        listing: dict[str, Stat | None] = self._call(directory, self._children, directory,
+                                                     entry)
         self._listings[directory] = listing
-        if len(self._listings) > _LISTINGS_KEPT:
-            self._listings.popitem(last=False)
+        self._names_kept += len(listing)
+        while self._names_kept > NAMES_KEPT and len(self._listings) > 1:
+            self._names_kept -= len(self._listings.popitem(last=False)[1])
         return listing
 
-    def _children(self, directory: str, entry: Any) -> dict[str, Any]:
-        """name -> entry; a name that is not UTF-8 is decoded with replacement and maps to
+    def _children(self, directory: str, entry: Any) -> dict[str, Stat | None]:
+        """name -> lstat; a name that is not UTF-8 is decoded with replacement and maps to
         None (kind ``other``, not found by name: as the appliance lists it)."""
         count = entry.number_of_sub_file_entries
         if count > MAX_ENTRIES:
             self._warn(f"{self._where(directory)}: {count} entries, only the first "
                        f"{MAX_ENTRIES} listed")
-        children: dict[str, Any] = {}
+        children: dict[str, Stat | None] = {}
         raw: dict[int, list[bytes]] | None = None
         for i in range(min(count, MAX_ENTRIES)):
             child = entry.get_sub_file_entry(i)
             try:
                 name = str(child.name)
-                if self._flavour.hidden(child):
-                    self._hidden[_join(directory, name)] = child
-                    continue
-                children[name] = child
             except _LIBRARY_ERRORS:
                 if raw is None:
                     raw = self._raw_names(entry)
                 children[self._undecodable(directory, child, raw)] = None
+                continue
+            path = _join(directory, name)
+            try:
+                st = self._stat(child)
+            except _LIBRARY_ERRORS as e:
+                self._warn(f"{self._where(path)}: {why(e)}")
+                st = Stat("other", 0)
+            if self._flavour.hidden(child):
+                self._hidden[path] = st
+            else:
+                children[name] = st
         return children
 
     def _raw_names(self, entry: Any) -> dict[int, list[bytes]]:
@@ -237,8 +271,7 @@ class LibyalView:
         for name in names:
             path = _join(directory, name)
             try:  # one damaged entry costs that name only, as lstatnslist's does
-                entry = self._entry(path)
-                stats.append(MISSING if entry is None else self._call(path, self._stat, entry))
+                stats.append(self._lookup(path))
             except ReadError as e:
                 self._warn(str(e))
                 stats.append(MISSING)
@@ -258,14 +291,9 @@ class LibyalView:
         return targets
 
     def listdir(self, directory: str) -> dict[str, str]:
-        listing = self._listing(directory)
-        kinds: dict[str, str] = {}
-        for name, entry in listing.items():
-            if entry is None:  # a name that is not UTF-8
-                kinds[name] = "other"
-                continue
-            kinds[name] = self._call(_join(directory, name), self._flavour.kind, entry)
-        return kinds
+        # None: a name that is not UTF-8
+        return {name: "other" if st is None else st.kind
+                for name, st in self._listing(directory).items()}
 
     def read(self, path: str, offset: int, size: int) -> bytes:
         entry = self._file(path)
