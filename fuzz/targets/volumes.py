@@ -1,18 +1,25 @@
 """The direct volume layer's parsers of guest bytes: the superblock probe
 (collectors/volumes/probe.py: ext, xfs, ntfs, vfat, swap, btrfs, ufs, LUKS, LVM2, md) over a
 device's first 80 KiB, the LUKS2 header's JSON metadata (collectors/volumes/luks.py) and a
-qcow2 image's L1 and L2 tables (collectors/volumes/images.py: its compressed clusters)."""
+qcow2 image read by collectors/volumes/qcow2.py (header, L1 and L2 tables, compressed
+clusters, reads through to a backing file)."""
 
 from __future__ import annotations
 
 import json
 import struct
 import uuid
+import zlib
 
 from fuzz.targets import target
-from guestinspect.collectors.volumes.images import MAX_L1, Qcow2Error, qcow2_compressed
 from guestinspect.collectors.volumes.luks import LuksError, parse_header
 from guestinspect.collectors.volumes.probe import MAX_READ, ProbeError, probe
+from guestinspect.collectors.volumes.qcow2 import (
+    MAX_L1,
+    Qcow2Error,
+    Qcow2Image,
+    has_compressed_clusters,
+)
 
 SIZE = 80 * 1024
 UUID = uuid.UUID("0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d").bytes
@@ -158,24 +165,35 @@ def _qcow2_seeds() -> list[bytes]:
     for compressed in (False, True):
         data = bytearray(4096)
         data[:4] = b"QFI\xfb"
-        struct.pack_into(">II", data, 4, 3, 9)  # version, then cluster bits at 20
-        struct.pack_into(">I", data, 20, 9)
+        struct.pack_into(">I", data, 4, 3)  # version 3
+        struct.pack_into(">IQ", data, 20, 9, 2 * 64 * 512)  # 512-byte clusters, the size
         struct.pack_into(">IQ", data, 36, 2, 512)  # L1: 2 entries at 512
+        struct.pack_into(">QI", data, 8, 3000, 8)  # the backing file's name
+        data[3000:3008] = b"base.img"
         struct.pack_into(">QQ", data, 512, 1024 | 1 << 63, 1536 | 1 << 63)
         struct.pack_into(">Q", data, 1024, 2048 | 1 << 63)
         struct.pack_into(">Q", data, 1536, (1 << 62 if compressed else 1 << 63) | 2560)
+        if compressed:  # a cluster of 512 "q" compressed at 2560
+            z = zlib.compressobj(9, zlib.DEFLATED, -12)
+            packed = z.compress(b"q" * 512) + z.flush()
+            data[2560 : 2560 + len(packed)] = packed
         out.append(bytes(data))
     return out
 
 
-@target("volumes.qcow2_tables", _qcow2_seeds, (Qcow2Error,), max_len=8192)
+@target("volumes.qcow2", _qcow2_seeds, (Qcow2Error,), max_len=8192)
 def run_qcow2(data: bytes) -> None:
     reads = 0
 
     def read(offset: int, size: int) -> bytes:
         nonlocal reads
         reads += 1
-        assert 0 <= offset and 0 <= size <= MAX_L1 and reads <= 1 + len(data) // 512 + 1
+        assert 0 <= offset and 0 <= size <= MAX_L1 and reads <= 200, (offset, size, reads)
         return data[offset : offset + size]
 
-    assert qcow2_compressed(read, len(data)) in (False, True)
+    image = Qcow2Image(read, len(data), backing=lambda off, n: b"\xaa" * n)
+    assert has_compressed_clusters(image) in (False, True)
+    image.backing_file()
+    for offset in (0, 512, 4096, max(0, image.size - 100)):
+        got = image.pread(offset, 1000)
+        assert len(got) == max(0, min(1000, image.size - offset)), (offset, len(got))

@@ -2,10 +2,11 @@
 its backing chain (pyqcow), vmdk with its extents and parents (pyvmdk), vhd and vhdx with
 their parents (pyvhdi); and the slices of a device (partitions).
 
-Left to the appliance (:class:`UnsupportedImage`): a qcow2 whose backing file is not qcow2
-(libqcow takes a qcow2 parent only), an encrypted qcow2, a qcow2 with compressed clusters
-(libqcow 20260703 reads some of them as zeros), a vmdk whose parent is not vmdk, any other
-format.
+A qcow2 over a raw backing file (libqcow takes a qcow2 parent only) or with compressed
+clusters (libqcow 20260703 reads some of them as zeros) is read by :mod:`.qcow2` instead.
+Left to the appliance (:class:`UnsupportedImage`): an encrypted qcow2 or one with features
+:mod:`.qcow2` does not read (zstd, external data files, extended L2 entries), a backing file
+of another format, a vmdk whose parent is not vmdk, any other format.
 
 The format is ``format`` when given (qemu's names: raw, qcow2, vmdk, vpc or vhd, vhdx), else
 found by its magic as ``qemu-img`` finds it (raw when nothing else matches). Every file this
@@ -16,21 +17,17 @@ at most :data:`MAX_CHAIN` images long (a loop ends there). Nothing is ever writt
 
 import os
 import stat
-import struct
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Protocol
 
 from guestinspect.collectors.volumes.base import BlockDevice
-from guestinspect.errors import ImageError, ParseError
+from guestinspect.collectors.volumes.qcow2 import Qcow2Error, Qcow2Image, has_compressed_clusters
+from guestinspect.errors import ImageError
 
 #: Images in a backing chain at most (the image itself included).
 MAX_CHAIN = 16
-#: Bytes of a qcow2 L1 table read at most (qemu's own limit is 32 MiB).
-MAX_L1 = 32 * 1024 * 1024
-#: The host offset bits of qcow2 L1 and L2 entries.
-_OFFSET_MASK = 0x00FFFFFFFFFFFE00
 #: Bytes of a vmdk descriptor file read to tell it from a raw disk.
 _DESCRIPTOR = b"# Disk DescriptorFile"
 
@@ -41,7 +38,8 @@ FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vpc": "vhd", "vhd": 
 
 class UnsupportedImage(ImageError):
     """An image the direct volume layer cannot read (the appliance may): a qcow2 whose
-    backing file is not qcow2, an encrypted qcow2, a format libyal does not read."""
+    backing file is neither qcow2 nor raw, an encrypted qcow2, a format libyal does not
+    read."""
 
 
 class _Library(Protocol):
@@ -195,76 +193,81 @@ def _lib_error(path: Path, e: Exception) -> ImageError:
     return ImageError(f"{path}: cannot open: {first.split('. ')[0]}")
 
 
-class Qcow2Error(ParseError):
-    """qcow2 metadata (the header, the L1 and L2 tables) that cannot be read."""
+class _OwnQcow2(_Positioned):
+    """A qcow2 chain read by :mod:`.qcow2` (what libqcow does not read right)."""
+
+    def __init__(self, image: Qcow2Image) -> None:
+        self._image = image
+
+    def get_size(self) -> int:
+        return self._image.size
+
+    def pread(self, offset: int, size: int) -> bytes:
+        try:
+            return self._image.pread(offset, size)
+        except Qcow2Error as e:
+            raise OSError(f"qcow2: {e}") from e
 
 
-def qcow2_compressed(read: Callable[[int, int], bytes], file_size: int) -> bool:
-    """Whether the qcow2 image that ``read(offset, size)`` reads has a compressed cluster:
-    libqcow reads some of them wrong (zeros instead of the data), so such an image is left
-    to the appliance. Every L2 table is read once (at most one per cluster of the file)."""
-    header = read(0, 48)
-    if len(header) < 48 or header[:4] != b"QFI\xfb":
-        raise Qcow2Error("not a qcow2 header")
-    cluster_bits = struct.unpack_from(">I", header, 20)[0]
-    l1_size, l1_offset = struct.unpack_from(">IQ", header, 36)
-    if not 9 <= cluster_bits <= 21:
-        raise Qcow2Error(f"clusters of 2^{cluster_bits} bytes")
-    if l1_size * 8 > MAX_L1 or l1_offset + l1_size * 8 > file_size:
-        raise Qcow2Error(f"L1 table of {l1_size} entries at {l1_offset}")
-    l1 = read(l1_offset, l1_size * 8)
-    if len(l1) != l1_size * 8:
-        raise Qcow2Error("L1 table cut short")
-    cluster = 1 << cluster_bits
-    tables = {e & _OFFSET_MASK for e in struct.unpack(f">{l1_size}Q", l1)} - {0}
-    flags = int.from_bytes(b"\x40" * (cluster // 8), "big")
-    for offset in sorted(tables):
-        if offset + cluster > file_size:
-            raise Qcow2Error(f"L2 table at {offset}, past the end of the file")
-        table = read(offset, cluster)
-        if len(table) != cluster:
-            raise Qcow2Error(f"L2 table at {offset} cut short")
-        if int.from_bytes(table[0::8], "big") & flags:  # bit 62 of an entry
-            return True
-    return False
+_Chain = list[tuple[Path, Qcow2Image, FileDevice]]
 
 
-def _open_qcow2(path: Path, stack: ExitStack) -> Any:
-    import pyqcow
-
-    chain: list[Any] = []
+def _qcow2_chain(path: Path, stack: ExitStack) -> tuple[_Chain, FileDevice | None]:
+    """The qcow2 images of ``path``'s backing chain (read by :mod:`.qcow2`), and the
+    backing file that ends it when that is a raw file."""
+    chain: _Chain = []
     current = path
     while True:
         if len(chain) >= MAX_CHAIN:
             raise ImageError(f"{path}: backing chain longer than {MAX_CHAIN} images")
+        dev = _file_object(current, stack)
+        try:
+            image = Qcow2Image(dev.pread, dev.get_size())
+            backing = image.backing_file()
+        except Qcow2Error as e:
+            raise UnsupportedImage(f"{current}: qcow2 not read by the direct backend ({e})") \
+                from e
+        chain.append((current, image, dev))
+        if not backing:
+            return chain, None
+        current = _related(current, backing, "backing file")
+        fmt = detect(current)
+        if fmt == "raw":
+            return chain, _file_object(current, stack)
+        if fmt != "qcow2":
+            raise UnsupportedImage(f"{path}: backing file {backing} is {fmt}")
+
+
+def _open_qcow2(path: Path, stack: ExitStack) -> Any:
+    """A qcow2 and its backing chain: through pyqcow when every image is qcow2 without
+    compressed clusters, else through :mod:`.qcow2`."""
+    chain, raw_base = _qcow2_chain(path, stack)
+    try:
+        compressed = any(has_compressed_clusters(image) for _, image, _ in chain)
+    except Qcow2Error as e:
+        raise ImageError(f"{path}: damaged qcow2 ({e})") from e
+    if raw_base is not None or compressed:
+        backing: Callable[[int, int], bytes] | None = None if raw_base is None \
+            else raw_base.pread
+        own: _OwnQcow2 | None = None
+        for _, _, dev in reversed(chain):
+            own = _OwnQcow2(Qcow2Image(dev.pread, dev.get_size(), backing))
+            backing = own.pread
+        return own
+    import pyqcow
+
+    files: list[Any] = []
+    for current, _, _ in chain:
         f = pyqcow.file()
         try:
             f.open_file_object(_file_object(current, stack))
         except OSError as e:
             raise _lib_error(current, e) from e
         stack.callback(f.close)
-        if f.is_locked():
-            raise UnsupportedImage(f"{current}: encrypted qcow2")
-        dev = FileDevice(current)
-        try:
-            compressed = qcow2_compressed(dev.pread, dev.get_size())
-        except Qcow2Error as e:
-            raise ImageError(f"{current}: damaged qcow2 ({e})") from e
-        finally:
-            dev.close()
-        if compressed:
-            raise UnsupportedImage(f"{current}: compressed qcow2 clusters (libqcow misreads "
-                                   "some)")
-        chain.append(f)
-        backing = f.get_backing_filename()
-        if not backing:
-            break
-        current = _related(current, backing, "backing file")
-        if detect(current) != "qcow2":  # libqcow takes a qcow2 parent only
-            raise UnsupportedImage(f"{path}: backing file {backing} is not qcow2")
-    for child, parent in zip(chain, chain[1:], strict=False):
+        files.append(f)
+    for child, parent in zip(files, files[1:], strict=False):
         child.set_parent(parent)
-    return chain[0]
+    return files[0]
 
 
 def _open_vmdk_one(path: Path, stack: ExitStack) -> Any:
@@ -346,6 +349,8 @@ def open_image(path: Path, format: str | None, stack: ExitStack) -> tuple[str, B
     if fmt == "raw":
         return fmt, _file_object(path, stack)
     obj = _OPENERS[fmt](path, stack)
+    if isinstance(obj, _OwnQcow2):
+        return fmt, obj
     try:
         size = int(obj.get_media_size())
     except OSError as e:
