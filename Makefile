@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_PACKAGES := libguestfs-tools python3-guestfs python3-hivex linux-image-amd64 \
 	libhivex-bin python3-venv qemu-utils xz-utils sqlite3 libxml2-utils icoutils netpbm makefs \
 	qemu-block-extra openssh-server libnss-wrapper python3-cryptography libargon2-1 xfsprogs \
-	e2fsprogs dosfstools ntfs-3g btrfs-progs cryptsetup-bin mtools
+	e2fsprogs dosfstools ntfs-3g btrfs-progs cryptsetup-bin mtools libguestfs-xfs
 
 .PHONY: setup system-packages venv sample test lint typecheck bench bench-backends fuzz
 

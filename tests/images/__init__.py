@@ -17,12 +17,13 @@ from tests.images.guests import GUESTS, UNSUPPORTED
 
 
 def _register_extras() -> None:
-    """The guests of issue 13's extra fields, registered here so that guests.py (whose source
-    is in every image's hash) stays as it is; imported here, not at the top, to keep the
-    import cycle of guests.py and hostile.py as mypy orders it."""
+    """The guests of issue 13's extra fields and issue 11's direct backend, registered here so
+    that guests.py (whose source is in every image's hash) stays as it is; imported here, not
+    at the top, to keep the import cycle of guests.py and hostile.py as mypy orders it."""
+    from tests.images.direct import DIRECT
     from tests.images.linux_extras import EXTRAS
 
-    GUESTS.update({guest.name: guest for guest in EXTRAS})
+    GUESTS.update({guest.name: guest for guest in [*EXTRAS, *DIRECT]})
 
 
 _register_extras()

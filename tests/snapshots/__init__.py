@@ -83,6 +83,8 @@ _ALL = [
     Snapshot("ubuntu-server", "ubuntu-server"),
     Snapshot("rhel-server", "rhel-server"),
     Snapshot("debian-sysv", "debian-sysv"),
+    # Debian 12 on LVM with an xfs /var and a dpkg database (issue 11, tests/images/direct.py)
+    Snapshot("debian12-lvm", "debian12-lvm"),
 ]
 
 SNAPSHOTS: dict[str, Snapshot] = {s.name: s for s in _ALL}
