@@ -154,3 +154,57 @@ def test_refused_images(raw: Path, tmp_path: Path) -> None:
     # a qcow2 read as raw (the user said so): one unpartitioned disk of unknown content
     assert _facts(_convert(raw, "qcow2", "disk.qcow2"), "raw")["Filesystem"] == {
         ("/dev/sda", "unknown")}
+
+
+def _luks_disk(tmp_path: Path, *options: str) -> Path:
+    """A disk whose one partition (from 1 MiB) is a LUKS container made with ``options``
+    (passphrase k)."""
+    luks, disk = tmp_path / "luks.img", tmp_path / "disk.raw"
+    with luks.open("wb") as out:
+        out.truncate(20 * MIB)
+    _run("cryptsetup", "luksFormat", "-q", "--pbkdf", "pbkdf2", "--pbkdf-force-iterations",
+         "1000", *options, "--key-file", "-", str(luks), stdin=b"k")
+    with disk.open("wb") as out:
+        out.write(mbr([(0x83, 2048, 40 * 1024)]))
+        out.seek(MIB)
+        out.write(luks.read_bytes())
+    return disk
+
+
+@pytest.mark.parametrize("options", [("--type", "luks2"),
+                                     ("--type", "luks2", "--sector-size", "4096"),
+                                     ("--type", "luks2", "--cipher", "aes-xts-plain64",
+                                      "--key-size", "256")])
+def test_luks2_with_pbkdf2_opens(tmp_path: Path, options: tuple[str, ...]) -> None:
+    disk = _luks_disk(tmp_path, *options)
+    facts = _facts(disk, "raw", ("all:key:k",))
+    (uuid,) = {u for _, u in facts["LuksContainer"]}
+    assert facts["LuksOpened"] == {("/dev/sda1", f"/dev/mapper/luks-{uuid}")}
+    assert _facts(disk, "raw", ("all:key:K",))["LuksLocked"] == {("/dev/sda1", "wrong key")}
+
+
+def test_luks2_cipher_not_read_here_is_for_the_appliance(tmp_path: Path) -> None:
+    disk = _luks_disk(tmp_path, "--type", "luks2", "--cipher", "aes-cbc-essiv:sha256",
+                      "--key-size", "256")
+    warnings: list[str] = []
+    with open_volumes([disk], "raw", KeySpec.parse(["all:key:k"]), warnings.append) as vols:
+        assert vols.unreadable == {
+            "/dev/sda1": "LUKS: cipher aes-cbc-essiv:sha256 not supported by the direct backend"}
+        assert warnings == ["/dev/sda1: LUKS container not opened by the direct backend "
+                            "(cipher aes-cbc-essiv:sha256 not supported by the direct backend)"]
+        assert "LuksLocked" not in vols.facts and "LuksOpened" not in vols.facts
+
+
+def test_damaged_partition_table_is_for_the_appliance(tmp_path: Path) -> None:
+    disk = tmp_path / "gpt.raw"
+    head = bytearray(4 * MIB)
+    head[:512] = mbr([(0xEE, 1, 8191)])
+    head[512:520] = b"EFI PART"
+    head[512 + 72 : 512 + 88] = (2).to_bytes(8, "little") + (4).to_bytes(4, "little") + \
+        (100).to_bytes(4, "little")  # entries of 100 bytes
+    disk.write_bytes(bytes(head))
+    warnings: list[str] = []
+    with open_volumes([disk], None, KeySpec(), warnings.append) as vols:
+        assert list(vols.unreadable) == ["/dev/sda"]
+        assert warnings == ["/dev/sda: damaged partition table (GPT of 4 entries of 100 "
+                            "bytes): left to the appliance"]

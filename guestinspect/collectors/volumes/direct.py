@@ -128,8 +128,9 @@ class _Scan:
         self.facts["MbrSignature"].add((name, head[0x1B8:0x1BC].hex()))
         try:
             table = partitions.read_table(head, lambda n, off: dev.pread(off, n))
-        except partitions.PartitionTableError as e:
-            self.warn(f"{name}: damaged partition table ({e}): left unread")
+        except partitions.PartitionTableError as e:  # the appliance asks parted
+            self.warn(f"{name}: damaged partition table ({e}): left to the appliance")
+            self.vols.unreadable[name] = f"damaged partition table ({e})"
             return
         if table is None or not table.parts:
             if table is not None:
@@ -267,6 +268,10 @@ class _Scan:
     def lvm_facts(self) -> None:
         pvs = {tags["UUID"]: dev for dev, tags in self.tags.items()
                if tags.get("TYPE") == "LVM2_member" and tags.get("UUID")}
+        for uuid, dev in sorted(pvs.items(), key=lambda p: p[1]):
+            if not self.lvm.has_pv(uuid):
+                self.warn(f"{dev}: LVM physical volume of a volume group not read "
+                          "(another of its physical volumes is missing)")
         for rel, tuples in self.lvm.facts(pvs).items():
             self.facts[rel].update(tuples)
 

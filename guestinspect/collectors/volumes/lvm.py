@@ -40,6 +40,10 @@ class LvmScan:
         self._used: set[str] = set()  # PV UUIDs of opened (or failed) VGs
         self._failed: set[str] = set()
 
+    def has_pv(self, uuid: str) -> bool:
+        """Whether the PV ``uuid`` is in a VG read (or one that failed, with a warning)."""
+        return uuid in self._used or uuid in self._failed
+
     def lv_names(self) -> list[str]:
         return [lv for vg in self.vgs for lv in vg.lvs]
 
