@@ -206,5 +206,6 @@ def test_damaged_partition_table_is_for_the_appliance(tmp_path: Path) -> None:
     warnings: list[str] = []
     with open_volumes([disk], None, KeySpec(), warnings.append) as vols:
         assert list(vols.unreadable) == ["/dev/sda"]
+        assert "Filesystem" not in vols.facts and vols.devices == {}
         assert warnings == ["/dev/sda: damaged partition table (GPT of 4 entries of 100 "
                             "bytes): left to the appliance"]

@@ -131,6 +131,7 @@ class _Scan:
         except partitions.PartitionTableError as e:  # the appliance asks parted
             self.warn(f"{name}: damaged partition table ({e}): left to the appliance")
             self.vols.unreadable[name] = f"damaged partition table ({e})"
+            self.partitioned.add(name)  # not a filesystem either: what it holds is unknown
             return
         if table is None or not table.parts:
             if table is not None:
