@@ -16,9 +16,11 @@ answers the snapshot's ``Entry`` (kind), ``FileSize``, ``Symlink`` and ``Content
 The parent compares those answers with the snapshot and prints, per set, the versions, the
 mismatches and the median seconds of the import and the walk.
 
-``--tree DIR`` adds a larger case: an ext4 image made by ``mke2fs -d DIR`` (a host
-directory, e.g. /usr/lib/python3.11), walked the same way and compared with the host's own
-walk of DIR (kinds, sizes, link targets, contents).
+``--tree DIR`` adds two larger cases: an ext4 image made by ``mke2fs -d DIR`` and an xfs one
+by ``mkfs.xfs -p`` (a host directory, e.g. /usr/lib/python3.11), walked the same way and
+compared with the host's own walk of DIR (kinds, sizes, link targets, contents).
+``--mutate N`` then opens and walks N damaged copies of each of them and of the windows
+guest's NTFS C: with each set, and counts crashes, hangs, clean errors and walks that end.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from guestinspect.datalog.factfiles import read_facts  # noqa: E402
 WORKER = r'''
 import json, stat, sys, time
 t0 = time.monotonic()
-import pyfsext, pyfsntfs, pyqcow, pyvslvm
+import pyfsext, pyfsntfs, pyfsxfs, pyqcow, pyvslvm
 imported = time.monotonic() - t0
 req = json.load(sys.stdin)
 
@@ -120,7 +122,7 @@ out = {"import": imported, "open": opened, "fs": {}}
 for fs, vfs in req["filesystems"]:
     t2 = time.monotonic()
     ntfs = vfs == "ntfs"
-    vol = pyfsntfs.volume() if ntfs else pyfsext.volume()
+    vol = pyfsntfs.volume() if ntfs else pyfsxfs.volume() if vfs == "xfs" else pyfsext.volume()
     vol.open_file_object(devices[fs])
     tree, entries, read_bytes = {}, 0, 0
     stack = [("", vol.get_root_directory())]
@@ -150,7 +152,8 @@ for fs, vfs in req["filesystems"]:
                 raise SystemExit("walk: more than 100,000 entries")
     out["fs"][fs] = {"seconds": time.monotonic() - t2, "entries": entries,
                      "bytes": read_bytes, "tree": tree}
-out["versions"] = {m.__name__: m.get_version() for m in (pyqcow, pyvslvm, pyfsext, pyfsntfs)}
+out["versions"] = {m.__name__: m.get_version()
+                   for m in (pyqcow, pyvslvm, pyfsext, pyfsxfs, pyfsntfs)}
 json.dump(out, sys.stdout)
 '''
 
@@ -227,13 +230,38 @@ def host_tree(top: Path) -> dict[str, list[Any]]:
     return tree
 
 
-def tree_case(top: Path, tmp: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The request for an ext4 image of ``top``, and the host's walk of it."""
-    img = f"{tmp}/tree.img"
-    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-d", str(top), img, "400M"],
-                   check=True)
+def _protofile(top: Path) -> str:
+    """An ``mkfs.xfs -p`` prototype of ``top``: directories, files and symlinks."""
+    lines = ["/dev/null", "0 0", "d--755 0 0"]
+
+    def walk(directory: Path) -> None:
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            if entry.is_symlink():
+                lines.append(f"{entry.name} l--777 0 0 {os.readlink(entry.path)}")
+            elif entry.is_dir():
+                lines.append(f"{entry.name} d--755 0 0")
+                walk(Path(entry.path))
+            elif entry.is_file():
+                lines.append(f"{entry.name} ---644 0 0 {entry.path}")
+        lines.append("$")
+
+    walk(top)
+    return "\n".join(lines) + "\n"
+
+
+def tree_case(top: Path, vfs: str, tmp: str) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The request for an ext4 or xfs image of ``top``, and the host's walk of it."""
+    img = f"{tmp}/tree-{vfs}.img"
+    if vfs == "xfs":
+        with open(img, "wb") as f:
+            f.truncate(400 << 20)
+        Path(f"{tmp}/proto").write_text(_protofile(top))
+        subprocess.run(["mkfs.xfs", "-q", "-f", "-p", f"{tmp}/proto", img], check=True)
+    else:
+        subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-d", str(top), img, "400M"],
+                       check=True)
     return ({"disk": img, "qcow2": False, "partitions": [], "pvs": [],
-             "filesystems": [("/dev/sda", "ext4")]}, host_tree(top))
+             "filesystems": [("/dev/sda", vfs)]}, host_tree(top))
 
 
 def _limits() -> None:
@@ -300,7 +328,7 @@ def main() -> int:
     ap.add_argument("-n", "--repeats", type=int, default=3)
     ap.add_argument("--tree", type=Path, help="also an ext4 image made from this directory")
     ap.add_argument("--mutate", type=int, default=0, metavar="CASES",
-                    help="then open and walk CASES damaged copies of the --tree image and of "
+                    help="then open and walk CASES damaged copies of the --tree images and of "
                     "the windows guest's C: (NTFS) with each set")
     ap.add_argument("--case-timeout", type=float, default=20.0)
     args = ap.parse_args()
@@ -322,7 +350,8 @@ def main() -> int:
                 disk = copy
             cases.append((guest, request(disk, args.qcow2, facts), facts))
         if args.tree:
-            cases.append((args.tree.name, *tree_case(args.tree, tmp)))
+            cases += [(f"{vfs} {args.tree.name}", *tree_case(args.tree, vfs, tmp))
+                      for vfs in ("ext4", "xfs")]
         for guest, req, expect in cases:
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sets}
             for _ in range(args.repeats):  # the sets alternate, so both see the same load
@@ -358,7 +387,7 @@ def main() -> int:
         if args.mutate:
             mutants = []
             if args.tree:
-                mutants.append(("ext4 " + args.tree.name, cases[-1][1], 0))
+                mutants += [(title, req, 0) for title, req, _ in cases[-2:]]
             win = snapshot("windows")
             req = request(str(image("windows")), False, win)
             req["filesystems"] = [fs for fs in req["filesystems"] if fs[0] == "/dev/sda2"]
