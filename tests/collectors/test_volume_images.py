@@ -193,6 +193,7 @@ def test_luks2_cipher_not_read_here_is_for_the_appliance(tmp_path: Path) -> None
         assert warnings == ["/dev/sda1: LUKS container not opened by the direct backend "
                             "(cipher aes-cbc-essiv:sha256 not supported by the direct backend)"]
         assert "LuksLocked" not in vols.facts and "LuksOpened" not in vols.facts
+        assert "Filesystem" not in vols.facts  # not a locked container: one left to read
 
 
 def test_damaged_partition_table_is_for_the_appliance(tmp_path: Path) -> None:

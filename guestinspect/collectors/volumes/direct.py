@@ -214,15 +214,21 @@ class _Scan:
                         fs_types[dev] = vfs or "unknown"
             todo = [d for d, t in fs_types.items() if t == "crypto_LUKS" and d not in seen]
             if not todo:
-                return fs_types
+                return self._without_unopened(fs_types)
             opened = False
             for dev in todo:
                 seen.add(dev)
                 opened = self._open_luks(dev, len(seen)) or opened
             if not opened:
-                return fs_types
+                return self._without_unopened(fs_types)
         self.warn(f"containers nested more than {MAX_ROUNDS} deep: the innermost left unread")
-        return fs_types
+        return self._without_unopened(fs_types)
+
+    def _without_unopened(self, fs_types: dict[str, str]) -> dict[str, str]:
+        """Without the LUKS containers this layer cannot open (the appliance would open
+        them, and then name no filesystem there): so that they are seen as still to read."""
+        return {d: t for d, t in fs_types.items()
+                if not (t == "crypto_LUKS" and d in self.vols.unreadable)}
 
     def _open_luks(self, dev: str, number: int) -> bool:
         uuid = self.probe(dev).get("UUID", "")
