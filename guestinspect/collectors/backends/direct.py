@@ -266,15 +266,15 @@ class DirectCollector:
         self._stats.warnings.extend(opened.warnings)
         for dev, why in sorted(opened.unreadable.items()):
             if dev not in opened.views:
-                self._stats.warnings.append(f"{dev}: not read: {why} (the direct backend "
-                                            "cannot; --backend auto uses the appliance)")
+                self._stats.warnings.append(f"{dev}: not read: {why}; --backend auto reads "
+                                            "it with the appliance")
         for fs, reason in sorted(opened.views.items()):
             if reason is None:
                 facts.setdefault("Mounted", set()).add((fs,))
                 continue
             facts.setdefault("MountFailed", set()).add((fs, reason))
-            self._stats.warnings.append(f"{fs}: cannot mount: {reason} (the direct backend "
-                                        "cannot read it; --backend auto uses the appliance)")
+            self._stats.warnings.append(f"{fs}: cannot mount: {reason}; --backend auto reads "
+                                        "it with the appliance")
         for fs in opened.readable():
             self._stats.backends[fs] = "direct"
         return facts
