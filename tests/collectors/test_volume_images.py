@@ -210,3 +210,18 @@ def test_damaged_partition_table_is_for_the_appliance(tmp_path: Path) -> None:
         assert "Filesystem" not in vols.facts and vols.devices == {}
         assert warnings == ["/dev/sda: damaged partition table (GPT of 4 entries of 100 "
                             "bytes): left to the appliance"]
+
+
+def test_a_read_the_image_refuses_is_an_image_error(raw: Path, tmp_path: Path) -> None:
+    """A qcow2 (on a raw file: read by qcow2.py) whose first cluster lies past its end."""
+    over = tmp_path / "over.qcow2"
+    _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(raw), str(over))
+    _run("qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 512", str(over))
+    data = bytearray(over.read_bytes())
+    l1 = int.from_bytes(data[40:48], "big")
+    l2 = int.from_bytes(data[l1 : l1 + 8], "big") & 0x00FFFFFFFFFFFE00
+    data[l2 : l2 + 8] = ((1 << 63) | (1 << 40)).to_bytes(8, "big")
+    over.write_bytes(bytes(data))
+    with pytest.raises(ImageError, match=r"over.qcow2: cannot read: qcow2: cluster at "
+                                         r"1099511627776, past the end of the file"):
+        _facts(over)

@@ -43,6 +43,7 @@ from guestinspect.collectors.volumes import luks, lvm
 from guestinspect.collectors.volumes.base import BlockDevice, Volumes
 from guestinspect.collectors.volumes.images import Slice, open_image
 from guestinspect.collectors.volumes.probe import ProbeError, Tags, probe
+from guestinspect.errors import ImageError
 
 if TYPE_CHECKING:
     from guestinspect.collectors.keys import KeySpec
@@ -115,6 +116,13 @@ class _Scan:
     # ---- disks and partitions ----
 
     def add_disk(self, index: int, path: Path, format: str | None) -> None:
+        try:
+            self._add_disk(index, path, format)
+        except OSError as e:  # an image library's read error (a damaged image)
+            lines = str(e).strip().splitlines()
+            raise ImageError(f"{path}: cannot read: {lines[0] if lines else e}") from e
+
+    def _add_disk(self, index: int, path: Path, format: str | None) -> None:
         name = disk_name(index)
         fmt, dev = open_image(path, format, self.vols.stack)
         self.vols.formats[name] = fmt
