@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from guestinspect.collectors.backends import xfs_meta_uuid
 from guestinspect.collectors.backends.direct_fs import (
     MAX_ENTRIES,
     READABLE_TYPES,
@@ -280,23 +281,29 @@ def _protofile(src: Path) -> str:
 
 def _make(vfs: str, src: Path, img: Path) -> None:
     with img.open("wb") as f:
-        f.truncate((320 if vfs == "xfs" else 32) << 20)
-    if vfs == "xfs":
-        proto = img.with_suffix(".proto")
-        proto.write_bytes(os.fsencode(_protofile(src)))
-        subprocess.run(["mkfs.xfs", "-q", "-f", "-p", str(proto), str(img)], check=True)
-    else:
+        f.truncate((320 if vfs.startswith("xfs") else 32) << 20)
+    if vfs == "ext4":
         subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-d", str(src), str(img)],
                        check=True)
+        return
+    proto = img.with_suffix(".proto")
+    proto.write_bytes(os.fsencode(_protofile(src)))
+    subprocess.run(["mkfs.xfs", "-q", "-f", "-p", str(proto), str(img)], check=True)
+    if vfs == "xfs-new-uuid":  # META_UUID set, as after a clone: libfsxfs refuses it alone
+        subprocess.run(["xfs_admin", "-U", "generate", str(img)], check=True,
+                       capture_output=True)
+        assert xfs_meta_uuid.ag_bytes(img.read_bytes()[:512]) is not None
 
 
-@pytest.fixture(scope="module", params=["ext4", "xfs"])
+@pytest.fixture(scope="module", params=["ext4", "xfs", "xfs-new-uuid"])
 def made(request: pytest.FixtureRequest,
          tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, Path]:
-    """(type, source directory, filesystem image made from it: mke2fs -d, mkfs.xfs -p)."""
+    """(type, source directory, filesystem image made from it: mke2fs -d, mkfs.xfs -p, and
+    that xfs given a new UUID by xfs_admin)."""
     vfs = str(request.param)
-    if shutil.which({"ext4": "mke2fs", "xfs": "mkfs.xfs"}[vfs]) is None:
-        pytest.skip(f"no mkfs for {vfs}")
+    tool = {"ext4": "mke2fs", "xfs": "mkfs.xfs", "xfs-new-uuid": "xfs_admin"}[vfs]
+    if shutil.which(tool) is None:
+        pytest.skip(f"no {tool}")
     base = tmp_path_factory.mktemp(f"direct_fs_{vfs}")
     src, img = base / "src", base / f"{vfs}.img"
     src.mkdir()
@@ -307,6 +314,7 @@ def made(request: pytest.FixtureRequest,
 
 def _made_view(made: tuple[str, Path, Path], warnings: list[str]) -> LibyalView:
     vfs, _, img = made
+    vfs = vfs.removesuffix("-new-uuid")
     return open_view(vfs, FileSlice(img, 0, img.stat().st_size), warnings.append, fs="/dev/sdz1")
 
 
@@ -333,7 +341,7 @@ def test_made_as_the_host_sees_it(made: tuple[str, Path, Path]) -> None:
         expected = {n.decode("utf-8", "replace"):
                     _host_kind(os.path.join(dirpath, n)) if _utf8(n) else "other" for n in names}
         listing = {k: v for k, v in view.listdir(rel).items() if k != "lost+found"}
-        if vfs == "xfs":  # libfsxfs gives no name that is not UTF-8: '\ufffd' + its inode
+        if vfs != "ext4":  # libfsxfs gives no name that is not UTF-8: '\ufffd' + its inode
             expected = {k: v for k, v in expected.items() if "\ufffd" not in k}
             bad = [k for k in listing if k.startswith("\ufffd")]
             assert len(bad) == len(names) - len(expected)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors.backends import ext_names
+from guestinspect.collectors.backends import ext_names, xfs_meta_uuid
 from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour
 from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
 from guestinspect.collectors.volumes.base import BlockDevice
@@ -64,6 +64,8 @@ def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "") -> "LibyalVi
     if flavour is None:
         raise UnsupportedFilesystem(f"{vfs} filesystems are not read by the direct backend")
     try:
+        if vfs == "xfs":
+            dev = xfs_meta_uuid.for_libfsxfs(dev)
         volume = flavour.library().volume()
         volume.open_file_object(dev)
     except _LIBRARY_ERRORS as e:

@@ -13,6 +13,8 @@ kernel's ext4, xfs and vfat drivers, ntfs-3g), where libyal's own view differs:
   ``$Bitmap``, ``$Extend`` …: MFT records below 16) are left out of listings, as ntfs-3g does,
   and still found by name. Alternate data streams are not entries. A reparse point that is a
   symbolic link or a junction is a symlink.
+- xfs: libfsxfs refuses a filesystem whose UUID was changed after mkfs (META_UUID), which
+  Linux mounts: it is shown the superblocks without that bit (:mod:`.xfs_meta_uuid`).
 - vfat: lookups are case-insensitive, as the kernel's vfat driver's are; there are no symlinks.
 
 The libraries are imported on first use (``importlib``: no stubs, every attribute is Any).
