@@ -4,7 +4,8 @@ Each guest of tests/images/hostile.py is a complete guest with one damaged part.
 ``guestinspect -a IMAGE`` runs on it once a session (``--facts-out`` keeps its facts, from
 which ``--json`` is made without a second appliance launch): it must exit 0 with XML that
 lxml, xmllint and the schema accept, JSON that parses, a warning naming the damaged part,
-and every other field of the guest as the guest was built.
+and every other field of the guest as the guest was built. (The run is the ``inspected``
+fixture of tests/cli/conftest.py, which test_direct_backend.py shares.)
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import json
 import shutil
 import struct
 import subprocess
-import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,74 +23,10 @@ import pytest
 from lxml import etree
 
 from guestinspect.collectors import packages, resources
+from tests.cli.hostile_runs import GUESTINSPECT, Run
 from tests.images import hostile
 from tests.images.guests import WINDOWS_GPT_EXPLORER
 from tests.oracles import ORACLES, SCHEMA
-
-GUESTINSPECT = Path(sys.executable).parent / "guestinspect"
-#: No hostile guest may take longer than this (a hang fails the test instead of the suite).
-CLI_TIMEOUT = 900
-WARNING = "guestinspect: warning: "
-
-
-@dataclass(frozen=True)
-class Run:
-    """One ``guestinspect -a IMAGE --facts-out DIR`` run."""
-
-    returncode: int
-    xml: str
-    stderr: str
-    seconds: float
-    facts: Path
-
-    @property
-    def warnings(self) -> list[str]:
-        return [line[len(WARNING):] for line in self.stderr.splitlines()
-                if line.startswith(WARNING)]
-
-    def os(self) -> dict[str, Any]:
-        """The fields of the one <operatingsystem> of the XML."""
-        (os_,) = etree.fromstring(self.xml.encode()).findall("operatingsystem")
-        fields: dict[str, Any] = {child.tag: child.text for child in os_
-                                  if len(child) == 0 and child.tag != "icon"}
-        fields["mountpoints"] = sorted((m.get("dev"), m.text)
-                                       for m in os_.findall("mountpoints/mountpoint"))
-        fields["filesystems"] = sorted(f.get("dev") for f in os_.findall("filesystems/filesystem"))
-        fields["drive_mappings"] = sorted((d.get("name"), d.text)
-                                          for d in os_.findall("drive_mappings/drive_mapping"))
-        fields["applications"] = sorted(a.findtext("name") or ""
-                                        for a in os_.findall("applications/application"))
-        fields["icon"] = os_.findtext("icon")
-        return fields
-
-
-@pytest.fixture(scope="session")
-def inspected(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Run]:
-    """``inspected(name)``: the CLI's run on hostile guest ``name`` (every hostile guest is
-    built, in one appliance launch, on first use)."""
-    import os
-
-    from tests.images import build_images
-
-    os.environ.setdefault("LIBGUESTFS_BACKEND_SETTINGS", "force_tcg")
-    runs: dict[str, Run] = {}
-    paths: dict[str, list[Path]] = {}
-
-    def get(name: str) -> Run:
-        if not paths:
-            paths.update(build_images([g.name for g in hostile.HOSTILE]))
-        if name not in runs:
-            facts = tmp_path_factory.mktemp("hostile") / name
-            start = time.monotonic()
-            proc = subprocess.run(
-                [str(GUESTINSPECT), "--format", "raw", "-a", str(paths[name][0]),
-                 "--facts-out", str(facts)],
-                capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False)
-            runs[name] = Run(proc.returncode, proc.stdout, proc.stderr,
-                             time.monotonic() - start, facts)
-        return runs[name]
-
-    return get
 
 
 def _schema() -> etree.RelaxNG:

@@ -448,6 +448,13 @@ def _debian12_files(ctx: Ctx, hostname: str, fstab: str) -> None:
     ctx.write("/var/log/dpkg.log", "2024-01-01 00:00:00 startup archives install\n")
 
 
+def _mkfs_xfs(ctx: Ctx, dev: str, fs_uuid: str) -> None:
+    """An xfs with its UUID given to mkfs.xfs, as an installer makes it: changing the UUID of a
+    v5 xfs afterwards (``xfs_admin -U``, what ``g.set_uuid`` runs) sets its incompatible
+    feature ``meta_uuid``, a filesystem that was cloned, which libfsxfs refuses to open."""
+    ctx.g.debug("sh", [f"mkfs.xfs -q -f -m uuid={fs_uuid} {dev}"])
+
+
 def build_debian12_lvm(ctx: Ctx) -> None:
     g, dev = ctx.g, ctx.disks[0]
     g.part_init(dev, "mbr")
@@ -465,8 +472,7 @@ def build_debian12_lvm(ctx: Ctx) -> None:
     for lv, fs_uuid in (("root", LVM_ROOT_UUID), ("home", LVM_HOME_UUID)):
         g.mkfs("ext4", f"/dev/bookworm-vg/{lv}")
         g.set_uuid(f"/dev/bookworm-vg/{lv}", fs_uuid)
-    g.mkfs("xfs", "/dev/bookworm-vg/var")
-    g.set_uuid("/dev/bookworm-vg/var", LVM_VAR_UUID)
+    _mkfs_xfs(ctx, "/dev/bookworm-vg/var", LVM_VAR_UUID)
     g.mkswap("/dev/bookworm-vg/swap_1", uuid=LVM_SWAP_UUID)
     g.mount("/dev/bookworm-vg/root", "/")
     for mp, mdev in (("/boot", ctx.part(1)), ("/var", "/dev/bookworm-vg/var"),
