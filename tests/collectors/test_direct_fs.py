@@ -15,12 +15,14 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+import struct
 import subprocess
 from collections import defaultdict
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pyfsntfs
 import pytest
 
 from guestinspect.collectors.backends import xfs_meta_uuid
@@ -463,3 +465,58 @@ def test_ntfs_as_ntfs3g_shows_it() -> None:
             assert view.read("/Windows/System32/Config/SYSTEM", 0, 4) == b"regf"
             assert view.lstat_names("/Windows/System32", ["config"]) == [MISSING]
             view.close()
+
+
+def _set_ntfs_attributes(img: Path, record: int, flags: int) -> None:
+    """OR ``flags`` into the file attributes of MFT record ``record``'s
+    $STANDARD_INFORMATION (what ntfs-3g's lstat reads), in a fresh mkntfs image."""
+    with img.open("r+b") as f:
+        boot = f.read(512)
+        cluster = struct.unpack_from("<H", boot, 0x0B)[0] * boot[0x0D]
+        per_record = struct.unpack_from("<b", boot, 0x40)[0]
+        size = cluster * per_record if per_record > 0 else 1 << -per_record
+        offset = struct.unpack_from("<q", boot, 0x30)[0] * cluster + record * size
+        f.seek(offset)
+        data = bytearray(f.read(size))
+        assert data[:4] == b"FILE"
+        pos = struct.unpack_from("<H", data, 0x14)[0]
+        while struct.unpack_from("<I", data, pos)[0] != 0x10:  # $STANDARD_INFORMATION
+            pos += struct.unpack_from("<I", data, pos + 4)[0]
+        where = pos + struct.unpack_from("<H", data, pos + 0x14)[0] + 0x20
+        struct.pack_into("<I", data, where, struct.unpack_from("<I", data, where)[0] | flags)
+        f.seek(offset)
+        f.write(data)
+
+
+def test_ntfs_interix_files_as_ntfs3g_reads_them(tmp_path: Path) -> None:
+    """What ntfs-3g writes for a FIFO, a socket, a device or a symlink (libguestfs's mkfifo,
+    ln_s on NTFS) is one again when read: a system file, by its size or magic (checked
+    against the appliance once: docs/architecture.md)."""
+    if not (shutil.which("mkntfs") and shutil.which("ntfscp")):
+        pytest.skip("no mkntfs or ntfscp")
+    img = tmp_path / "ntfs.img"
+    with img.open("wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mkntfs", "-q", "-F", "-f", str(img)], check=True, capture_output=True)
+    files = {"fifo": b"", "socket": b"x", "hidden-empty": b"", "plain-empty": b"",
+             "link": b"IntxLNK\x01" + "../target/x".encode("utf-16-le"),
+             "chr": b"IntxCHR\x00" + bytes(16), "text": b"IntxLNX not a link"}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        subprocess.run(["ntfscp", "-q", "-f", str(img), str(tmp_path / name), name],
+                       check=True, capture_output=True)
+    volume = pyfsntfs.volume()
+    volume.open(str(img))
+    records = {name: volume.get_file_entry_by_path("\\" + name).file_reference & 0xFFFFFFFFFFFF
+               for name in files}
+    volume.close()
+    for name, record in records.items():
+        if name != "plain-empty":
+            _set_ntfs_attributes(img, record, 0x4 | (0x2 if name == "hidden-empty" else 0))
+    view = open_view("ntfs", FileSlice(img, 0, img.stat().st_size), print)
+    assert view.listdir("/") == {"fifo": "other", "socket": "other", "hidden-empty": "file",
+                                 "plain-empty": "file", "link": "symlink", "chr": "other",
+                                 "text": "file"}
+    assert view.readlinks("/", ["link", "text"]) == ["../target/x", None]
+    assert view.lstat_names("/", ["text"]) == [Stat("file", len(files["text"]))]
+    view.close()

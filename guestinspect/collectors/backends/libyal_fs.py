@@ -12,7 +12,10 @@ kernel's ext4, xfs and vfat drivers, ntfs-3g), where libyal's own view differs:
   looked for again, exactly, in the directory's listing. The metadata files (``$MFT``,
   ``$Bitmap``, ``$Extend`` …: MFT records below 16) are left out of listings, as ntfs-3g does,
   and still found by name. Alternate data streams are not entries. A reparse point that is a
-  symbolic link or a junction is a symlink.
+  symbolic link or a junction is a symlink (its target made a path within the volume:
+  ``\\??\\C:\\Users`` -> ``/Users``, where ntfs-3g gives one below its mount point). A system
+  file that ntfs-3g reads as an Interix FIFO, socket, device or symlink (what ntfs-3g itself
+  writes for them, as libguestfs's ``mkfifo`` and ``ln_s`` on NTFS do) is one here too.
 - xfs: libfsxfs refuses a filesystem whose UUID was changed after mkfs (META_UUID), which
   Linux mounts: it is shown the superblocks without that bit (:mod:`.xfs_meta_uuid`).
 - vfat: lookups are case-insensitive, as the kernel's vfat driver's are; there are no symlinks.
@@ -30,8 +33,17 @@ from typing import Any
 NTFS_FIRST_USER_RECORD = 16
 _MFT_RECORD_MASK = 0xFFFF_FFFF_FFFF
 #: FILE_ATTRIBUTE_DIRECTORY and FILE_ATTRIBUTE_REPARSE_POINT (NTFS, FAT)
+_ATTR_HIDDEN = 0x2
+_ATTR_SYSTEM = 0x4
 _ATTR_DIRECTORY = 0x10
 _ATTR_REPARSE_POINT = 0x400
+#: Interix special files as ntfs-3g reads them (its INTX_FILE): an 8-byte magic, then a
+#: symlink's UTF-16 target (at most PATH_MAX characters) or a device's two 64-bit numbers.
+_INTX_MAGIC_SIZE = 8
+_INTX_MAX_SIZE = _INTX_MAGIC_SIZE + 2 * 4096
+_INTX_SYMLINK = b"IntxLNK\x01"
+_INTX_DEVICES = (b"IntxCHR\x00", b"IntxBLK\x00")
+_INTX_DEVICE_SIZE = _INTX_MAGIC_SIZE + 16
 
 _MODE_KINDS = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink"}
 
@@ -40,10 +52,32 @@ def _mode_kind(entry: Any) -> str:
     return _MODE_KINDS.get(stat.S_IFMT(entry.file_mode), "other")
 
 
+def _interix(entry: Any) -> tuple[str, str | None]:
+    """(kind, symlink target) of a file ntfs-3g reads as an Interix special file: a FIFO or
+    socket is a system file of 0 or 1 bytes (not hidden), a symlink one holding
+    ``IntxLNK\\1`` and the UTF-16 target, a device ``IntxCHR``/``IntxBLK`` and two numbers."""
+    flags = entry.file_attribute_flags
+    if not flags & _ATTR_SYSTEM:
+        return "file", None
+    size = int(entry.size)
+    if not flags & _ATTR_HIDDEN and size in (0, 1):
+        return "other", None
+    if not _INTX_MAGIC_SIZE < size <= _INTX_MAX_SIZE:
+        return "file", None
+    data = bytes(entry.read_buffer_at_offset(size, 0))
+    if data.startswith(_INTX_SYMLINK):
+        return "symlink", data[len(_INTX_SYMLINK):].decode("utf-16-le", "replace")
+    if data[:_INTX_MAGIC_SIZE] in _INTX_DEVICES and size == _INTX_DEVICE_SIZE:
+        return "other", None
+    return "file", None
+
+
 def _ntfs_kind(entry: Any) -> str:
     if entry.file_attribute_flags & _ATTR_REPARSE_POINT and entry.symbolic_link_target:
         return "symlink"
-    return "dir" if entry.has_directory_entries_index() else "file"
+    if entry.has_directory_entries_index():
+        return "dir"
+    return _interix(entry)[0]
 
 
 def _fat_kind(entry: Any) -> str:
@@ -71,7 +105,7 @@ def _ntfs_target(entry: Any) -> str | None:
     (the resolver follows it within this filesystem)."""
     target = entry.symbolic_link_target
     if not target:
-        return None
+        return None if entry.has_directory_entries_index() else _interix(entry)[1]
     text = str(target)
     for prefix in ("\\??\\", "\\\\?\\"):
         text = text.removeprefix(prefix)
