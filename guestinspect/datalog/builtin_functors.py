@@ -52,6 +52,7 @@ class Functor:
     wraps: bool = False  # an unsigned result wraps to 32 bits (Soufflé's default domain)
     level: int | None = None  # binary operators: precedence (higher binds tighter)
     key: str = ""  # a Python name for the row when ``name`` is not one (``+``: ``add``)
+    stateful: bool = False  # a different value at each call (never computed once for all)
     regex_arg: int | None = None  # the argument that is a regular expression (RE2)
     negated_impl: Callable[..., Any] | None = None  # constraints whose negation can fail
 
@@ -122,7 +123,7 @@ TABLE: tuple[Functor, ...] = (
     Functor("abs", "functor", ("number",), "same", abs, "abs({0})"),
     Functor("min", "functor", ("any",), "same", min, "min({args})", variadic=True),
     # a new number at each call (unique in the process; Soufflé: in the run), from 0
-    Functor("autoinc", "functor", (), "number", itertools.count().__next__),
+    Functor("autoinc", "functor", (), "number", itertools.count().__next__, stateful=True),
     Functor("max", "functor", ("any",), "same", max, "max({args})", variadic=True),
     # constraints: boolean functors, also written as body literals
     Functor("contains", "constraint", ("symbol", "symbol"), "bool", _contains,

@@ -13,7 +13,7 @@ functors and failure log and returns the rule function. A program keeps its comp
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import runtime
@@ -21,7 +21,7 @@ from .builtin_functors import FALLIBLE, FUNCTORS, HELPERS, Functor, args_of, row
 from .failures import FailureLog
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule, lit_vars
 from .relation import Relation
-from .syntax import U32, Call, Const, Expr, Var, expr_vars
+from .syntax import U32, Call, Const, Expr, Var, Wildcard, expr_vars
 
 PY_COMPARE = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -620,20 +620,25 @@ class CompiledRule:
     where: str  # the rule's file:line:col
     source: str
     consts: tuple[Any, ...] = ()  # the values of the constants K0, K1, ... of the source
+    #: relations that must hold tuples for the rule to do anything (``_leading_relations``)
+    needs: tuple[str, ...] = ()
 
     def bind(self, relations: Mapping[str, Relation],
              pyrels: Mapping[str, Callable[..., Any]],
              functors: Mapping[str, Callable[..., Any]],
-             failures: FailureLog) -> Callable[..., Any]:
+             failures: FailureLog, memo: dict[str, dict[Any, Any]] | None = None
+             ) -> Callable[..., Any]:
         """The rule function over one database's relations (failures recorded in
-        ``failures``)."""
+        ``failures``; with ``memo``, the Python relations' results kept there, a dict per
+        relation: see ``runtime.guard_relation``)."""
         args: list[Any] = []
         for b in self.bindings:
             if b.kind == "relation":
                 args.append(relations[b.target])
             elif b.kind == "pyrel":
-                args.append(runtime.guard_relation(pyrels[b.target], self.where, b.label,
-                                                   failures))
+                args.append(runtime.guard_relation(
+                    pyrels[b.target], self.where, b.label, failures,
+                    None if memo is None else memo.setdefault(b.target, {})))
             else:
                 fn = (functors[b.target] if b.kind == "functor" else
                       HELPERS[b.target])
@@ -678,7 +683,22 @@ def rule_code(rule: NormRule, sizes: Mapping[str, int], modes: Mapping[str, str]
         em.emit(em.open_if(depth, None), f"out_add({head})")
 
     em.body(order, 0, 0, set(), inner, delta_lit, False)
-    return em.finish("def rule(delta, out_add, tick):")
+    return replace(em.finish("def rule(delta, out_add, tick):"),
+                   needs=_leading_relations(order, delta_lit))
+
+
+def _leading_relations(order: list[Lit], delta: AtomLit | None) -> tuple[str, ...]:
+    """The stored relations of the positive atoms that begin the planned body ``order`` (the
+    ``delta`` atom aside): while one of them is empty, the compiled rule's loops end before
+    anything else in the body is evaluated (nothing is derived, nothing can fail)."""
+    out: list[str] = []
+    for lit in order:
+        if not isinstance(lit, AtomLit) or lit.negated or lit.python or \
+                not all(isinstance(a, Var | Const | Wildcard) for a in lit.args):
+            break
+        if lit is not delta:
+            out.append(lit.relation)
+    return tuple(dict.fromkeys(out))
 
 
 def compile_rule(rule: NormRule, relations: Mapping[str, Relation],

@@ -71,6 +71,9 @@ class Database:
                            tuple[Callable[..., Any], list[Any], list[list[str]]]] = {}
         #: functors and Python relations that raised on a value (their tuples were skipped)
         self.failures = FailureLog()
+        # the results of the Python relations in this run, by relation and arguments
+        # (runtime.guard_relation): emptied after each run
+        self._memo: dict[str, dict[Any, Any]] = {}
 
     # ---- facts in ------------------------------------------------------------------------
     def _relation(self, name: str) -> Relation:
@@ -148,6 +151,8 @@ class Database:
                                 f"evaluation stopped: {message}"]) from None
         finally:
             self._round = {}
+            for results in self._memo.values():
+                results.clear()
 
     def _run(self) -> None:
         if not self.evaluated:
@@ -212,15 +217,19 @@ class Database:
     def _fn(self, rule: NormRule, delta: int | None) -> RuleFn:
         """The rule compiled for this database: the program's compiled code for the current
         size classes of the relations the rule reads (``Program.rule_code``), bound to this
-        database's relations."""
+        database's relations; ``_nothing`` when one of the relations its planned body begins
+        with is empty (``CompiledRule.needs``: the size classes say it, 0 is empty)."""
         p = self.program
         relations = self.relations
         key = (rule.index, delta,
                tuple([size_class(len(relations[r])) for r in p.planned_relations(rule)]))
         fn = self._bound.get(key)
         if fn is None:
-            fn = p.rule_code(rule, delta, key[2]).bind(relations, self.pyfns, p.functors,
-                                                       self.failures)
+            code = p.rule_code(rule, delta, key[2])
+            if any(not relations[r].tuples for r in code.needs):
+                fn = _nothing
+            else:
+                fn = code.bind(relations, self.pyfns, p.functors, self.failures, self._memo)
             self._bound[key] = fn
         return fn
 
@@ -254,6 +263,10 @@ class Database:
 
     def _call(self, rule: NormRule, delta: int | None, rows: set[Row] | None,
               out: set[Row]) -> None:
+        constant = self.program.constant_rows(rule)
+        if constant is not None:
+            out |= constant
+            return
         if self._idle(rule, delta):
             return
         try:
@@ -480,6 +493,11 @@ class Database:
             e = compile_explainer(rule, self.relations, self.pyfns, p.functors, p.modes)
             self._explainers[rule.index] = e
         return e
+
+
+def _nothing(delta: set[Row] | None, out_add: Callable[[Row], None],
+             tick: Callable[[], int]) -> None:
+    """A rule that derives nothing in the current state (see ``Database._fn``)."""
 
 
 def _check_facts(relation: str, facts: list[Row], arity: int, kinds: list[str],

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .codegen import CompiledRule, rule_code
+from .builtin_functors import TABLE
+from .codegen import TICK_EVERY, CompiledRule, rule_code
 from .desugar import Hidden, desugar
 from .errors import DatalogError
-from .ir import AggregateLit, AtomLit, CompareLit, Lit, NormRule
+from .failures import FailureLog
+from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule
 from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
 from .parser import Loader
 from .passes import check, transform
 from .stratify import Stratum, dependencies, stratify
-from .syntax import BinOp, Const, Expr, IODirective, Module, UnOp, Var
+from .syntax import BinOp, Call, Const, Expr, IODirective, Module, UnOp, Var, walk
 
 Functors = Mapping[str, Callable[..., Any]]
 
@@ -50,6 +52,7 @@ class Program:
         self._code: dict[tuple[int, int | None, tuple[int, ...]], CompiledRule] = {}
         self._planned: dict[int, tuple[str, ...]] = {}
         self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
+        self._constant: dict[int, frozenset[tuple[Any, ...]] | None] = {}
         # an error in a component's rule is the same line for each of its instances: once
         self.errors = list(dict.fromkeys(self._analyse(module, list(errors or []))))
         if self.errors:
@@ -178,6 +181,24 @@ class Program:
             code = self._code[key] = rule_code(rule, sizes, self.modes, delta)
         return code
 
+    def constant_rows(self, rule: NormRule) -> frozenset[tuple[Any, ...]] | None:
+        """What ``rule`` derives if its body reads no relation (a fact written as a rule, or
+        a body of comparisons and assignments of constants, its head maybe computed by
+        functors): the same in every database, evaluated once per program. None for a rule
+        with an atom or an aggregate, or one that fails (then each database evaluates it and
+        records the failure in its own log)."""
+        if rule.index not in self._constant:
+            if any(isinstance(lit, AtomLit | AggregateLit) for lit in rule.body) or \
+                    not _pure(rule):
+                self._constant[rule.index] = None
+                return None
+            out: set[tuple[Any, ...]] = set()
+            failures = FailureLog()
+            fn = self.rule_code(rule, None, ()).bind({}, {}, self.functors, failures)
+            fn(None, out.add, lambda: TICK_EVERY)
+            self._constant[rule.index] = None if len(failures) else frozenset(out)
+        return self._constant[rule.index]
+
     def input_relations(self) -> list[str]:
         return list(dict.fromkeys(d.relation for d in self.io["input"]))
 
@@ -226,6 +247,23 @@ def _plain(e: Expr) -> bool:
     if isinstance(e, UnOp):
         return e.op in ("-", "bnot") and _plain(e.arg)
     return False
+
+
+def _pure(rule: NormRule) -> bool:
+    """Whether every functor ``rule`` calls gives the same value for the same arguments: no
+    user functor (the engine cannot know), no stateful built-in (``autoinc``)."""
+    roots: list[object] = [*rule.head_args]
+    for lit in rule.body:
+        if isinstance(lit, CompareLit):
+            roots += [lit.left, lit.right]
+        elif isinstance(lit, ConstraintLit):
+            roots += lit.args
+    return not any(isinstance(n, Call) and (n.user or n.name in STATEFUL)
+                   for n in walk(*roots))
+
+
+#: The built-in functors that are not functions of their arguments.
+STATEFUL = frozenset(f.name for f in TABLE if f.stateful)
 
 
 def _atom_relations(body: list[Lit]) -> list[str]:

@@ -218,9 +218,13 @@ def guard(fn: Callable[..., Any], rule: str, name: str,
 
 
 def guard_relation(fn: Callable[..., Iterable[tuple[Any, ...]]], rule: str, name: str,
-                   log: FailureLog) -> Callable[..., list[tuple[Any, ...]] | None]:
+                   log: FailureLog, memo: dict[tuple[Any, ...], list[tuple[Any, ...]]] | None
+                   = None) -> Callable[..., list[tuple[Any, ...]] | None]:
     """A Python relation whose tuples are read at once: None, and a recorded failure, if it
-    raised on the way (none of its tuples are used then)."""
+    raised on the way (none of its tuples are used then). With ``memo`` (one database's, for
+    one Python relation: its rules share it), the tuples of each arguments are kept there and
+    a second call with the same arguments reads them (a Python relation is a function of its
+    arguments); a failure is not kept: a second call fails and records it again."""
 
     def call(*args: Any) -> list[tuple[Any, ...]] | None:
         try:
@@ -231,4 +235,16 @@ def guard_relation(fn: Callable[..., Iterable[tuple[Any, ...]]], rule: str, name
             log.record(rule, name, args, e)
             return None
 
-    return call
+    if memo is None:
+        return call
+    known = memo.get
+
+    def remembered(*args: Any) -> list[tuple[Any, ...]] | None:
+        rows = known(args)
+        if rows is None:
+            rows = call(*args)
+            if rows is not None:
+                memo[args] = rows
+        return rows
+
+    return remembered
