@@ -8,6 +8,7 @@ guest directly, without any appliance; the btrfs guest under ``auto``, one appli
 """
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,20 @@ def test_the_wire_takes_only_declared_facts_about_the_filesystem_asked() -> None
         wire.decode(b"[1, 2]")
     with pytest.raises(wire.WireError):
         wire.decode(b"{" * 100_000)
+
+
+def test_what_is_no_disk_image_is_refused_as_the_appliance_refuses_it(tmp_path: Path) -> None:
+    from guestinspect.errors import ImageError
+
+    text, empty = tmp_path / "notes.txt", tmp_path / "empty.img"
+    text.write_text("hello\n" * 100)
+    empty.touch()
+    for path, message in [(text, "not a disk image (looks like a text file)"),
+                          (empty, "empty file, not a disk image"),
+                          (tmp_path, "is a directory, not a disk image"),
+                          (tmp_path / "none.img", "no such file")]:
+        with pytest.raises(ImageError, match=re.escape(f"{path}: {message}")):
+            DirectCollector([path])
 
 
 # ---- the child: a crash, a hang or a limit at start ---------------------------------------

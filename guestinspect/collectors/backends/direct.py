@@ -18,6 +18,7 @@ the parent kills it.
 
 import os
 import select
+import stat
 import subprocess
 import sys
 import time
@@ -58,12 +59,16 @@ ANSWER_RELATIONS = (
 
 
 class DirectFailed(CollectorError):
-    """The direct backend could not open the images (a crash, a limit, a library's error;
-    ``unsupported``: an image it does not read, such as a qcow2 over a raw backing file)."""
+    """The direct backend could not open the images (a crash, a limit, a library's error).
 
-    def __init__(self, message: str, unsupported: bool = False) -> None:
+    ``unsupported``: an image it does not read (a qcow2 over a raw backing file…), or one its
+    volume layer calls no disk image (``image``: an ImageError for ``--backend direct``; the
+    appliance, under ``auto``, says for itself what it makes of it)."""
+
+    def __init__(self, message: str, unsupported: bool = False, image: bool = False) -> None:
         super().__init__(message)
-        self.unsupported = unsupported
+        self.unsupported = unsupported or image
+        self.image = image
 
 
 class _ChildFailed(Exception):
@@ -171,6 +176,36 @@ def _fault() -> list[str] | None:
     return [kind, fs]
 
 
+#: The first bytes of an image format written as text (a vmdk descriptor and its extents).
+_TEXT_IMAGES = (b"# Disk DescriptorFile",)
+
+
+def check_disk(path: Path) -> None:
+    """What the appliance's probe (appliance.probe_disk) says of a local file before
+    qemu-img reads it, the same ImageError words: no such file, a directory, a FIFO, no
+    permission, empty, text."""
+    try:
+        st = path.stat()
+    except FileNotFoundError as e:
+        raise ImageError(f"{path}: no such file") from e
+    except OSError as e:  # a symlink loop, permission denied…
+        raise ImageError(f"{path}: {(e.strerror or 'cannot stat').lower()}") from e
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageError(f"{path}: is a directory, not a disk image")
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+        raise ImageError(f"{path}: not a regular file or a block device, not a disk image")
+    if not os.access(path, os.R_OK):
+        raise ImageError(f"{path}: permission denied")
+    if not stat.S_ISREG(st.st_mode):
+        return
+    if st.st_size == 0:
+        raise ImageError(f"{path}: empty file, not a disk image")
+    with path.open("rb") as f:
+        head = f.read(65536)
+    if b"\0" not in head and not head.startswith(_TEXT_IMAGES):
+        raise ImageError(f"{path}: not a disk image (looks like a text file)")
+
+
 class DirectCollector:
     """Base facts of one guest's disk images (docs/facts.md), read in a child process."""
 
@@ -185,6 +220,8 @@ class DirectCollector:
     ) -> None:
         if not disks:
             raise ImageError("no disk image given")
+        for disk in disks:
+            check_disk(Path(disk))
         self._disks = [str(d) for d in disks]
         self._format = format
         keys = keys if keys is not None else KeySpec()
@@ -226,7 +263,7 @@ class DirectCollector:
             child.close()
             message = str(answer["error"])[:500]
             if answer.get("image"):
-                raise ImageError(message)
+                raise DirectFailed(message, image=True)
             if answer.get("unsupported"):
                 raise DirectFailed(message, unsupported=True)
             raise DirectFailed(f"the direct reader failed: {message}")
@@ -261,7 +298,12 @@ class DirectCollector:
     # ---- Collector protocol ----
 
     def initial_facts(self) -> FactSet:
-        opened = self.open()
+        try:
+            opened = self.open()
+        except DirectFailed as e:
+            if e.image:
+                raise ImageError(str(e)) from e
+            raise
         facts: FactSet = {rel: set(tuples) for rel, tuples in opened.facts.items()}
         self._stats.warnings.extend(opened.warnings)
         for dev, why in sorted(opened.unreadable.items()):
