@@ -3,20 +3,14 @@
 from dataclasses import dataclass, field
 from typing import Protocol
 
-Fact = tuple[str | int, ...]
-FactSet = dict[str, set[Fact]]
+from guestinspect.collectors.answerers.table import ANSWERERS
+from guestinspect.collectors.factset import Fact, FactSet, merge
 
-#: The request relations the rules derive (rules/wants.dl); a collector answers them.
-WANT_RELATIONS = (
-    "WantPath",
-    "WantContent",
-    "WantDir",
-    "WantArch",
-    "WantRegistryKey",
-    "WantPackages",
-    "WantBlob",
-    "WantPeResource",
-)
+__all__ = ["WANT_RELATIONS", "Collector", "CollectorStats", "Fact", "FactSet", "merge"]
+
+#: The request relations the rules derive (rules/wants.dl); a collector answers them
+#: (collectors/answerers/table.py, the one list).
+WANT_RELATIONS = tuple(row.relation for row in ANSWERERS)
 
 
 @dataclass
@@ -74,9 +68,3 @@ class Collector(Protocol):
 
     def close(self) -> None: ...
 
-
-def merge(into: FactSet, more: FactSet) -> FactSet:
-    """Add every tuple of ``more`` to ``into`` and return ``into``."""
-    for name, tuples in more.items():
-        into.setdefault(name, set()).update(tuples)
-    return into

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from guestinspect.collectors.base import Fact, FactSet
+from guestinspect.collectors.factset import Fact, FactSet
 
 #: Relation -> number of columns, for the facts a hive reader may answer.
 ARITY = {

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from guestinspect.collectors.base import FactSet
+from guestinspect.collectors.factset import FactSet
 from guestinspect.errors import ParseError
 
 Record = dict[str, str]

@@ -14,7 +14,7 @@ import hivex
 
 if TYPE_CHECKING:  # at run time this module imports nothing of guestinspect: it is also
     # loaded alone by the isolated hive reader (collectors/hive_child.py), which starts fast.
-    from guestinspect.collectors.base import FactSet
+    from guestinspect.collectors.factset import FactSet
 
 # hivex value types
 _REG_NONE, _REG_SZ, _REG_EXPAND_SZ, _REG_BINARY = 0, 1, 2, 3

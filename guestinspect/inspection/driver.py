@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from guestinspect.collectors.answerers.table import WANTED
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.datalog import Database, Limits, Program
@@ -91,23 +92,10 @@ def _add(db: Database, facts: FactSet) -> None:
         db.add_facts(name, tuples)
 
 
-#: What each request relation asks for, in words (for the deadline's warning).
-_WANTED = {
-    "WantPath": "paths",
-    "WantContent": "file contents",
-    "WantDir": "directories",
-    "WantArch": "binary architectures",
-    "WantRegistryKey": "registry keys",
-    "WantPackages": "package databases",
-    "WantBlob": "files",
-    "WantPeResource": "PE resources",
-}
-
-
 def _unfinished(deadline: Deadline, wants: FactSet) -> str:
     """The warning for a deadline passed with ``wants`` unanswered."""
     left = ", ".join(
-        f"{len(wants[name])} {_WANTED.get(name, name)}"
+        f"{len(wants[name])} {WANTED.get(name, name)}"
         for name in WANT_RELATIONS
         if wants.get(name)
     )

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from guestinspect.collectors.answerers.table import ANSWERERS
 from guestinspect.datalog import Derivation
 from guestinspect.datalog.explain import WhyNot
 from guestinspect.errors import UsageError
@@ -34,7 +35,8 @@ MAX_LINES = 5
 MAX_RULE = 120
 MAX_RULE_SHORT = 200
 
-_WANT_PATH_RELATIONS = ("WantPath", "WantContent", "WantDir", "WantArch")
+#: The requests whose paths are listed as looked for (collectors/answerers/table.py).
+_WANT_PATH_RELATIONS = tuple(row.relation for row in ANSWERERS if row.looked_for)
 
 
 class ExplainSource(Protocol):

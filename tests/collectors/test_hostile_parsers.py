@@ -18,9 +18,10 @@ import pytest
 
 from fuzz.targets.packages import bdb_btree, bdb_hash, fedora_headers, rpm_header, rpm_sqlite
 from guestinspect.collectors import packages
-from guestinspect.collectors.base import CollectorStats
-from guestinspect.collectors.image import ImageCollector
+from guestinspect.collectors.answerers import AnswerContext, answer
+from guestinspect.collectors.backends.appliance_view import ApplianceView
 from guestinspect.collectors.partitions import SECTOR, PartitionTableError, read_table
+from guestinspect.collectors.resolver import GuestFilesystem
 from guestinspect.collectors.resources import PeError, pe_resource
 from guestinspect.functors.images import DibError, decode_dib, dib_png
 from guestinspect.functors.windows import decimal, version_parts
@@ -292,19 +293,26 @@ class _Guest:
         self.cancelled.set()
 
 
-def _collector(root: Path, tmp: Path) -> ImageCollector:
-    c = object.__new__(ImageCollector)
-    attrs: dict[str, Any] = {"_g": _Guest(root), "_mounts": {"/dev/sda1": "/fs/0"},
-                             "_tmp": tmp, "_stat": {}, "_stats": CollectorStats()}
-    c.__dict__.update(attrs)
-    return c
+class _Answering:
+    """The appliance's answerers over the fake handle: an ApplianceView of /fs/0."""
+
+    def __init__(self, root: Path, tmp: Path) -> None:
+        self.g = _Guest(root)
+        self.warnings: list[str] = []
+        view = ApplianceView(self.g, "/dev/sda1", "/fs/0", tmp, self.warnings.append)
+        self.ctx = AnswerContext({"/dev/sda1": GuestFilesystem("/dev/sda1", view)},
+                                 self.warnings.append, tmp)
 
 
-def _answer(c: ImageCollector, kind: str, path: str) -> tuple[list[str], set[tuple[Any, ...]]]:
-    facts: dict[str, set[tuple[Any, ...]]] = {"PackageField": set(), "PackageDbError": set()}
-    c._answer_packages([("/dev/sda1", kind, path)], facts)  # type: ignore[arg-type]
-    names = sorted(str(t[4]) for t in facts["PackageField"] if t[3] in ("name", "package"))
-    return names, facts["PackageDbError"]
+def _collector(root: Path, tmp: Path) -> _Answering:
+    return _Answering(root, tmp)
+
+
+def _answer(c: _Answering, kind: str, path: str) -> tuple[list[str], set[tuple[Any, ...]]]:
+    facts = answer(c.ctx, {"WantPackages": {("/dev/sda1", kind, path)}})
+    names = sorted(str(t[4]) for t in facts.get("PackageField", ())
+                   if t[3] in ("name", "package"))
+    return names, facts.get("PackageDbError", set())
 
 
 def test_collector_keeps_records_of_a_damaged_rpmdb(tmp_path: Path) -> None:
@@ -315,7 +323,7 @@ def test_collector_keeps_records_of_a_damaged_rpmdb(tmp_path: Path) -> None:
     assert names == ["bash", "gmp"]
     ((_, kind, path, message),) = errors
     assert (kind, path) == ("rpm", "/var/lib/rpm") and "null instead of a header" in message
-    assert c._stats.warnings == [f"/dev/sda1:/var/lib/rpm: rpm database: {message}"]
+    assert c.warnings == [f"/dev/sda1:/var/lib/rpm: rpm database: {message}"]
 
 
 def test_collector_caps_dpkg_status(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

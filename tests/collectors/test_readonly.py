@@ -38,7 +38,7 @@ def _guestfs_calls() -> list[tuple[str, str, ast.Call, str]]:
     """Every call ``g.x(...)``, ``handle.x(...)``, ``self.g.x(...)`` or ``self._g.x(...)`` of
     the collectors and of guestinspect.mount."""
     found = []
-    for path in sorted([*COLLECTORS.glob("*.py"), *MOUNT.glob("*.py")]):
+    for path in sorted([*COLLECTORS.rglob("*.py"), *MOUNT.glob("*.py")]):
         source = path.read_text()
         for node in ast.walk(ast.parse(source)):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):

@@ -185,20 +185,20 @@ def test_collector_reads_each_hive_in_its_own_child(
     that kills hivex costs that hive only, the SOFTWARE hive of the same round reads on."""
     from collections import defaultdict
 
-    from guestinspect.collectors.deadline import NO_DEADLINE
-    from guestinspect.collectors.image import ImageCollector
+    from guestinspect.collectors.answerers.context import AnswerContext
+    from guestinspect.collectors.answerers.registry import answer_registry
 
     soft = "/Windows/System32/config/SOFTWARE"
-    collector = ImageCollector.__new__(ImageCollector)  # no appliance: the hives are local
-    collector._deadline = NO_DEADLINE
-    collector._hives = {
+    # no appliance: the hives are local, already copied
+    ctx = AnswerContext({}, lambda w: None, tmp_path)
+    ctx.hives.update({
         (FS, HIVE): _segfaulting_hive(tmp_path, system),
         (FS, soft): _unxz(tmp_path_factory, "SYSTEM_WIN_10_1709"),
         ("/dev/sda3", HIVE): "hive not found",
-    }
+    })
     wants = {(FS, HIVE, k) for k in KEYS} | {(FS, soft, "Select"), ("/dev/sda3", HIVE, "Select")}
     facts: dict[str, set[tuple[str | int, ...]]] = defaultdict(set)
-    collector._answer_registry(wants, facts)
+    answer_registry(ctx, {"WantRegistryKey": wants}, facts)
     assert facts["HiveError"] == {
         (FS, HIVE, "the hive reader crashed (SIGSEGV); nothing read from this hive"),
         ("/dev/sda3", HIVE, "hive not found"),

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from guestinspect.collectors import ufs
-from guestinspect.collectors.image import ImageCollector
+from guestinspect.collectors.backends.appliance_volumes import ApplianceVolumes
+from guestinspect.collectors.keys import KeySpec
 from tests.images.bsd import makefs_ufs
 
 needs_makefs = pytest.mark.skipif(shutil.which("makefs") is None, reason="makefs not installed")
@@ -63,10 +64,8 @@ class _Guestfs:
             raise RuntimeError(f"mount_options: mount exited with status 32: {options}\nmore")
 
 
-def _collector(g: _Guestfs) -> ImageCollector:
-    collector = ImageCollector.__new__(ImageCollector)  # no appliance: a fake handle
-    collector._g = g
-    return collector
+def _collector(g: _Guestfs) -> ApplianceVolumes:
+    return ApplianceVolumes(g, KeySpec(), lambda w: None)  # no appliance: a fake handle
 
 
 def _ufs2() -> bytes:
@@ -78,13 +77,13 @@ def _ufs2() -> bytes:
 
 def test_mount_uses_the_superblock_type_first() -> None:
     g = _Guestfs(_ufs2(), {"ufs2", "old"})
-    assert _collector(g)._mount("/dev/sda2", "ufs", "/fs/0") is None
+    assert _collector(g).mount("/dev/sda2", "ufs", "/fs/0") is None
     assert g.tried == ["ro,ufstype=ufs2"]
 
 
 def test_mount_falls_back_and_says_what_it_tried() -> None:
     g = _Guestfs(_ufs2(), set())
-    error = _collector(g)._mount("/dev/sda2", "ufs", "/fs/0")
+    error = _collector(g).mount("/dev/sda2", "ufs", "/fs/0")
     assert g.tried == [f"ro,ufstype={t}" for t in ("ufs2", "44bsd", "sun", "sunx86", "old")]
     assert error == ("mount_options: mount exited with status 32: ro,ufstype=ufs2 "
                      "(tried ufstype=ufs2,44bsd,sun,sunx86,old)")
