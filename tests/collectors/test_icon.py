@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from guestinspect.collectors.base import FactSet, merge
 from guestinspect.datalog import Database, Program
 from guestinspect.inspection.driver import load_program, run_collector
 from guestinspect.inspection.results import build_inspections, png_icon
@@ -23,28 +22,6 @@ OS_RELEASE = {
 }
 
 
-class BlobCollector(FakeCollector):
-    """The rule tests' fake collector, plus WantBlob; file text is bytes decoded as Latin-1."""
-
-    def _entry(self, fs: str, asked: str, real: str) -> FactSet:
-        out = super()._entry(fs, asked, real)
-        node = self.nodes[(fs, real)]
-        if isinstance(node, str):
-            out["FileSize"] = {(fs, asked, len(node.encode("latin-1")))}
-        return out
-
-    def answer(self, wants: FactSet) -> FactSet:
-        out = super().answer(wants)
-        for fs, path in wants.get("WantBlob", set()):
-            real = self._resolve(str(fs), str(path), follow_last=True)
-            node = self.nodes.get((str(fs), real)) if real else None
-            merge(out, self._stat(str(fs), str(path)))
-            if isinstance(node, str):
-                data = base64.b64encode(node.encode("latin-1")).decode()
-                merge(out, {"Blob": {(fs, path, data)}})
-        return out
-
-
 @pytest.fixture(scope="module")
 def program() -> Program:
     return load_program()
@@ -54,8 +31,8 @@ def inspect(program: Program, distro: str, files: dict[str, bytes | str]) -> Dat
     tree: dict[tuple[str, str], Node] = {(FS, "/etc/fstab"): "", (FS, "/bin"): None,
                                          (FS, "/etc/os-release"): OS_RELEASE[distro]}
     for path, data in files.items():
-        tree[(FS, path)] = data.decode("latin-1") if isinstance(data, bytes) else ("symlink", data)
-    return run_collector(program, BlobCollector(tree))
+        tree[(FS, path)] = data if isinstance(data, bytes) else ("symlink", data)
+    return run_collector(program, FakeCollector(tree))
 
 
 def test_fedora_icon(program: Program) -> None:

@@ -7,13 +7,17 @@ compared with upstream's expected virt-inspector output.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from fuzz.targets.packages import rpm_header, rpm_sqlite
 from guestinspect.collectors.base import Fact, FactSet
+from guestinspect.collectors.packages import RPM_TAGS
 from tests.images.guests import COREOS_OS_RELEASE
 from tests.oracles import SHARED
-from tests.rules.fakefs import FakeCollector, Node, Record, parse_dpkg_status, parse_pacman_desc
+from tests.rules.fakefs import FakeCollector, Node, Record
 
 PHONY = SHARED / "testdata" / "libguestfs-phony"
 MIB = 1024 * 1024
@@ -25,12 +29,12 @@ def uuid(n: int) -> str:
 
 @dataclass
 class Guest:
-    """Files, initial facts, binaries' architectures and package databases of one guest."""
+    """Files (package databases among them), initial facts and binaries' architectures of
+    one guest."""
 
     files: dict[tuple[str, str], Node] = field(default_factory=dict)
     facts: FactSet = field(default_factory=dict)
     arch: dict[tuple[str, str], str] = field(default_factory=dict)
-    packages: dict[tuple[str, str], Sequence[Record]] = field(default_factory=dict)
 
     def fact(self, relation: str, *values: str | int) -> None:
         self.facts.setdefault(relation, set()).add(tuple(values))
@@ -69,7 +73,7 @@ class Guest:
         self.arch[(dev, path)] = arch
 
     def collector(self) -> FakeCollector:
-        return FakeCollector(self.files, self.facts, self.arch, self.packages)
+        return FakeCollector(self.files, self.facts, self.arch)
 
 
 def debian() -> Guest:
@@ -88,7 +92,6 @@ def debian() -> Guest:
     g.binary(root, "/bin/ls")
     status = (PHONY / "debian-packages").read_text()
     g.write(var, "/lib/dpkg/status", status)
-    g.packages[(var, "dpkg")] = parse_dpkg_status(status)
     g.mkdir(var, "/lib/urandom", "/log")
     g.write(var, "/log/syslog", "")
     g.write("/dev/sda1", "/grub/grub.conf", "")
@@ -111,7 +114,6 @@ def ubuntu() -> Guest:
     g.write(root, "/etc/hostname", "ubuntu.invalid")
     status = (PHONY / "debian-packages").read_text()
     g.write(root, "/var/lib/dpkg/status", status)
-    g.packages[(root, "dpkg")] = parse_dpkg_status(status)
     g.binary(root, "/bin/ls")
     g.write("/dev/sda1", "/grub/grub.conf", "")
     return g
@@ -129,6 +131,17 @@ FEDORA_RPMS: list[Record] = [
      "arch": "x86_64", "url": "https://www.gnu.org/software/coreutils/", "summary": "core",
      "description": "These are the GNU core utilities."},
 ]
+
+
+def rpmdb_sqlite(records: Sequence[Record]) -> bytes:
+    """An rpmdb.sqlite holding a header of each of ``records`` (an empty field left out)."""
+    tags = {name: tag for tag, name in RPM_TAGS.items()}
+    headers: list[object] = [
+        rpm_header({tags[k]: int(v) if k == "epoch" else v for k, v in r.items() if v})
+        for r in records
+    ]
+    with tempfile.TemporaryDirectory() as d:
+        return rpm_sqlite(Path(d) / "rpmdb.sqlite", headers).read_bytes()
 
 
 def fedora(layout: str = "partitions") -> Guest:
@@ -164,8 +177,7 @@ def fedora(layout: str = "partitions") -> Guest:
     g.write(root, "/etc/redhat-release", "Fedora release 14 (Phony)")
     g.write(root, "/etc/fedora-release", "Fedora release 14 (Phony)")
     g.write(root, "/etc/sysconfig/network", "HOSTNAME=fedora.invalid")
-    g.write(root, "/var/lib/rpm/rpmdb.sqlite", "SQLite format 3\0")
-    g.packages[(root, "rpm")] = FEDORA_RPMS
+    g.files[(root, "/var/lib/rpm/rpmdb.sqlite")] = rpmdb_sqlite(FEDORA_RPMS)
     g.binary(root, "/bin/ls")
     g.binary(root, "/bin/sh")
     g.write("/dev/sda1", "/grub/grub.conf", "title Fedora\n")
@@ -183,7 +195,6 @@ def archlinux() -> Guest:
     g.write(root, "/etc/hostname", "archlinux.test")
     desc = (PHONY / "archlinux-package").read_text()
     g.write(root, "/var/lib/pacman/local/test-package-1:0.1-1/desc", desc)
-    g.packages[(root, "pacman")] = [parse_pacman_desc(desc)]
     g.binary(root, "/bin/ls")
     g.write(root, "/boot/grub/grub.conf", "")
     return g

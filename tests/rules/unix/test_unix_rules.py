@@ -10,7 +10,7 @@ import pytest
 from guestinspect.collectors.base import merge
 from guestinspect.datalog import Database, Program
 from guestinspect.inspection.driver import load_program, run_collector
-from tests.rules.fakefs import FakeCollector, Node
+from tests.rules.fakefs import FakeCollector, Node, dpkg_status
 
 FS = "/dev/sda1"
 #: The least that makes a Linux root.
@@ -240,8 +240,8 @@ def test_dpkg_versions_and_status(program: Program, version: str, status: str,
                                   expected: tuple[str | None, ...] | None) -> None:
     record = {"package": "pkg", "status": status, "version": version, "architecture": "amd64",
               "description": "short\n long line one\n .\n line two", "source": "src (1.0)"}
-    db = inspect(program, {"/etc/debian_version": "12.0", "/var/lib/dpkg/status": ""},
-                 packages={(FS, "dpkg"): [record]})
+    db = inspect(program, {"/etc/debian_version": "12.0",
+                           "/var/lib/dpkg/status": dpkg_status([record])})
     apps = {t[1] for t in db.tuples("Application")}
     if expected is None:
         assert apps == set()
@@ -362,8 +362,8 @@ def test_records_sharing_a_name(program: Program) -> None:
                 "architecture": arch, "multi-arch": "same"}
 
     records = [rec("i386"), {**rec("amd64"), "package": "zlib1g"}, rec("amd64")]
-    db = inspect(program, {"/etc/debian_version": "12.0", "/var/lib/dpkg/status": ""},
-                 packages={(FS, "dpkg"): records})
+    db = inspect(program, {"/etc/debian_version": "12.0",
+                           "/var/lib/dpkg/status": dpkg_status(records)})
     keys = {str(t[1]) for t in db.tuples("Application")}
     assert keys == {"zlib1g", "libc6#dpkg#999999999", "libc6#dpkg#999999997"}
     apps = build_inspections(db)[0]["applications"]
