@@ -17,7 +17,6 @@ An error the child can report is ``{"error": "…"}``; a crash or a hang is seen
 about one filesystem (or at ``open``).
 """
 
-import importlib
 import os
 import resource
 import shutil
@@ -33,20 +32,17 @@ from typing import Any, BinaryIO
 if __name__ == "__main__":  # run with -I: the package is the one this file belongs to
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from guestinspect.collectors.answerers import answer  # noqa: E402
+from guestinspect.collectors.answerers.context import AnswerContext  # noqa: E402
 from guestinspect.collectors.backends import wire  # noqa: E402
 from guestinspect.collectors.base import FactSet  # noqa: E402
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline  # noqa: E402
 from guestinspect.collectors.keys import KeySelector, KeySpec  # noqa: E402
+from guestinspect.collectors.resolver import GuestFilesystem  # noqa: E402
 from guestinspect.errors import CollectorError  # noqa: E402
 
 #: Filesystem types no view is opened for (not filesystems, or not to be mounted).
 NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
-
-
-def _split(module: str) -> Any:
-    """A module of the collector split (resolver, answerers), imported by name until it lands
-    on main (then imported as usual)."""
-    return importlib.import_module(f"guestinspect.collectors.{module}")
 
 
 def _vm_size() -> int:
@@ -106,8 +102,8 @@ class Reader:
         self.stack = ExitStack()
         self.tmp = Path(tempfile.mkdtemp(prefix="guestinspect-direct-"))
         self.stack.callback(shutil.rmtree, self.tmp, True)
-        self.filesystems: dict[str, Any] = {}  # fs -> resolver.GuestFilesystem
-        self.ctx: Any = None  # answerers.context.AnswerContext
+        self.filesystems: dict[str, GuestFilesystem] = {}
+        self.ctx: AnswerContext | None = None
         self.warnings: list[str] = []
         self.fault: tuple[str, str] | None = None
 
@@ -142,10 +138,9 @@ class Reader:
                 except ReadError as e:
                     views[fs] = _line(str(e)) or f"cannot read {vfs}"
                     continue
-                self.filesystems[fs] = _split("resolver").GuestFilesystem(fs, view)
+                self.filesystems[fs] = GuestFilesystem(fs, view)
                 views[fs] = None
-        self.ctx = _split("answerers.context").AnswerContext(self.filesystems,
-                                                             self.warnings.append, self.tmp)
+        self.ctx = AnswerContext(self.filesystems, self.warnings.append, self.tmp)
         return {
             "facts": wire.facts_out(volumes.facts),
             "unreadable": dict(volumes.unreadable),
@@ -173,7 +168,7 @@ class Reader:
         seconds = req.get("seconds")
         self.ctx.deadline = Deadline(float(seconds)) if seconds else NO_DEADLINE
         self.ctx.phase = phase
-        facts: FactSet = _split("answerers").answer(self.ctx, wants)
+        facts = answer(self.ctx, wants)
         return {"facts": wire.facts_out(facts), "warnings": self._drain(), "phases": phases}
 
     def _drain(self) -> list[str]:
