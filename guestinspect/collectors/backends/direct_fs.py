@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors.backends import ext_names, xfs_meta_uuid
+from guestinspect.collectors.backends import ext_names, xfs_meta_uuid, xfs_names
 from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour
 from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
 from guestinspect.collectors.volumes.base import BlockDevice
@@ -245,12 +245,14 @@ class LibyalView:
         return children
 
     def _raw_names(self, entry: Any) -> dict[int, list[bytes]]:
-        """inode -> the names (bytes) of a directory's entries, read from its blocks (ext
-        only: libfsext gives no name that is not UTF-8)."""
-        if self._flavour.module != "pyfsext":
-            return {}
-        extents = [entry.get_extent(i)[:2] for i in range(entry.number_of_extents)]
-        return ext_names.names_by_inode(extents, self._dev.pread)
+        """inode -> the names (bytes) of a directory's entries, read from the directory
+        (ext and xfs: libfsext and libfsxfs give no name that is not UTF-8)."""
+        if self._flavour.module == "pyfsext":
+            return ext_names.names_by_inode(_extents(entry), self._dev.pread)
+        if self._flavour.module == "pyfsxfs":
+            return xfs_names.names_by_inode(int(entry.inode_number), _extents(entry),
+                                            self._dev.pread)
+        return {}
 
     def _undecodable(self, directory: str, child: Any, raw: dict[int, list[bytes]]) -> str:
         """A name the library cannot decode, decoded with replacement (kind ``other``)."""
@@ -320,6 +322,15 @@ class LibyalView:
 
     def file_architecture(self, path: str) -> str | None:
         return None
+
+
+def _extents(entry: Any) -> list[tuple[int, int]]:
+    """(offset, size) of each extent of a file entry's data; none for data kept in the inode
+    (libfsxfs fails on such a directory's extents)."""
+    try:
+        return [entry.get_extent(i)[:2] for i in range(entry.number_of_extents)]
+    except _LIBRARY_ERRORS:
+        return []
 
 
 def _is_utf8(name: bytes) -> bool:
