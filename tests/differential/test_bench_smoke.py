@@ -1,10 +1,12 @@
-"""Smoke test of the benchmark harness: tiny sizes, our engine only, results checked by brute force.
+"""Smoke tests of the benchmark harnesses: bench/run.py on tiny sizes, our engine only, results
+checked by brute force; bench/backends.py's one direct run, its XML checked against upstream's.
 
 Correctness only: nothing here looks at timings.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -83,3 +85,22 @@ def test_bench_script_quick_run_ours_only() -> None:
     assert "all engines agree" in proc.stdout
     for w in workloads.TINY:
         assert w.name in proc.stdout
+
+
+BACKENDS = Path(__file__).resolve().parents[2] / "bench" / "backends.py"
+
+
+def test_backends_bench_smoke_direct_matches_virt_inspector(tmp_path: Path) -> None:
+    """``bench/backends.py --smoke`` end to end: one cold ``guestinspect --backend direct``
+    on the debian guest (no VM), timed; its XML is upstream virt-inspector's for that guest."""
+    from tests.oracles import expected_files, guest_of
+
+    proc = subprocess.run(
+        [sys.executable, str(BACKENDS), "--smoke", "--guests", "debian", "--xml-dir",
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^  direct +\d+\.\d\d ", proc.stdout, re.MULTILINE), proc.stdout
+    assert "virt-inspector" not in proc.stdout and "appliance" not in proc.stdout  # no VM
+    oracle = next(p for p in expected_files() if guest_of(p) == "debian")
+    assert (tmp_path / "debian.direct.xml").read_text() == oracle.read_text()
