@@ -96,8 +96,6 @@ class LibyalView:
         self._entries: OrderedDict[str, Any] = OrderedDict()
         self._listings: OrderedDict[str, dict[str, Stat | None]] = OrderedDict()
         self._names_kept = 0
-        #: path -> lstat of the metadata files left out of listings (still found by name)
-        self._hidden: dict[str, Stat] = {}
 
     def close(self) -> None:
         self._entries.clear()
@@ -157,8 +155,8 @@ class LibyalView:
         """The lstat of ``path``: from its directory's listing if that is kept, else by path."""
         directory, name = _split(path)
         listing = self._listings.get(directory)
-        if listing is not None and (name in listing or not self._flavour.ignores_case):
-            return listing.get(name) or self._hidden.get(path) or MISSING
+        if listing is not None and (name in listing or not self._flavour.found_beyond_listing):
+            return listing.get(name) or MISSING
         entry = self._entry(path)
         return MISSING if entry is None else self._call(path, self._stat, entry)
 
@@ -232,16 +230,13 @@ class LibyalView:
                     raw = self._raw_names(entry)
                 children[self._undecodable(directory, child, raw)] = None
                 continue
-            path = _join(directory, name)
+            if self._flavour.hidden(child):  # still found by name: found_beyond_listing
+                continue
             try:
-                st = self._stat(child)
+                children[name] = self._stat(child)
             except _LIBRARY_ERRORS as e:
-                self._warn(f"{self._where(path)}: {why(e)}")
-                st = Stat("other", 0)
-            if self._flavour.hidden(child):
-                self._hidden[path] = st
-            else:
-                children[name] = st
+                self._warn(f"{self._where(_join(directory, name))}: {why(e)}")
+                children[name] = Stat("other", 0)
         return children
 
     def _raw_names(self, entry: Any) -> dict[int, list[bytes]]:

@@ -11,7 +11,8 @@ kernel's ext4, xfs and vfat drivers, ntfs-3g), where libyal's own view differs:
   mounts it, is case-sensitive, so a match whose stored name differs from the one asked is
   looked for again, exactly, in the directory's listing. The metadata files (``$MFT``,
   ``$Bitmap``, ``$Extend`` …: MFT records below 16) are left out of listings, as ntfs-3g does,
-  and still found by name. Alternate data streams are not entries. A reparse point that is a
+  and still found by name, and so are DOS 8.3 names (``PROGRA~1``), which are not listed
+  either. Alternate data streams are not entries. A reparse point that is a
   symbolic link or a junction is a symlink (its target made a path within the volume:
   ``\\??\\C:\\Users`` -> ``/Users``, where ntfs-3g gives one below its mount point). A system
   file that ntfs-3g reads as an Interix FIFO, socket, device or symlink (what ntfs-3g itself
@@ -129,8 +130,9 @@ class Flavour:
     #: whether its path lookup matches names case-insensitively where the Linux driver the
     #: appliance uses does not (then a match is checked against the stored name)
     folds_case: bool
-    #: whether the Linux driver looks names up case-insensitively (vfat)
-    ignores_case: bool
+    #: whether a name missing from a listing may still be found by name: vfat (in another
+    #: case), ntfs (a DOS 8.3 name, a metadata file: ntfs-3g lists neither, finds both)
+    found_beyond_listing: bool
     #: file, dir, symlink or other
     kind: Callable[[Any], str]
     #: a symlink's target as the guest reads it
@@ -147,6 +149,6 @@ FLAVOURS: dict[str, Flavour] = {
     "ext3": Flavour("pyfsext", "/", False, False, _mode_kind, _posix_target, _never_hidden),
     "ext4": Flavour("pyfsext", "/", False, False, _mode_kind, _posix_target, _never_hidden),
     "xfs": Flavour("pyfsxfs", "/", False, False, _mode_kind, _posix_target, _never_hidden),
-    "ntfs": Flavour("pyfsntfs", "\\", True, False, _ntfs_kind, _ntfs_target, _ntfs_hidden),
+    "ntfs": Flavour("pyfsntfs", "\\", True, True, _ntfs_kind, _ntfs_target, _ntfs_hidden),
     "vfat": Flavour("pyfsfat", "\\", False, True, _fat_kind, _no_target, _never_hidden),
 }
