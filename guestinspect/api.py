@@ -11,7 +11,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from guestinspect.collectors.backends.choose import check_backend, default_backend, open_collector
+from guestinspect.collectors.backends.choose import (
+    check_backend,
+    default_backend,
+    open_collector,
+    prestart,
+)
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet
 from guestinspect.collectors.deadline import DEFAULT_TIMEOUT, Deadline
 from guestinspect.collectors.keys import KeySpec
@@ -129,10 +134,16 @@ class Inspector:
         #: cannot read), ``direct`` (never a VM) or ``appliance``; None: $GUESTINSPECT_BACKEND
         #: or ``auto`` (docs/api.md)
         self.backend = check_backend(backend) if backend is not None else default_backend()
-        #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
-        self.program = program(rules, limits)
         self._collector: Collector | None = None
         self._db: Database | None = None
+        # the direct backend's child starts while the rules load (none for a snapshot)
+        self._child = prestart(self.backend, self.disks) if facts_dir is None else None
+        try:
+            #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
+            self.program = program(rules, limits)
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def from_facts(
@@ -154,6 +165,9 @@ class Inspector:
 
     def close(self) -> None:
         """Shut the appliance down (if one was launched)."""
+        if self._child is not None:  # (not given to a collector)
+            self._child.close()
+            self._child = None
         if self._collector is not None:
             self._collector.close()
             self._collector = None
@@ -161,9 +175,11 @@ class Inspector:
     # ---- evaluation ----------------------------------------------------------------------
 
     def _open_collector(self, deadline: Deadline) -> Collector:
+        child, self._child = self._child, None
         collector = open_collector(
             self.backend, self.disks, format=self.format, keys=self.keys,
             progress=self.progress, deadline=deadline, stall_timeout=self.stall_timeout,
+            child=child,
         )
         return collector if self.applications else _NoPackages(collector)
 

@@ -35,7 +35,7 @@ class CollectorStats:
     def summary(self) -> str:
         """One line: calls, rounds, seconds, and the same per phase."""
         phases = ", ".join(
-            f"{name} {secs:.1f}s" if name.startswith("direct ")  # no libguestfs calls there
+            f"{name} {secs:.2f}s" if name.startswith("direct ")  # no libguestfs calls there
             else f"{name} {self.phase_calls.get(name, 0)} calls {secs:.1f}s"
             for name, secs in self.phase_seconds.items()
         )

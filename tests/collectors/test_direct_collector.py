@@ -102,6 +102,23 @@ def test_a_child_that_fails_while_opening_is_one_error(
     assert time.monotonic() - t0 < 30
 
 
+def test_the_child_starts_with_the_inspector_and_ends_with_it(tmp_path: Path) -> None:
+    """(its interpreter starts while the rules load)"""
+    from guestinspect.api import Inspector
+
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(1 << 20))
+    insp = Inspector([disk], backend="direct")
+    child = insp._child
+    assert child is not None and child.proc.poll() is None
+    insp.close()
+    assert child.proc.poll() is not None
+    with Inspector([disk], backend="direct") as insp:
+        assert insp.inspect() == []
+        assert insp._child is None  # the collector's now, closed with it
+    assert Inspector([disk], backend="appliance")._child is None
+
+
 # ---- auto's routing, over stand-ins -------------------------------------------------------
 
 

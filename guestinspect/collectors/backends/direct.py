@@ -71,14 +71,16 @@ class DirectFailed(CollectorError):
         self.image = image
 
 
-class _ChildFailed(Exception):
+class DirectChildFailed(Exception):
     """The child gave no usable answer; the message says why."""
 
 
-class _Child:
-    """One child process and its pipes."""
+class DirectChild:
+    """One child process and its pipes. It is started before it is needed (:func:`prestart`:
+    its interpreter starts and imports while the parent loads the rules) and told what to open
+    by its first request."""
 
-    def __init__(self, limits: isolate.Limits) -> None:
+    def __init__(self, limits: isolate.Limits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self._buffer = b""
         self.proc = subprocess.Popen(
@@ -88,7 +90,7 @@ class _Child:
         )
 
     def ask(self, request: dict[str, Any], seconds: float) -> dict[str, Any]:
-        """The child's answer to ``request`` within ``seconds`` (_ChildFailed otherwise)."""
+        """The child's answer to ``request`` within ``seconds`` (DirectChildFailed otherwise)."""
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(wire.encode(request))
@@ -99,7 +101,7 @@ class _Child:
         try:
             return wire.decode(line)
         except wire.WireError as e:
-            raise _ChildFailed(f"the direct reader gave {e}") from e
+            raise DirectChildFailed(f"the direct reader gave {e}") from e
 
     def _line(self, seconds: float) -> bytes:
         assert self.proc.stdout is not None
@@ -108,18 +110,18 @@ class _Child:
             left = end - time.monotonic()
             if left <= 0:
                 self.kill()
-                raise _ChildFailed(f"the direct reader took longer than {seconds:.0f}s and "
+                raise DirectChildFailed(f"the direct reader took longer than {seconds:.0f}s and "
                                    "was killed")
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                raise _ChildFailed(self._died())
+                raise DirectChildFailed(self._died())
             self._buffer += chunk
             if len(self._buffer) > wire.MAX_MESSAGE:
                 self.kill()
-                raise _ChildFailed(f"the direct reader's answer is larger than "
+                raise DirectChildFailed(f"the direct reader's answer is larger than "
                                    f"{wire.MAX_MESSAGE} bytes")
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
@@ -217,6 +219,7 @@ class DirectCollector:
         progress: bool = False,
         deadline: Deadline = NO_DEADLINE,
         limits: isolate.Limits | None = None,
+        child: DirectChild | None = None,
     ) -> None:
         if not disks:
             raise ImageError("no disk image given")
@@ -231,7 +234,9 @@ class DirectCollector:
         self._deadline = deadline
         self._limits = limits or DEFAULT_LIMITS
         self._fault = _fault()
-        self._child: _Child | None = None
+        self._child: DirectChild | None = None
+        #: a child started ahead (prestart), taken by the first _start
+        self._spare = child
         self._stats = CollectorStats()
         self._opened: Opened | None = None
         #: filesystem -> why it is no longer read (its reader crashed, hung or failed)
@@ -244,10 +249,13 @@ class DirectCollector:
         left = self._deadline.remaining()
         return self._limits.seconds if left is None else max(0.0, min(self._limits.seconds, left))
 
-    def _start(self) -> tuple[_Child, dict[str, Any]]:
+    def _start(self) -> tuple[DirectChild, dict[str, Any]]:
         """A fresh child, the images opened in it; its answer to ``open``."""
+        child, self._spare = self._spare, None
         try:
-            child = _Child(self._limits)
+            if child is None or child.proc.poll() is not None:
+                child = DirectChild(self._limits)
+            child.limits = self._limits
         except OSError as e:
             raise DirectFailed(f"cannot start the direct reader: {e.strerror or e}") from e
         request = {"op": "open", "disks": self._disks, "format": self._format,
@@ -255,7 +263,7 @@ class DirectCollector:
                    "cpu_seconds": self._limits.cpu_seconds, "fault": self._fault}
         try:
             answer = child.ask(request, self._seconds())
-        except _ChildFailed as e:
+        except DirectChildFailed as e:
             child.kill()
             self._deadline.check()
             raise DirectFailed(f"{e} (while opening the images)") from e
@@ -291,8 +299,11 @@ class DirectCollector:
                     from e
         finally:
             self._progress.stop()
+        spent = time.monotonic() - t0
+        # the child's start (an interpreter, its imports) is what the child did not count
+        phases = {"start": max(0.0, spent - sum(phases.values())), **phases}
         self._add_phases(phases)
-        self._stats.seconds += time.monotonic() - t0
+        self._stats.seconds += spent
         return self._opened
 
     # ---- Collector protocol ----
@@ -342,7 +353,7 @@ class DirectCollector:
         self._progress.show(f"reading {fs}")
         try:
             return self._ask(fs, wants)
-        except _ChildFailed as e:
+        except DirectChildFailed as e:
             self._deadline.check()  # a child killed at the deadline: the deadline's warning
             self.lost[fs] = str(e)
             self._stats.warnings.append(f"{fs}: {e}; nothing more read from this filesystem")
@@ -356,7 +367,7 @@ class DirectCollector:
             try:
                 self._child, _ = self._start()  # the last one failed: the images again
             except DirectFailed as e:
-                raise _ChildFailed(str(e)) from e
+                raise DirectChildFailed(str(e)) from e
         request = {
             "op": "answer", "fs": fs,
             "wants": {rel: sorted(list(t) for t in tuples) for rel, tuples in wants.items()},
@@ -365,14 +376,14 @@ class DirectCollector:
         try:
             answer = self._child.ask(request, self._seconds())
             if "error" in answer:
-                raise _ChildFailed(f"the direct reader failed: {str(answer['error'])[:500]}")
+                raise DirectChildFailed(f"the direct reader failed: {str(answer['error'])[:500]}")
             facts = wire.facts_in(answer.get("facts"), ANSWER_RELATIONS, fs)
             warnings = wire.strings(answer.get("warnings"), "warnings")
             phases = wire.number_map(answer.get("phases", {}), "phases")
         except wire.WireError as e:
             self._drop_child()
-            raise _ChildFailed(f"the direct reader gave {e}") from e
-        except _ChildFailed:
+            raise DirectChildFailed(f"the direct reader gave {e}") from e
+        except DirectChildFailed:
             self._drop_child()
             raise
         self._stats.warnings.extend(warnings)
@@ -395,9 +406,10 @@ class DirectCollector:
 
     def close(self) -> None:
         self._progress.stop()
-        if self._child is not None:
-            self._child.close()
-            self._child = None
+        for child in (self._child, self._spare):
+            if child is not None:
+                child.close()
+        self._child = self._spare = None
 
     def __enter__(self) -> "DirectCollector":
         return self
