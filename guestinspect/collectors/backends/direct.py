@@ -37,7 +37,7 @@ from guestinspect.collectors.progress import Progress
 from guestinspect.errors import CollectorError, ImageError
 
 #: The direct child's limits (per request: wall and CPU seconds; memory on top of start-up).
-DEFAULT_LIMITS = isolate.Limits(seconds=300.0, cpu_seconds=120, memory=1 << 30)
+DEFAULT_LIMITS = isolate.Limits(seconds=300.0, cpu_seconds=120, memory=2 << 30)
 #: Tests only: ``FAULT:FILESYSTEM`` (``segv:/dev/sda1``, ``hang:open``) makes the child
 #: misbehave when asked about that filesystem (``open``: while opening the volumes); FAULT is
 #: one of isolate.FAULTS. docs/security.md, "The direct backend".
