@@ -14,7 +14,8 @@ Forms (``FORMS``):
 A form is cached as ``<cache>/<guest>-<hash>[-overlay].<ext>``, where the hash covers the raw
 image's (so a rebuilt guest rebuilds its forms) and this module's syntax tree; older forms
 of the guest are deleted. Forms are made under ``<guest>-derived.lock`` (flock) into
-temporary files renamed into place when they are complete.
+temporary files (a vmdk under its final name, which it records as its extent's) renamed into
+place when they are complete.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import fcntl
 import hashlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,13 +78,13 @@ def _tmp(final: Path) -> Path:
 
 
 def _convert(raw: Path, form: str, final: Path) -> None:
+    """``qemu-img convert`` into a scratch directory beside the cache, under the final name (a
+    monolithic sparse vmdk names itself as its extent), then moved into place."""
     _, fmt = FORMS[form]
-    tmp = _tmp(final)
-    try:
+    with tempfile.TemporaryDirectory(prefix=".derived-", dir=final.parent) as scratch:
+        tmp = Path(scratch) / final.name
         _qemu_img("convert", "-f", "raw", "-O", fmt, str(raw), str(tmp))
         os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _overlay(guest: str, base: Path, final: Path) -> None:
