@@ -25,6 +25,7 @@ from guestinspect.collectors.backends.direct import (
     Opened,
 )
 from guestinspect.collectors.base import CollectorStats, FactSet
+from guestinspect.errors import LaunchError
 
 #: Limits that make a hang cost a few seconds (the memory as by default: a package database is
 #: read with read(DB_LIMIT), which allocates that much at once).
@@ -157,8 +158,9 @@ class FakeDirect:
 
 
 class FakeAppliance:
-    def __init__(self, mounted: tuple[str, ...]) -> None:
+    def __init__(self, mounted: tuple[str, ...], fail: bool = False) -> None:
         self.mounted = mounted
+        self.fail = fail
         self.started = 0
         self.asked: list[FactSet] = []
         self._stats = CollectorStats(warnings=["an appliance start warning"],
@@ -166,6 +168,8 @@ class FakeAppliance:
 
     def initial_facts(self) -> FactSet:
         self.started += 1
+        if self.fail:
+            raise LaunchError("no KVM, no TCG")
         return {"Mounted": {(fs,) for fs in self.mounted}, "Filesystem": {("appliance", "x")}}
 
     def answer(self, wants: FactSet) -> FactSet:
@@ -260,6 +264,25 @@ def test_images_the_direct_side_cannot_open_are_the_appliances(unsupported: bool
                "the appliance reads them")
     # an image it does not read is no one's fault (-v says it); a failure is a warning
     assert (message in stats.notes, message in stats.warnings) == (unsupported, not unsupported)
+
+
+def test_without_an_appliance_auto_reports_what_the_direct_side_reads() -> None:
+    fake = FakeDirect({"/dev/sda1": None, "/dev/sda2": "btrfs is not read directly"},
+                      crash=("/dev/sda1",))
+    appliance = FakeAppliance((), fail=True)
+    auto = _auto(fake, appliance)
+    facts = auto.initial_facts()  # the direct side's start facts, not an error
+    assert facts["Mounted"] == {("/dev/sda1",)}
+    for _ in range(2):
+        assert auto.answer(_wants("/dev/sda1", "/dev/sda2")) == {}
+    assert appliance.started == 1  # not tried again
+    stats = auto.stats()
+    assert [w for w in stats.warnings if "appliance" in w] == [
+        "the appliance could not be started (no KVM, no TCG); only what the direct backend "
+        "reads is reported",
+        "/dev/sda1: not read (no appliance: no KVM, no TCG)",
+    ]
+    assert "/dev/sda1" not in stats.backends
 
 
 def test_the_driver_adds_to_the_stats_in_place() -> None:

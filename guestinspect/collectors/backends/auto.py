@@ -25,6 +25,7 @@ from guestinspect.collectors.backends.direct import (
     by_filesystem,
 )
 from guestinspect.collectors.base import Collector, CollectorStats, FactSet, merge
+from guestinspect.errors import CollectorError
 
 #: Opens the appliance's collector (today's ImageCollector) when it is needed.
 ApplianceOpener = Callable[[], Collector]
@@ -54,6 +55,9 @@ class AutoCollector:
         self._seen_warnings = 0  # the appliance's warnings already taken
         self._direct_fs: set[str] = set()  # the filesystems the direct side answers
         self._stats = CollectorStats()
+        #: why the appliance could not be started (then it is not tried again)
+        self._failed: str | None = None
+        self._unread: set[str] = set()  # filesystems warned about as read by no one
 
     # ---- Collector protocol ----
 
@@ -69,7 +73,10 @@ class AutoCollector:
         self._direct_fs = opened.readable()
         if why:
             self._note(f"the appliance reads what the direct backend cannot ({'; '.join(why)})")
-            return self._appliance_start(t0)
+            try:
+                return self._appliance_start(t0)
+            except CollectorError as e:  # no appliance here: what the direct side reads
+                self._without_appliance(e)
         facts = self._direct.initial_facts()
         for fs in self._direct_fs:
             self._stats.backends[fs] = "direct"
@@ -77,10 +84,17 @@ class AutoCollector:
         self._stats.seconds += time.monotonic() - t0
         return facts
 
+    def _without_appliance(self, e: CollectorError) -> None:
+        self._failed = str(e)
+        self._stats.warnings.append(f"the appliance could not be started ({e}); only what the "
+                                    "direct backend reads is reported")
+        if self._appliance is not None:
+            self._appliance.close()
+            self._appliance = None
+
     def _appliance_start(self, t0: float) -> FactSet:
         """The appliance launched, its start facts the document's."""
-        appliance = self._launch()
-        facts = appliance.initial_facts()
+        facts = self._launch().initial_facts()
         for fs in self._direct_fs:
             self._stats.backends[fs] = "direct"
         mounted = {str(t[0]) for t in facts.get("Mounted", ())}
@@ -109,8 +123,19 @@ class AutoCollector:
                 self._note(f"{fs}: the appliance reads it ({self._direct.lost.get(fs, '')})")
             self._stats.backends[fs] = "appliance"
             merge(rest, mine)
-        if rest:
-            merge(facts, self._appliance_answer(rest))
+        if rest and self._failed is None:
+            try:
+                merge(facts, self._appliance_answer(rest))
+            except CollectorError as e:
+                self._without_appliance(e)
+        if rest and self._failed is not None:
+            for fs in sorted(by_filesystem(rest)):
+                self._stats.backends.pop(fs, None)  # answered by no one
+                if fs in self._direct.lost and fs not in self._unread:  # (the others:
+                    # MountFailed and its warning, as under --backend direct)
+                    self._unread.add(fs)
+                    self._stats.warnings.append(f"{fs}: not read (no appliance: "
+                                                f"{self._failed})")
         self._sync()
         self._stats.seconds += time.monotonic() - t0
         return facts
