@@ -327,9 +327,15 @@ def test_direct_on_debian_gives_the_oracle_without_a_vm(
     from tests.images import image
 
     _no_appliance(monkeypatch)
+    monkeypatch.delenv("LIBGUESTFS_DEBUG", raising=False)  # (-v sets it: restored after)
     for backend in ("direct", "auto"):
-        xml, _ = _inspect(["--backend", backend, "-a", str(image("debian"))])
+        xml, stderr = _inspect(["--backend", backend, "-a", str(image("debian")), "-v"])
         assert normalise(xml) == expected("debian")
+        (summary,) = stderr.splitlines()  # no warning; the figures of -v
+        assert summary.startswith("guestinspect: 0 libguestfs calls, 4 rounds, ")
+        assert "direct start " in summary and "direct packages " in summary
+        assert summary.endswith("answered by direct: /dev/debian/home, /dev/debian/root, "
+                                "/dev/debian/usr, /dev/debian/var, /dev/sda1")
 
 
 @pieces
