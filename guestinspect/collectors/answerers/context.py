@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
+from guestinspect.collectors.factset import FactSet
 from guestinspect.collectors.resolver import GuestFilesystem
 from guestinspect.collectors.view import Warn
 
@@ -39,3 +40,7 @@ class AnswerContext:
     hives: dict[tuple[str, str], Path | str] = field(default_factory=dict)
     #: filesystems already warned about as requested but not mounted
     unmounted: set[str] = field(default_factory=set)
+    #: reads keys of a local hive copy: (hive file, fs, hive path, keys) -> facts; None:
+    #: hivex in a child process under the deadline (collectors/isolate.py). The rule tests'
+    #: fakes read their own well-formed hives in-process (registry.read_keys), faster.
+    read_hive: Callable[[Path, str, str, list[str]], FactSet] | None = None

@@ -22,6 +22,9 @@ def answer_registry(ctx: AnswerContext, wants: FactSet, facts: FactSet) -> None:
         if isinstance(local, str):
             facts.setdefault("HiveError", set()).add((fs, hive, local))
             continue
+        if ctx.read_hive is not None:
+            merge(facts, ctx.read_hive(local, fs, hive, keys))
+            continue
         # In a child process: hivex may crash on a damaged hive (collectors/isolate.py).
         read = isolate.read_keys_isolated(local, fs, hive, keys,
                                           timeout=ctx.deadline.remaining())

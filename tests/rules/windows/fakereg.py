@@ -1,40 +1,31 @@
 """A collector for rule tests: disks, partitions and filesystems described in memory, registry
-hives that are real hive files read with hivex (guestinspect.collectors.registry).
+hives that are real hive files.
 
-It answers every Want… request the way docs/facts.md says, and records what was asked, so
-that tests run the shipped rules and the driver loop without an appliance.
+The real answerers (guestinspect.collectors.answerers) answer every Want… request over the
+memory backend, as the image collector does (hives read by hivex in a child process); it
+records what was asked, so that tests run the shipped rules and the driver loop without an
+appliance.
 """
 
 from __future__ import annotations
 
-import base64
-import posixpath
+import shutil
 import struct
+import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from guestinspect.collectors import registry
-from guestinspect.collectors.base import CollectorStats, Fact, FactSet, merge
-from guestinspect.collectors.resources import pe_resource
-
-#: PE Machine field -> architecture (as the appliance names it).
-PE_MACHINES = {0x014C: "i386", 0x8664: "x86_64", 0xAA64: "aarch64"}
-
-
-def pe_arch(data: bytes) -> str | None:
-    """The architecture of a PE executable's COFF header (None if it is not one)."""
-    if len(data) < 0x40 or data[:2] != b"MZ":
-        return None
-    pe = struct.unpack_from("<I", data, 0x3C)[0]
-    if len(data) < pe + 6 or data[pe : pe + 4] != b"PE\0\0":
-        return None
-    machine: int = struct.unpack_from("<H", data, pe + 4)[0]
-    return PE_MACHINES.get(machine)
+from guestinspect.collectors.answerers import AnswerContext, answer
+from guestinspect.collectors.backends.memory import MemoryView, Node
+from guestinspect.collectors.base import CollectorStats, FactSet, merge
+from guestinspect.collectors.resolver import GuestFilesystem
 
 
 def pe_executable(machine: int) -> bytes:
-    """The headers of a PE file for ``machine`` (enough for :func:`pe_arch`)."""
+    """The headers of a PE file for ``machine`` (enough for :func:`binaries.pe_arch`)."""
     head = bytearray(0x200)
     head[0:2] = b"MZ"
     struct.pack_into("<I", head, 0x3C, 0x40)
@@ -59,29 +50,12 @@ class FakeFs:
     label: str | None = None
     mounted: bool = True
 
-    def kinds(self) -> dict[str, str]:
-        """path -> ``file`` or ``dir`` for everything in the filesystem."""
-        out: dict[str, str] = {"/": "dir"}
-        for path in [*self.files, *self.hives]:
-            out[path] = "file"
-        for path in [*self.files, *self.hives, *self.dirs]:
-            if path in self.dirs:
-                out[path] = "dir"
-            parent = posixpath.dirname(path)
-            while parent not in out or out[parent] != "dir":
-                out[parent] = "dir"
-                parent = posixpath.dirname(parent)
+    def nodes(self) -> dict[str, Node]:
+        """path -> node of the memory backend: the files, the hives' bytes, the directories."""
+        out: dict[str, Node] = {d: None for d in self.dirs}
+        out.update(self.files)
+        out.update((path, local.read_bytes()) for path, local in self.hives.items())
         return out
-
-    def size(self, path: str) -> int:
-        if path in self.hives:
-            return self.hives[path].stat().st_size
-        return len(self.files[path])
-
-    def data(self, path: str) -> bytes:
-        if path in self.hives:
-            return self.hives[path].read_bytes()
-        return self.files[path]
 
 
 @dataclass
@@ -106,7 +80,13 @@ class FakeGuest:
         self.filesystems = filesystems
         self.asked: FactSet = {}
         self._stats = CollectorStats()
-        self._kinds = {fs: f.kinds() for fs, f in filesystems.items()}
+        self._tmp = Path(tempfile.mkdtemp(prefix="guestinspect-fakereg-"))
+        weakref.finalize(self, shutil.rmtree, self._tmp, True)
+        mounted = {fs: GuestFilesystem(fs, MemoryView(f.nodes()))
+                   for fs, f in filesystems.items() if f.mounted}
+        # hivex in-process: the tests' hives are well-formed (a child per hive costs seconds)
+        self._ctx = AnswerContext(mounted, self._stats.warnings.append, self._tmp,
+                                  read_hive=registry.read_keys)
 
     # ---- the Collector protocol ----
 
@@ -138,82 +118,10 @@ class FakeGuest:
 
     def answer(self, wants: FactSet) -> FactSet:
         merge(self.asked, wants)
-        facts: FactSet = {}
-        for rel, tuples in wants.items():
-            if rel == "WantRegistryKey":  # each hive opened once, as the image collector does
-                merge(facts, self._registry_keys(tuples))
-                continue
-            for t in tuples:
-                merge(facts, self._answer(rel, t))
-        return facts
-
-    def _registry_keys(self, wants: Iterable[Fact]) -> FactSet:
-        by_hive: dict[tuple[str, str], list[str]] = {}
-        for t in wants:
-            by_hive.setdefault((str(t[0]), str(t[1])), []).append(str(t[2]))
-        facts: FactSet = {}
-        for (fs, hive), keys in sorted(by_hive.items()):
-            f = self.filesystems.get(fs)
-            if f is None or not f.mounted:
-                continue
-            local = f.hives.get(hive)
-            if local is None:
-                merge(facts, {"HiveError": {(fs, hive, "not a registry hive")}})
-            else:
-                merge(facts, registry.read_keys(local, fs, hive, sorted(keys)))
-        return facts
+        return answer(self._ctx, wants)
 
     def stats(self) -> CollectorStats:
         return self._stats
 
     def close(self) -> None:
         pass
-
-    # ---- answers ----
-
-    def _answer(self, rel: str, t: Fact) -> FactSet:
-        fs, path = str(t[0]), str(t[1])
-        f = self.filesystems.get(fs)
-        if f is None or not f.mounted:
-            return {}
-        kinds = self._kinds[fs]
-        if rel == "WantPackages":
-            return {"PackageDbError": {(fs, path, str(t[2]), "not in this fake guest")}}
-        if path not in kinds:
-            return {"Missing": {(fs, path)}}
-        facts: FactSet = {"Entry": {(fs, path, kinds[path])}}
-        if kinds[path] == "file":
-            facts["FileSize"] = {(fs, path, f.size(path))}
-        if rel == "WantContent" and kinds[path] == "file":
-            text = f.data(path).decode("utf-8", "replace")
-            facts["Content"] = {(fs, path, text)}
-        elif rel == "WantDir":
-            if kinds[path] != "dir":
-                return {"Missing": {(fs, path)}}
-            self._listing(fs, path, facts)
-        elif rel == "WantArch":
-            arch = pe_arch(f.data(path)) if kinds[path] == "file" else None
-            if arch is None:
-                return {"Missing": {(fs, path)}}
-            facts["BinaryArch"] = {(fs, path, arch)}
-        elif rel == "WantBlob" and kinds[path] == "file":
-            facts["Blob"] = {(fs, path, base64.b64encode(f.data(path)).decode())}
-        elif rel == "WantPeResource" and kinds[path] == "file":
-            data = f.data(path)
-            try:
-                found = pe_resource(lambda at, n: data[at : at + n], int(t[2]), int(t[3]))
-            except ValueError:
-                found = None
-            if found is not None:
-                facts["PeResource"] = {(*t, base64.b64encode(found).decode())}
-        return facts
-
-    def _listing(self, fs: str, path: str, facts: FactSet) -> None:
-        """The entries (and file sizes) of the directory ``path``, and that it was listed."""
-        f = self.filesystems[fs]
-        for child, kind in self._kinds[fs].items():
-            if child != "/" and posixpath.dirname(child) == path:
-                facts["Entry"].add((fs, child, kind))
-                if kind == "file":
-                    facts.setdefault("FileSize", set()).add((fs, child, f.size(child)))
-        facts["Listed"] = {(fs, path)}
