@@ -25,7 +25,7 @@ from typing import Any
 import pyfsntfs
 import pytest
 
-from guestinspect.collectors.backends import xfs_meta_uuid
+from guestinspect.collectors.backends import ntfs_links, xfs_meta_uuid
 from guestinspect.collectors.backends.direct_fs import (
     MAX_ENTRIES,
     READABLE_TYPES,
@@ -516,3 +516,21 @@ def test_ntfs_interix_files_as_ntfs3g_reads_them(tmp_path: Path) -> None:
     assert view.readlinks("/", ["link", "text"]) == ["../target/x", None]
     assert view.lstat_names("/", ["text"]) == [Stat("file", len(files["text"]))]
     view.close()
+
+
+@pytest.mark.parametrize(("tag", "substitute", "expected"), [
+    # the first four: what ntfs-3g's readlink gave in the appliance (mounted at /sysroot) for
+    # reparse points written with setfattr system.ntfs_reparse_data (a junction, absolute and
+    # relative symlinks, a link to another drive); then a junction to a missing path (assumed
+    # as an absolute symlink) and a WOF-compressed file (ntfs-3g's text without a plugin)
+    (0xA0000003, "\\??\\C:\\users", "/sysroot/Users"),
+    (0xA000000C, "\\??\\C:\\Users\\Public", "/sysroot/.NTFS-3G/C:/Users/Public"),
+    (0xA000000C, "Users\\Public\\x.txt", "Users/Public/x.txt"),
+    (0xA000000C, "\\??\\D:\\data", "/sysroot/.NTFS-3G/D:/data"),
+    (0xA0000003, "\\??\\C:\\nowhere", "/sysroot/.NTFS-3G/C:/nowhere"),
+    (0x80000017, "", "unsupported reparse tag 0x80000017"),
+])
+def test_ntfs_links_as_ntfs3g_reads_them(tag: int, substitute: str, expected: str) -> None:
+    stored = {"/users": "/Users"}
+    assert ntfs_links.link_target(tag, substitute, "/sysroot",
+                                  lambda p: stored.get(p.lower())) == expected

@@ -125,16 +125,19 @@ class Reader:
         self.stack.enter_context(volumes)
         views: dict[str, str | None] = {}
         with _timed(phases, "views"):
+            mounted = 0  # the appliance mounts the n-th mountable filesystem at /fs/<n>
             for fs, vfs in sorted(volumes.facts.get("Filesystem", ())):
                 fs, vfs = str(fs), str(vfs)
                 if vfs in NOT_MOUNTABLE:
                     continue
+                mount_point, mounted = f"/fs/{mounted}", mounted + 1
                 if fs in volumes.unreadable or fs not in volumes.devices:
                     views[fs] = volumes.unreadable.get(fs, "no block device for it")
                     continue
                 warn = self.warnings.append
                 try:
-                    view = open_view(vfs, volumes.devices[fs], warn, fs=fs)
+                    view = open_view(vfs, volumes.devices[fs], warn, fs=fs,
+                                     mount_point=mount_point)
                 except ReadError as e:
                     views[fs] = _line(str(e)) or f"cannot read {vfs}"
                     continue

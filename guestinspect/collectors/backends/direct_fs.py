@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors.backends import ext_names, xfs_meta_uuid, xfs_names
-from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour
+from guestinspect.collectors.backends import ext_names, ntfs_links, xfs_meta_uuid, xfs_names
+from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour, ntfs_reparse
 from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
 from guestinspect.collectors.volumes.base import BlockDevice
 
@@ -55,11 +55,13 @@ def why(e: BaseException) -> str:
     return first[:200]
 
 
-def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "") -> "LibyalView":
+def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "",
+              mount_point: str = "") -> "LibyalView":
     """A view of the ``vfs`` filesystem on ``dev`` (UnsupportedFilesystem for a type not in
     READABLE_TYPES, ReadError when the library refuses it). Its warnings and errors name the
     path as ``fs:path`` (the appliance's form) when given the filesystem's name ``fs``, else
-    as ``path``."""
+    as ``path``. ``mount_point``: where the appliance would mount it (``/fs/<n>``), which
+    ntfs-3g puts in front of an NTFS link's absolute target (:mod:`.ntfs_links`)."""
     flavour = FLAVOURS.get(vfs)
     if flavour is None:
         raise UnsupportedFilesystem(f"{vfs} filesystems are not read by the direct backend")
@@ -70,7 +72,7 @@ def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "") -> "LibyalVi
         volume.open_file_object(dev)
     except _LIBRARY_ERRORS as e:
         raise ReadError(f"cannot read the {vfs} filesystem: {why(e)}") from None
-    return LibyalView(vfs, flavour, volume, dev, warn, fs)
+    return LibyalView(vfs, flavour, volume, dev, warn, fs, mount_point)
 
 
 def _split(path: str) -> tuple[str, str]:
@@ -86,9 +88,10 @@ class LibyalView:
     """One guest filesystem read by a libyal library (an FsView)."""
 
     def __init__(self, vfs: str, flavour: Flavour, volume: Any, dev: BlockDevice,
-                 warn: Warn, fs: str = "") -> None:
+                 warn: Warn, fs: str = "", mount_point: str = "") -> None:
         self.vfs = vfs
         self.fs = fs
+        self.mount_point = mount_point
         self._flavour = flavour
         self._volume = volume
         self._dev = dev
@@ -283,11 +286,30 @@ class LibyalView:
             entry = self._entry(path)
             try:
                 is_link = entry is not None and self._flavour.kind(entry) == "symlink"
-                targets.append(self._flavour.target(entry) if is_link else None)
+                targets.append(self._target(entry) if is_link else None)
             except _LIBRARY_ERRORS as e:
                 self._warn(f"{self._where(path)}: cannot read the link: {why(e)}")
                 targets.append(None)
         return targets
+
+    def _target(self, entry: Any) -> str | None:
+        reparse = ntfs_reparse(entry) if self.vfs == "ntfs" else None
+        if reparse is None:
+            return self._flavour.target(entry)
+        return ntfs_links.link_target(*reparse, self.mount_point, self._stored_path)
+
+    def _stored_path(self, path: str) -> str | None:
+        """``path`` found without regard to case, each component as stored (libfsntfs's
+        lookups fold case), at most 255 components; None if there is none."""
+        parts = [p for p in path.split("/") if p][:255]
+        stored = ""
+        for i in range(len(parts)):
+            native = self._native("/" + "/".join(parts[:i + 1]))
+            entry = self._call(path, self._volume.get_file_entry_by_path, native)
+            if entry is None:
+                return None
+            stored += "/" + str(entry.name)
+        return stored or "/"
 
     def listdir(self, directory: str) -> dict[str, str]:
         # None: a name that is not UTF-8

@@ -12,9 +12,8 @@ kernel's ext4, xfs and vfat drivers, ntfs-3g), where libyal's own view differs:
   looked for again, exactly, in the directory's listing. The metadata files (``$MFT``,
   ``$Bitmap``, ``$Extend`` …: MFT records below 16) are left out of listings, as ntfs-3g does,
   and still found by name, and so are DOS 8.3 names (``PROGRA~1``), which are not listed
-  either. Alternate data streams are not entries. A reparse point that is a
-  symbolic link or a junction is a symlink (its target made a path within the volume:
-  ``\\??\\C:\\Users`` -> ``/Users``, where ntfs-3g gives one below its mount point). A system
+  either. Alternate data streams are not entries. Every reparse point is a symlink, its
+  target as ntfs-3g words it (:mod:`.ntfs_links`). A system
   file that ntfs-3g reads as an Interix FIFO, socket, device or symlink (what ntfs-3g itself
   writes for them, as libguestfs's ``mkfifo`` and ``ln_s`` on NTFS do) is one here too.
 - xfs: libfsxfs refuses a filesystem whose UUID was changed after mkfs (META_UUID), which
@@ -38,6 +37,9 @@ _ATTR_HIDDEN = 0x2
 _ATTR_SYSTEM = 0x4
 _ATTR_DIRECTORY = 0x10
 _ATTR_REPARSE_POINT = 0x400
+_REPARSE_POINT_ATTRIBUTE = 0xC0
+#: An MFT record holds far fewer attributes (a hostile one costs no more).
+_MAX_ATTRIBUTES = 1024
 #: Interix special files as ntfs-3g reads them (its INTX_FILE): an 8-byte magic, then a
 #: symlink's UTF-16 target (at most PATH_MAX characters) or a device's two 64-bit numbers.
 _INTX_MAGIC_SIZE = 8
@@ -74,7 +76,7 @@ def _interix(entry: Any) -> tuple[str, str | None]:
 
 
 def _ntfs_kind(entry: Any) -> str:
-    if entry.file_attribute_flags & _ATTR_REPARSE_POINT and entry.symbolic_link_target:
+    if entry.file_attribute_flags & _ATTR_REPARSE_POINT:  # every one, as ntfs-3g shows it
         return "symlink"
     if entry.has_directory_entries_index():
         return "dir"
@@ -102,17 +104,21 @@ def _posix_target(entry: Any) -> str | None:
 
 
 def _ntfs_target(entry: Any) -> str | None:
-    """A Windows link's target as a path within the volume: ``\\??\\C:\\Users`` -> ``/Users``
-    (the resolver follows it within this filesystem)."""
-    target = entry.symbolic_link_target
-    if not target:
-        return None if entry.has_directory_entries_index() else _interix(entry)[1]
-    text = str(target)
-    for prefix in ("\\??\\", "\\\\?\\"):
-        text = text.removeprefix(prefix)
-    if len(text) >= 2 and text[1] == ":":
-        text = text[2:]
-    return text.replace("\\", "/")
+    """An Interix symlink's target (a reparse point's is the view's: :mod:`.ntfs_links`)."""
+    if entry.file_attribute_flags & _ATTR_REPARSE_POINT or entry.has_directory_entries_index():
+        return None
+    return _interix(entry)[1]
+
+
+def ntfs_reparse(entry: Any) -> tuple[int, str] | None:
+    """(tag, substitute name) of an NTFS reparse point; None if ``entry`` is none."""
+    if not entry.file_attribute_flags & _ATTR_REPARSE_POINT:
+        return None
+    for i in range(min(int(entry.number_of_attributes), _MAX_ATTRIBUTES)):
+        attribute = entry.get_attribute(i)
+        if attribute.attribute_type == _REPARSE_POINT_ATTRIBUTE:
+            return int(attribute.tag), str(attribute.substitute_name or "")
+    return None
 
 
 def _no_target(entry: Any) -> str | None:
