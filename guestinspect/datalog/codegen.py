@@ -123,6 +123,60 @@ def _atom_score(lit: Lit, bound: set[str], sizes: Mapping[str, int],
     return (0 if full else 1, 0 if keys else 1, size / (1 + 10 * keys))
 
 
+def filtered_delta(rule: NormRule, delta: int, modes: Mapping[str, str]) -> AtomLit | None:
+    """The stored atom ``S`` when the rest of ``rule``'s body (all but the ``delta`` atom) is
+    ``S``, Python relations and filters, which bind every column of the delta atom (no
+    wildcard in it, no aggregate): then the delta atom can be a test of each row ``S`` gives
+    (``delta_last_plan``) instead of leading the join. None otherwise."""
+    d = rule.body[delta]
+    if not isinstance(d, AtomLit) or not all(isinstance(a, Var | Const) for a in d.args):
+        return None
+    rest = [lit for i, lit in enumerate(rule.body) if i != delta]
+    stored = [lit for lit in rest if isinstance(lit, AtomLit) and not lit.negated and
+              not lit.python]
+    if len(stored) != 1 or any(isinstance(lit, AggregateLit) for lit in rest):
+        return None
+    bound: set[str] = set()
+    for lit in plan(rest, set(), {}, modes):
+        if not _placeable(lit, bound, modes):
+            return None
+        bound.update(lit_vars(lit))
+    return stored[0] if lit_vars(d) <= bound else None
+
+
+def _placeable(lit: Lit, bound: set[str], modes: Mapping[str, str]) -> bool:
+    """Whether ``plan`` put ``lit`` where it can be evaluated (not its last resort)."""
+    if _is_filter(lit, bound) or _is_assignment(lit, bound):
+        return True
+    return _atom_score(lit, bound, {}, modes) is not None
+
+
+def delta_last_plan(body: list[Lit], delta: int, sizes: Mapping[str, int],
+                    modes: Mapping[str, str], delta_size: int) -> list[Lit] | None:
+    """For a rule whose delta atom ``filtered_delta`` allows to test: the rest of the body
+    planned alone, the delta atom tested as soon as its columns are bound, when that is
+    cheaper than leading with the delta (estimated as ``plan`` does: ``delta_size`` rows,
+    each joined to ``S`` through the columns it binds, a lookup 10 times as selective per
+    column); else None."""
+    d = body[delta]
+    assert isinstance(d, AtomLit)
+    rest = [lit for i, lit in enumerate(body) if i != delta]
+    s = next(lit for lit in rest if isinstance(lit, AtomLit) and not lit.negated and
+             not lit.python)
+    names = lit_vars(d)
+    keys = sum(1 for a in s.args if isinstance(a, Const) or
+               (isinstance(a, Var) and a.name in names))
+    if delta_size <= 1 + 10 * keys:  # leading: delta_size * |S| / (1 + 10 * keys) rows
+        return None  # (as _atom_score estimates a lookup); testing: |S| rows
+    order = plan(rest, set(), sizes, modes)
+    bound: set[str] = set()
+    for i, lit in enumerate(order):
+        bound.update(lit_vars(lit))
+        if names <= bound:
+            return [*order[:i + 1], d, *order[i + 1:]]
+    return None
+
+
 def source_plan(body: list[Lit], bound: set[str], modes: Mapping[str, str]) -> list[Lit]:
     """Order a body as written, as far as it can be evaluated so: filters as soon as their
     variables are bound, then assignments and aggregates, then the first atom written that
@@ -665,16 +719,21 @@ class _LiveSizes(Mapping[str, int]):
 
 
 def rule_code(rule: NormRule, sizes: Mapping[str, int], modes: Mapping[str, str],
-              delta: int | None) -> CompiledRule:
+              delta: int | None, delta_size: int | None = None) -> CompiledRule:
     """Compile ``rule`` to ``rule(delta, out_add, tick)`` (once bound to a database); with
     ``delta`` set, body literal number ``delta`` (a positive atom) iterates over the ``delta``
-    set instead of its relation. Every ``TICK_EVERY`` loop iterations it calls ``tick()``
-    (which may raise to stop evaluation; it returns the next countdown). ``sizes`` (relation
-    sizes) order the joins."""
+    set instead of its relation (or, given ``delta_size`` for a rule that ``filtered_delta``
+    allows, is a test of the rows the rest of the body makes, if that is cheaper). Every
+    ``TICK_EVERY`` loop iterations it calls ``tick()`` (which may raise to stop evaluation;
+    it returns the next countdown). ``sizes`` (relation sizes) order the joins."""
     em = Emitter(rule, sizes, modes)
     em.ticking = True
     em.prelude.append(f"_n = {TICK_EVERY}")
-    order = plan(rule.body, set(), sizes, modes, delta)
+    order = None
+    if delta is not None and delta_size is not None:
+        order = delta_last_plan(rule.body, delta, sizes, modes, delta_size)
+    if order is None:
+        order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
     assert delta_lit is None or isinstance(delta_lit, AtomLit)
 

@@ -214,15 +214,17 @@ class Database:
             deltas = self._fixpoint(stratum, deltas, collect=True)
         delta.update(deltas)
 
-    def _fn(self, rule: NormRule, delta: int | None) -> RuleFn:
+    def _fn(self, rule: NormRule, delta: int | None, rows: set[Row] | None) -> RuleFn:
         """The rule compiled for this database: the program's compiled code for the current
         size classes of the relations the rule reads (``Program.rule_code``), bound to this
         database's relations; ``_nothing`` when one of the relations its planned body begins
         with is empty (``CompiledRule.needs``: the size classes say it, 0 is empty)."""
         p = self.program
         relations = self.relations
-        key = (rule.index, delta,
-               tuple([size_class(len(relations[r])) for r in p.planned_relations(rule)]))
+        classes = [size_class(len(relations[r])) for r in p.planned_relations(rule)]
+        if rows is not None and delta is not None and p.filters_delta(rule, delta):
+            classes.append(size_class(len(rows)))
+        key = (rule.index, delta, tuple(classes))
         fn = self._bound.get(key)
         if fn is None:
             code = p.rule_code(rule, delta, key[2])
@@ -271,7 +273,7 @@ class Database:
             return
         try:
             self._tick()
-            self._fn(rule, delta)(rows, out.add, self._tick)
+            self._fn(rule, delta, rows)(rows, out.add, self._tick)
         except LimitExceeded as e:
             raise LimitExceeded(f"{rule.source.loc}: evaluation stopped in this rule: {e}") \
                 from None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .builtin_functors import TABLE
-from .codegen import TICK_EVERY, CompiledRule, rule_code
+from .codegen import TICK_EVERY, CompiledRule, filtered_delta, rule_code
 from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .failures import FailureLog
@@ -53,6 +53,7 @@ class Program:
         self._planned: dict[int, tuple[str, ...]] = {}
         self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
         self._constant: dict[int, frozenset[tuple[Any, ...]] | None] = {}
+        self._filters: dict[tuple[int, int], bool] = {}
         # an error in a component's rule is the same line for each of its instances: once
         self.errors = list(dict.fromkeys(self._analyse(module, list(errors or []))))
         if self.errors:
@@ -176,10 +177,21 @@ class Program:
         if code is None:
             if len(self._code) >= MAX_COMPILED:
                 self._code.clear()
-            sizes = {r: class_size(c)
-                     for r, c in zip(self.planned_relations(rule), classes, strict=True)}
-            code = self._code[key] = rule_code(rule, sizes, self.modes, delta)
+            planned = self.planned_relations(rule)
+            sizes = {r: class_size(c) for r, c in zip(planned, classes, strict=False)}
+            delta_size = class_size(classes[-1]) if len(classes) > len(planned) else None
+            code = self._code[key] = rule_code(rule, sizes, self.modes, delta, delta_size)
         return code
+
+    def filters_delta(self, rule: NormRule, delta: int) -> bool:
+        """Whether the join order of ``rule`` for ``delta`` depends on the delta's size too
+        (``codegen.filtered_delta``): then its size class ends the classes of
+        :meth:`rule_code`."""
+        key = (rule.index, delta)
+        found = self._filters.get(key)
+        if found is None:
+            found = self._filters[key] = filtered_delta(rule, delta, self.modes) is not None
+        return found
 
     def constant_rows(self, rule: NormRule) -> frozenset[tuple[Any, ...]] | None:
         """What ``rule`` derives if its body reads no relation (a fact written as a rule, or
