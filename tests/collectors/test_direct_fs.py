@@ -534,3 +534,19 @@ def test_ntfs_links_as_ntfs3g_reads_them(tag: int, substitute: str, expected: st
     stored = {"/users": "/Users"}
     assert ntfs_links.link_target(tag, substitute, "/sysroot",
                                   lambda p: stored.get(p.lower())) == expected
+
+
+def test_a_refusal_names_its_cause(tmp_path: Path) -> None:
+    """An ext4 feature libfsext does not read (large_dir) is a one-line error naming it."""
+    if shutil.which("mke2fs") is None:
+        pytest.skip("no mke2fs")
+    img = tmp_path / "large_dir.img"
+    with img.open("wb") as f:
+        f.truncate(16 << 20)
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-O", "large_dir", str(img)],
+                   check=True)
+    with pytest.raises(ReadError) as e:
+        open_view("ext4", FileSlice(img, 0, img.stat().st_size), print)
+    assert str(e.value).startswith("cannot read the ext4 filesystem: unsupported "
+                                   "incompatible features flags: 0x")  # 0x4000 among them
+    assert int(str(e.value).rsplit("0x", 1)[1], 16) & 0x4000

@@ -34,6 +34,8 @@ CHUNK = 1 << 20
 NAMES_KEPT = 200_000
 #: How many file entries found by path are kept.
 _ENTRIES_KEPT = 4096
+#: Words of the libyal clause that names why a call failed.
+_CAUSES = ("unsupported", "invalid", "out of bounds", "mismatch", "missing")
 #: What a libyal call raises on a damaged or unexpected structure.
 _LIBRARY_ERRORS = (OSError, ValueError, TypeError, MemoryError, OverflowError)
 
@@ -43,16 +45,18 @@ class UnsupportedFilesystem(ReadError):
 
 
 def why(e: BaseException) -> str:
-    """libyal's error as one short line: its first clause, without the function's name
-    (``pyfsext_volume_open: unable to read superblock. libfsext_…`` -> ``unable to read
-    superblock``)."""
+    """libyal's error as one short line: the clause that names the cause if one does, else
+    the first, without the function's name (``pyfsext_volume_open: unable to open volume.
+    libfsext_superblock_read_data: unsupported incompatible features flags: 0x000042c2. …``
+    -> ``unsupported incompatible features flags: 0x000042c2``)."""
     lines = str(e).strip().splitlines()
     text = lines[0] if lines else type(e).__name__
-    first = text.split(". ")[0]
-    head, sep, rest = first.partition(": ")
-    if sep and " " not in head:
-        first = rest
-    return first[:200]
+    clauses = []
+    for clause in text.split(". "):
+        head, sep, rest = clause.partition(": ")
+        clauses.append(rest if sep and " " not in head else clause)
+    cause = next((c for c in clauses if any(w in c for w in _CAUSES)), clauses[0])
+    return cause.strip().rstrip(".")[:200]
 
 
 def open_view(vfs: str, dev: BlockDevice, warn: Warn, fs: str = "",
