@@ -29,7 +29,7 @@ from guestinspect.errors import LaunchError
 
 #: Limits that make a hang cost a few seconds (the memory as by default: a package database is
 #: read with read(DB_LIMIT), which allocates that much at once).
-FAST = isolate.Limits(seconds=3.0, cpu_seconds=2, memory=direct.DEFAULT_LIMITS.memory)
+FAST = isolate.Limits(seconds=6.0, cpu_seconds=2, memory=direct.DEFAULT_LIMITS.memory)
 
 
 @pytest.fixture()
@@ -339,25 +339,36 @@ def test_direct_on_debian_gives_the_oracle_without_a_vm(
 
 
 @pieces
-@pytest.mark.parametrize("what", ["segv", "hang", "garbage"])
+@pytest.mark.parametrize(("fault", "warning"), [
+    ("segv:/dev/debian/usr", "the direct reader crashed (SIGSEGV); nothing more read from "
+     "this filesystem"),
+    ("hang:/dev/debian/usr", "the direct reader took longer than 6s and was killed; nothing "
+     "more read from this filesystem"),
+    ("garbage:/dev/debian/usr", "the direct reader gave a Entry fact about another filesystem "
+     "than the one asked about; nothing more read from this filesystem"),
+    # while its view is opened, at the start: it is not mounted
+    ("segv:view:/dev/debian/usr", "cannot mount: the direct reader crashed (SIGSEGV); "
+     "--backend auto reads it with the appliance"),
+])
 def test_a_crash_on_one_filesystem_costs_that_filesystem(
-    what: str, monkeypatch: pytest.MonkeyPatch
+    fault: str, warning: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from guestinspect.api import Inspector
     from tests.images import image
 
     _no_appliance(monkeypatch)
     monkeypatch.setattr(direct, "DEFAULT_LIMITS", FAST)
-    monkeypatch.setenv(direct.FAULT_ENV, f"{what}:/dev/debian/usr")
+    monkeypatch.setenv(direct.FAULT_ENV, fault)
     with Inspector([image("debian")], backend="direct") as insp:
         (os_,) = insp.inspect()
         warnings = insp.warnings()
-        stats = insp.stats()
+        facts = insp.database()
     assert os_["distro"] == "debian" and os_["hostname"] == "debian.invalid"
-    assert os_["applications"]  # the dpkg database, on /var, read by a fresh child
-    lost = [w for w in warnings if w.startswith("/dev/debian/usr: the direct reader")]
-    assert len(lost) == 1, warnings
-    assert stats is not None and "/dev/debian/usr" not in stats.warnings
+    assert os_["applications"], warnings  # the dpkg database, on /var, read by a fresh child
+    assert warnings == [f"/dev/debian/usr: {warning}"]
+    mounted = {t[0] for t in facts.tuples("Mounted")}
+    assert mounted == {"/dev/debian/home", "/dev/debian/root", "/dev/debian/var", "/dev/sda1",
+                       *(["/dev/debian/usr"] if "view:" not in fault else [])}
 
 
 @pieces

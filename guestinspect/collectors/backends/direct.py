@@ -39,8 +39,9 @@ from guestinspect.errors import CollectorError, ImageError
 #: The direct child's limits (per request: wall and CPU seconds; memory on top of start-up).
 DEFAULT_LIMITS = isolate.Limits(seconds=300.0, cpu_seconds=120, memory=2 << 30)
 #: Tests only: ``FAULT:FILESYSTEM`` (``segv:/dev/sda1``, ``hang:open``) makes the child
-#: misbehave when asked about that filesystem (``open``: while opening the volumes); FAULT is
-#: one of isolate.FAULTS. docs/security.md, "The direct backend".
+#: misbehave when asked about that filesystem (``open``: while opening the volumes;
+#: ``view:/dev/sda1``: while opening that filesystem); FAULT is one of isolate.FAULTS.
+#: docs/security.md, "The direct backend".
 FAULT_ENV = "GUESTINSPECT_TEST_DIRECT_FAULT"
 _CHILD = Path(__file__).with_name("direct_child.py")
 #: The start facts the volume layer may give.
@@ -290,25 +291,48 @@ class DirectCollector:
         try:
             self._child, answer = self._start()
             try:
-                self._opened = Opened(
+                opened = Opened(
                     wire.facts_in(answer.get("facts"), START_RELATIONS),
                     _views(answer.get("views")),
                     wire.string_map(answer.get("unreadable"), "unreadable volumes"),
                     wire.strings(answer.get("warnings"), "warnings"),
                 )
                 phases = wire.number_map(answer.get("phases", {}), "phases")
+                candidates = wire.strings(answer.get("candidates"), "filesystems")
             except wire.WireError as e:
                 self._child.kill()
                 raise DirectFailed(f"the direct reader gave {e} (while opening the images)") \
                     from e
+            # the child's start (an interpreter, its imports) is what it did not count itself
+            phases = {"start": max(0.0, time.monotonic() - t0 - sum(phases.values())), **phases}
+            t1 = time.monotonic()
+            for fs in candidates:  # one request each: a crash costs that filesystem
+                opened.views[fs] = self._open_view(fs)
+            phases["views"] = time.monotonic() - t1
         finally:
             self._progress.stop()
-        spent = time.monotonic() - t0
-        # the child's start (an interpreter, its imports) is what the child did not count
-        phases = {"start": max(0.0, spent - sum(phases.values())), **phases}
         self._add_phases(phases)
-        self._stats.seconds += spent
-        return self._opened
+        self._stats.seconds += time.monotonic() - t0
+        self._opened = opened
+        return opened
+
+    def _open_view(self, fs: str) -> str | None:
+        """None if the child opened a view of ``fs``, else why not (a crash while opening it
+        included: a fresh child is started for the next request)."""
+        try:
+            answer = self._request({"op": "view", "fs": fs,
+                                    "cpu_seconds": self._limits.cpu_seconds})
+            why = answer.get("view")
+            if why is not None and not isinstance(why, str):
+                raise wire.WireError("a malformed view")
+            self._stats.warnings.extend(wire.strings(answer.get("warnings"), "warnings"))
+            return why
+        except wire.WireError as e:
+            self._drop_child()
+            return f"the direct reader gave {e}"
+        except DirectChildFailed as e:
+            self._deadline.check()
+            return str(e)
 
     # ---- Collector protocol ----
 
@@ -366,30 +390,37 @@ class DirectCollector:
             self._progress.stop()
             self._stats.seconds += time.monotonic() - t0
 
-    def _ask(self, fs: str, wants: FactSet) -> FactSet:
+    def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The child's answer to ``request`` (a fresh child if the last one failed);
+        DirectChildFailed, the child dropped, if there is none or it is an error."""
         if self._child is None:
             try:
                 self._child, _ = self._start()  # the last one failed: the images again
             except DirectFailed as e:
                 raise DirectChildFailed(str(e)) from e
-        request = {
+        try:
+            answer = self._child.ask(request, self._seconds())
+        except DirectChildFailed:
+            self._drop_child()
+            raise
+        if "error" in answer:
+            self._drop_child()
+            raise DirectChildFailed(f"the direct reader failed: {str(answer['error'])[:500]}")
+        return answer
+
+    def _ask(self, fs: str, wants: FactSet) -> FactSet:
+        answer = self._request({
             "op": "answer", "fs": fs,
             "wants": {rel: sorted(list(t) for t in tuples) for rel, tuples in wants.items()},
             "cpu_seconds": self._limits.cpu_seconds, "seconds": self._deadline.remaining(),
-        }
+        })
         try:
-            answer = self._child.ask(request, self._seconds())
-            if "error" in answer:
-                raise DirectChildFailed(f"the direct reader failed: {str(answer['error'])[:500]}")
             facts = wire.facts_in(answer.get("facts"), ANSWER_RELATIONS, fs)
             warnings = wire.strings(answer.get("warnings"), "warnings")
             phases = wire.number_map(answer.get("phases", {}), "phases")
         except wire.WireError as e:
             self._drop_child()
             raise DirectChildFailed(f"the direct reader gave {e}") from e
-        except DirectChildFailed:
-            self._drop_child()
-            raise
         self._stats.warnings.extend(warnings)
         self._add_phases(phases)
         return facts

@@ -6,9 +6,11 @@ JSON lines (backends/wire.py) on the descriptor that was its stdout (fd 1 then g
 so that nothing a library prints can break the protocol). Requests, one per line:
 
 - ``{"op": "open", "disks", "format", "keys", "memory", "fault"}``: open the volumes
-  (volumes/direct.py) and a view of every mountable filesystem (backends/direct_fs.py); the
-  answer gives the start facts, the warnings, the ``unreadable`` volumes and, per mountable
-  filesystem, null (opened) or why it cannot be read (``views``);
+  (volumes/direct.py); the answer gives the start facts, the warnings, the ``unreadable``
+  volumes, the mountable filesystems a view may read (``candidates``) and why each other one
+  cannot be read (``views``);
+- ``{"op": "view", "fs", "cpu_seconds"}``: open a view of one filesystem (``{"view": null}``
+  or why not), one request each so that a crash while opening one costs that one;
 - ``{"op": "answer", "fs", "wants", "cpu_seconds", "seconds"}``: the answerers' answer to the
   Want… tuples of one filesystem: ``{"facts", "warnings", "phases"}``.
 
@@ -39,6 +41,7 @@ from guestinspect.collectors.base import FactSet  # noqa: E402
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline  # noqa: E402
 from guestinspect.collectors.keys import KeySelector, KeySpec  # noqa: E402
 from guestinspect.collectors.resolver import GuestFilesystem  # noqa: E402
+from guestinspect.collectors.volumes.direct import DirectVolumes  # noqa: E402
 from guestinspect.errors import CollectorError  # noqa: E402
 
 #: Filesystem types no view is opened for (not filesystems, or not to be mounted).
@@ -104,12 +107,13 @@ class Reader:
         self.stack.callback(shutil.rmtree, self.tmp, True)
         self.filesystems: dict[str, GuestFilesystem] = {}
         self.ctx: AnswerContext | None = None
+        self.volumes: DirectVolumes | None = None
+        #: filesystem -> its type and the appliance's mount point for it, if a view may read it
+        self.mountable: dict[str, tuple[str, str]] = {}
         self.warnings: list[str] = []
         self.fault: tuple[str, str] | None = None
 
     def open(self, req: dict[str, Any]) -> dict[str, Any]:
-        from guestinspect.collectors.backends.direct_fs import open_view
-        from guestinspect.collectors.view import ReadError
         from guestinspect.collectors.volumes.direct import open_volumes
         from guestinspect.collectors.volumes.images import UnsupportedImage
 
@@ -123,39 +127,53 @@ class Reader:
             except UnsupportedImage as e:  # the appliance may read it: not the user's error
                 raise _Unsupported(str(e)) from e
         self.stack.enter_context(volumes)
+        self.volumes = volumes
         views: dict[str, str | None] = {}
-        with _timed(phases, "views"):
-            mounted = 0  # the appliance mounts the n-th mountable filesystem at /fs/<n>
-            for fs, vfs in sorted(volumes.facts.get("Filesystem", ())):
-                fs, vfs = str(fs), str(vfs)
-                if vfs in NOT_MOUNTABLE:
-                    continue
-                mount_point, mounted = f"/fs/{mounted}", mounted + 1
-                if fs in volumes.unreadable or fs not in volumes.devices:
-                    views[fs] = volumes.unreadable.get(fs, "no block device for it")
-                    continue
-                warn = self.warnings.append
-                try:
-                    view = open_view(vfs, volumes.devices[fs], warn, fs=fs,
-                                     mount_point=mount_point)
-                except ReadError as e:
-                    views[fs] = _line(str(e)) or f"cannot read {vfs}"
-                    continue
-                self.filesystems[fs] = GuestFilesystem(fs, view)
-                views[fs] = None
+        mounted = 0  # the appliance mounts the n-th mountable filesystem at /fs/<n>
+        for fs, vfs in sorted(volumes.facts.get("Filesystem", ())):
+            fs, vfs = str(fs), str(vfs)
+            if vfs in NOT_MOUNTABLE:
+                continue
+            mount_point, mounted = f"/fs/{mounted}", mounted + 1
+            if fs in volumes.unreadable or fs not in volumes.devices:
+                views[fs] = volumes.unreadable.get(fs, "no block device for it")
+            else:
+                self.mountable[fs] = (vfs, mount_point)
         self.ctx = AnswerContext(self.filesystems, self.warnings.append, self.tmp)
         return {
             "facts": wire.facts_out(volumes.facts),
             "unreadable": dict(volumes.unreadable),
             "views": views,
+            "candidates": sorted(self.mountable),
             "warnings": self._drain(),  # (volumes.warnings: the same, given to warn)
             "phases": phases,
         }
 
+    def view(self, fs: str) -> str | None:
+        """Open the view of the filesystem ``fs`` (once): None, or why it cannot be read."""
+        from guestinspect.collectors.backends.direct_fs import open_view
+        from guestinspect.collectors.view import ReadError
+
+        if fs in self.filesystems:
+            return None
+        if self.volumes is None or fs not in self.mountable:
+            return "not a filesystem the direct backend reads"
+        if self.fault is not None and self.fault[1] == f"view:{fs}":
+            _commit(self.fault[0])
+        vfs, mount_point = self.mountable[fs]
+        try:
+            view = open_view(vfs, self.volumes.devices[fs], self.warnings.append, fs=fs,
+                             mount_point=mount_point)
+        except ReadError as e:
+            return _line(str(e)) or f"cannot read {vfs}"
+        self.filesystems[fs] = GuestFilesystem(fs, view)
+        return None
+
     def answer(self, req: dict[str, Any]) -> dict[str, Any]:
         fs = str(req["fs"])
-        if self.ctx is None or fs not in self.filesystems:
-            return {"error": f"{fs}: no view of this filesystem"}
+        why = self.view(fs)  # (a fresh child opens it now)
+        if self.ctx is None or why is not None:
+            return {"error": f"{fs}: {why or 'the images are not open'}"}
         if self.fault is not None and self.fault[1] == fs:
             _commit(self.fault[0])
         wants: FactSet = {
@@ -204,6 +222,9 @@ def _handle(reader: Reader, req: dict[str, Any]) -> dict[str, Any]:
             if reader.fault[1] == "open":
                 _commit(reader.fault[0])
         return reader.open(req)
+    if op == "view":
+        _limit_cpu(int(req["cpu_seconds"]))
+        return {"view": reader.view(str(req["fs"])), "warnings": reader._drain()}
     if op == "answer":
         _limit_cpu(int(req["cpu_seconds"]))
         try:
