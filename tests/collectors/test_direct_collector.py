@@ -220,6 +220,16 @@ def test_auto_launches_the_appliance_at_start_for_a_filesystem_it_cannot_read() 
     assert "btrfs is not read directly" in stats.summary()
 
 
+def test_a_crash_while_opening_a_filesystem_is_a_warning_under_auto_too() -> None:
+    crash = "the direct reader crashed (SIGSEGV)"
+    fake = FakeDirect({"/dev/sda1": None, "/dev/sda2": crash})
+    fake.lost["/dev/sda2"] = crash
+    auto = _auto(fake, FakeAppliance(("/dev/sda1", "/dev/sda2")))
+    auto.initial_facts()
+    assert f"/dev/sda2: {crash}; the appliance reads it" in auto.stats().warnings
+    assert auto.stats().backends == {"/dev/sda1": "direct", "/dev/sda2": "appliance"}
+
+
 def test_an_unreadable_volume_under_a_filesystem_needs_the_appliance() -> None:
     fake = FakeDirect({"/dev/sda1": None}, unreadable={"/dev/sdb1": "md RAID member"})
     assert needs_appliance(fake.opened) == ["/dev/sdb1: md RAID member"]

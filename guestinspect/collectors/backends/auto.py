@@ -95,6 +95,8 @@ class AutoCollector:
     def _appliance_start(self, t0: float) -> FactSet:
         """The appliance launched, its start facts the document's."""
         facts = self._launch().initial_facts()
+        for fs, why in sorted(self._direct.lost.items()):  # crashed while opening it
+            self._stats.warnings.append(f"{fs}: {why}; the appliance reads it")
         for fs in self._direct_fs:
             self._stats.backends[fs] = "direct"
         mounted = {str(t[0]) for t in facts.get("Mounted", ())}

@@ -332,6 +332,7 @@ class DirectCollector:
             return f"the direct reader gave {e}"
         except DirectChildFailed as e:
             self._deadline.check()
+            self.lost[fs] = str(e)
             return str(e)
 
     # ---- Collector protocol ----
