@@ -235,7 +235,9 @@ class LibyalView:
             except _LIBRARY_ERRORS:
                 if raw is None:
                     raw = self._raw_names(entry)
-                children[self._undecodable(directory, child, raw)] = None
+                undecodable = self._undecodable(directory, child, raw)
+                if undecodable is not None:
+                    children[undecodable] = None
                 continue
             if self._flavour.hidden(child):  # still found by name: found_beyond_listing
                 continue
@@ -256,13 +258,18 @@ class LibyalView:
                                             self._dev.pread)
         return {}
 
-    def _undecodable(self, directory: str, child: Any, raw: dict[int, list[bytes]]) -> str:
-        """A name the library cannot decode, decoded with replacement (kind ``other``)."""
+    def _undecodable(self, directory: str, child: Any,
+                     raw: dict[int, list[bytes]]) -> str | None:
+        """A name the library cannot decode, decoded with replacement (kind ``other``), as
+        Linux lists an ext or xfs name; None (left out, as ntfs-3g leaves out a name it
+        cannot convert) on NTFS and vfat, or when the bytes cannot be found."""
         inode = int(getattr(child, "inode_number", 0) or 0)
         bad = [n for n in raw.get(inode, []) if not _is_utf8(n)]
-        name = bad[0].decode("utf-8", "replace") if bad else f"\ufffd{inode}"
-        if bad:
-            raw[inode] = bad[1:]
+        if not bad:
+            self._warn(f"{self._where(directory)}: a file name cannot be read; left out")
+            return None
+        raw[inode] = bad[1:]
+        name = bad[0].decode("utf-8", "replace")
         self._warn(f"{self._where(directory)}: file name is not UTF-8: {name!r}")
         return name
 
