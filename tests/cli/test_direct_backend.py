@@ -13,7 +13,8 @@ Oracles, none of which costs an appliance launch of its own:
   guests' appliance runs (``inspected``, shared with test_hostile_guests).
 
 The other formats of ``debian12-lvm`` (tests/images/derived.py: qcow2, a qcow2 overlay with a
-backing file, vmdk, vhd, vhdx) print its oracle, the overlay with its own hostname. A btrfs
+backing file, vmdk, vhd, vhdx) print its oracle, the overlay with its own hostname, and so does
+the image with its xfs cloned (a new UUID by ``xfs_admin -U``), with that UUID. A btrfs
 guest under ``--backend auto`` launches the appliance (the only launch of this module) and
 prints its oracle; under ``--backend direct`` it launches nothing and says what it could not
 read.
@@ -36,7 +37,7 @@ from tests.cli.hostile_runs import Run
 from tests.cli.test_end_to_end import expected as upstream_expected
 from tests.cli.test_end_to_end import normalise, validate
 from tests.images import GUESTS, images
-from tests.images.derived import FORMS, OVERLAY_HOSTNAME, derived
+from tests.images.derived import CLONED_XFS, FORMS, OVERLAY_HOSTNAME, derived
 from tests.images.direct import DIRECT, LVM_HOSTNAME
 from tests.images.hostile import HOSTILE
 from tests.oracles import ROOT, expected_files, guest_of
@@ -127,7 +128,7 @@ def test_direct_is_the_new_guests_oracle(guest: str,
     assert stderr == ""
 
 
-@pytest.mark.parametrize("form", [f for f in FORMS if f != "qcow2-overlay"])
+@pytest.mark.parametrize("form", [f for f in FORMS if f not in ("qcow2-overlay", "xfs-cloned")])
 def test_other_formats_are_the_raw_images_xml(form: str) -> None:
     path, fmt = derived("debian12-lvm", form)
     xml, stderr = direct([path], "--format", fmt)
@@ -142,6 +143,18 @@ def test_qcow2_overlay_is_the_raw_image_with_its_change() -> None:
     old, new = f"<hostname>{LVM_HOSTNAME}</hostname>", f"<hostname>{OVERLAY_HOSTNAME}</hostname>"
     assert old in expected("debian12-lvm")
     assert xml == expected("debian12-lvm").replace(old, new)
+
+
+def test_cloned_xfs_is_read() -> None:
+    """An xfs whose UUID ``xfs_admin -U`` changed (a cloned guest's: the incompatible feature
+    meta_uuid set, which libfsxfs itself refuses) is read, under its new UUID, with its dpkg
+    database: the appliance's XML, checked by hand, is the raw image's with that UUID."""
+    path, fmt = derived("debian12-lvm", "xfs-cloned")
+    old, new = CLONED_XFS["debian12-lvm"]
+    xml, stderr = direct([path], "--format", fmt)
+    assert expected("debian12-lvm").count(old) == 1
+    assert xml == expected("debian12-lvm").replace(old, new)
+    assert stderr == ""
 
 
 def test_overlay_is_an_overlay() -> None:
