@@ -357,7 +357,7 @@ def _extents(entry: Any) -> list[tuple[int, int]]:
     (libfsxfs fails on such a directory's extents)."""
     try:
         return [entry.get_extent(i)[:2] for i in range(entry.number_of_extents)]
-    except _LIBRARY_ERRORS:
+    except (*_LIBRARY_ERRORS, AttributeError):  # AttributeError: releases before 2021
         return []
 
 
