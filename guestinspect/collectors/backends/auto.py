@@ -50,6 +50,7 @@ class AutoCollector:
 
     def __init__(self, direct: DirectCollector, open_appliance: ApplianceOpener) -> None:
         self._direct = direct
+        direct.after_loss = "the appliance reads it"
         self._open_appliance = open_appliance
         self._appliance: Collector | None = None
         self._seen_warnings = 0  # the appliance's warnings already taken
@@ -120,9 +121,8 @@ class AutoCollector:
             if answered is not None:
                 merge(facts, answered)
                 continue
-            if fs in self._direct_fs:  # its reader failed: the appliance from now on
+            if fs in self._direct_fs:  # its reader failed (a warning): the appliance's now
                 self._direct_fs.discard(fs)
-                self._note(f"{fs}: the appliance reads it ({self._direct.lost.get(fs, '')})")
             self._stats.backends[fs] = "appliance"
             merge(rest, mine)
         if rest and self._failed is None:

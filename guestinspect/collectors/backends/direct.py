@@ -246,6 +246,8 @@ class DirectCollector:
         self._opened: Opened | None = None
         #: filesystem -> why it is no longer read (its reader crashed, hung or failed)
         self.lost: dict[str, str] = {}
+        #: what the warning about a lost filesystem says next (AutoCollector: the appliance)
+        self.after_loss = "nothing more read from this filesystem"
         self._unmounted: set[str] = set()
 
     # ---- opening ----
@@ -385,7 +387,7 @@ class DirectCollector:
         except DirectChildFailed as e:
             self._deadline.check()  # a child killed at the deadline: the deadline's warning
             self.lost[fs] = str(e)
-            self._stats.warnings.append(f"{fs}: {e}; nothing more read from this filesystem")
+            self._stats.warnings.append(f"{fs}: {e}; {self.after_loss}")
             return None
         finally:
             self._progress.stop()
