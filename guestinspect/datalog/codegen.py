@@ -12,6 +12,7 @@ functors and failure log and returns the rule function. A program keeps its comp
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,6 +39,13 @@ TICK_EVERY = 10_000
 
 def _expr_names(e: Expr | None) -> set[str]:
     return {v.name for v in expr_vars(e, [])}
+
+
+def _tuple_code(items: list[str], always: bool = False) -> str:
+    """``a`` for one item (unless ``always``), else ``(a, b, )``."""
+    if len(items) == 1 and not always:
+        return items[0]
+    return "(" + "".join(i + ", " for i in items) + ")"
 
 
 def _body_vars(agg: AggregateLit) -> set[str]:
@@ -248,6 +256,8 @@ class Emitter:
         self.defs: list[str] = []  # nested helper functions of the function being written
         self.shared: list[str] = []  # aggregate accumulators a helper assigns (nonlocal)
         self.generator = False  # the function being written yields (explain mode)
+        self.grouped = ""  # the list of passing values in a grouped delta (group_delta)
+        self.accumulated = ""  # head values -> set of passing values (group_delta)
         #: called after each body literal is emitted (index, depth, bound): compile_probe
         self.after_literal: Callable[[int, int, set[str]], None] | None = None
 
@@ -616,6 +626,63 @@ class Emitter:
         self.emit(depth, f"{result} = {value}")
         return depth
 
+    def group_delta(self, lit: AtomLit, passing: list[str], depth: int) -> int:
+        """Group the delta (atom ``lit``) by its key variables (those not ``passing``) into
+        lists of the passing values, then loop over the groups with the keys bound; the
+        depth inside the loop."""
+        groups, got, self.accumulated = self.tmp("G"), self.tmp("g"), self.tmp("A")
+        keys = [a.name for a in lit.args if isinstance(a, Var) and a.name not in passing]
+        target = [self.var(a.name) if isinstance(a, Var) else "_" for a in lit.args]
+        key = _tuple_code([self.var(k) for k in keys])
+        value = _tuple_code([self.var(p) for p in passing])
+        self.emit(depth, f"{groups} = {{}}")
+        self.emit(depth, f"{self.accumulated} = {{}}")
+        self.emit(depth, f"for ({', '.join(target)},) in delta:")
+        self.emit(depth + 1, f"{got} = {groups}.get({key})")
+        self.emit(depth + 1, f"if {got} is None:")
+        self.emit(depth + 2, f"{groups}[{key}] = [{value}]")
+        self.emit(depth + 1, "else:")
+        self.emit(depth + 2, f"{got}.append({value})")
+        self.grouped = got
+        return self.loop(depth, f"{key}, {got} in {groups}.items()")
+
+    def _others(self, passing: list[str]) -> list[int]:
+        """Positions of the head arguments that are not passing variables."""
+        return [i for i, a in enumerate(self.rule.head_args)
+                if not (isinstance(a, Var) and a.name in passing)]
+
+    def grouped_head(self, depth: int, passing: list[str]) -> None:
+        """One match of the rest of the body: the group's passing values join the set
+        accumulated for the values of the head's other arguments."""
+        others = [self.expr(self.rule.head_args[i]) for i in self._others(passing)]
+        depth = self.open_if(depth, None)
+        key, got, acc = _tuple_code(others), self.tmp("s"), self.accumulated
+        self.emit(depth, f"{got} = {acc}.get({key})")
+        self.emit(depth, f"if {got} is None:")
+        self.emit(depth + 1, f"{acc}[{key}] = set({self.grouped})")
+        self.emit(depth, "else:")
+        self.emit(depth + 1, f"{got}.update({self.grouped})")
+
+    def flush_groups(self, depth: int, passing: list[str]) -> None:
+        """The head tuples of the accumulated sets, each made once (``zip`` with
+        ``repeat``-ed values for one passing variable, else a list of tuples)."""
+        others = self._others(passing)
+        key, got = self.tmp("k"), self.tmp("s")
+        self.emit(depth, "out_update = out_add.__self__.update")  # out_add: a set's add
+        self.emit(depth, f"for {key}, {got} in {self.accumulated}.items():")
+        part = {i: key if len(others) == 1 else f"{key}[{j}]" for j, i in enumerate(others)}
+        args = self.rule.head_args
+        if len(passing) == 1:
+            self.env["repeat"] = itertools.repeat
+            cols = [f"repeat({part[i]})" if i in part else got for i in range(len(args))]
+            self.emit(depth + 1, f"out_update(zip({', '.join(cols)}))")
+            return
+        names = {p: self.tmp("p") for p in passing}
+        items = [part[i] if i in part else names[a.name]  # type: ignore[union-attr]
+                 for i, a in enumerate(args)]
+        unpack = _tuple_code(list(names.values()))
+        self.emit(depth + 1, f"out_update([{_tuple_code(items, True)} for {unpack} in {got}])")
+
     def head(self) -> str:
         args = [self.expr(a) for a in self.rule.head_args]
         return "(" + "".join(a + ", " for a in args) + ")"
@@ -736,14 +803,29 @@ def rule_code(rule: NormRule, sizes: Mapping[str, int], modes: Mapping[str, str]
         order = plan(rule.body, set(), sizes, modes, delta)
     delta_lit = rule.body[delta] if delta is not None else None
     assert delta_lit is None or isinstance(delta_lit, AtomLit)
+    passing = pass_through(rule, delta_lit) \
+        if delta_lit is not None and order and order[0] is delta_lit else []
 
     def inner(depth: int, _bound: set[str]) -> None:
         head = em.head()
         em.emit(em.open_if(depth, None), f"out_add({head})")
 
-    em.body(order, 0, 0, set(), inner, delta_lit, False)
-    return replace(em.finish("def rule(delta, out_add, tick):"),
-                   needs=_leading_relations(order, delta_lit))
+    needs = _leading_relations(order, delta_lit)
+    if delta_lit is None or not passing:
+        em.body(order, 0, 0, set(), inner, delta_lit, False)
+        return replace(em.finish("def rule(delta, out_add, tick):"), needs=needs)
+    # a delta whose passing values come in groups: the rest of the body once per group
+    keys = [i for i, a in enumerate(delta_lit.args)
+            if isinstance(a, Var) and a.name not in passing]
+    em.env["grouped"] = runtime.grouped
+    em.emit(0, f"if grouped(delta, {tuple(keys)!r}):")
+    depth = em.group_delta(delta_lit, passing, 1)
+    em.body(order, 1, depth, set(lit_vars(delta_lit)) - set(passing),
+            lambda d, _bound: em.grouped_head(d, passing), None, False)
+    em.flush_groups(1, passing)
+    em.emit(0, "else:")
+    em.body(order, 0, 1, set(), inner, delta_lit, False)
+    return replace(em.finish("def rule(delta, out_add, tick):"), needs=needs)
 
 
 def _leading_relations(order: list[Lit], delta: AtomLit | None) -> tuple[str, ...]:
@@ -758,6 +840,30 @@ def _leading_relations(order: list[Lit], delta: AtomLit | None) -> tuple[str, ..
         if lit is not delta:
             out.append(lit.relation)
     return tuple(dict.fromkeys(out))
+
+
+def pass_through(rule: NormRule, lit: AtomLit) -> list[str]:
+    """The variables of the delta atom ``lit`` that only pass through to the head: each a
+    head argument of its own, in no other literal of the body and once in ``lit``; none
+    when ``lit`` has a constant, a repeated variable, or no other variable (a join key).
+    Grouping the delta by its other (key) variables, the rest of the body runs once per key,
+    and each of its matches derives the group's head tuples in one ``set.update``."""
+    if lit.python or lit.negated or any(isinstance(a, Const) for a in lit.args):
+        return []
+    names = [a.name for a in lit.args if isinstance(a, Var)]
+    if len(set(names)) != len(names):
+        return []
+    used: set[str] = set()
+    for other in rule.body:
+        if other is not lit:
+            used |= lit_vars(other)
+    in_exprs = {v.name for a in rule.head_args if not isinstance(a, Var)
+                for v in expr_vars(a, [])}
+    heads = {a.name for a in rule.head_args if isinstance(a, Var)}
+    passing = [n for n in names if n in heads and n not in used and n not in in_exprs]
+    if len(passing) == len(names) or len(rule.body) < 2:
+        return []
+    return passing
 
 
 def compile_rule(rule: NormRule, relations: Mapping[str, Relation],

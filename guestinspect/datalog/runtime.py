@@ -4,6 +4,7 @@ table :mod:`.functors` says which function is which functor), and their failure 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -21,6 +22,24 @@ MAX_BITS = 65536
 
 class EvaluationError(ValueError):
     """A run-time error in a rule (division by zero, a bad conversion, ...)."""
+
+
+#: Delta tuples looked at to decide whether grouping a delta by its join key pays.
+GROUP_SAMPLE = 1024
+
+
+def grouped(rows: Iterable[tuple[Any, ...]], cols: tuple[int, ...]) -> bool:
+    """Whether the first ``GROUP_SAMPLE`` rows have at least two per key (``cols``) on
+    average: then a rule runs the rest of its body once per key (codegen.pass_through).
+    (Of a larger delta, the sample has fewer per key than the whole: the answer errs on the
+    side of not grouping.)"""
+    sample = list(itertools.islice(rows, GROUP_SAMPLE))
+    if len(cols) == 1:
+        c = cols[0]
+        keys = len({t[c] for t in sample})
+    else:
+        keys = len({tuple([t[c] for c in cols]) for t in sample})
+    return len(sample) >= 2 * keys
 
 
 def div(a: Any, b: Any) -> Any:

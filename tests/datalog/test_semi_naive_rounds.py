@@ -6,8 +6,11 @@ of rounds between two relations like ``independent_body3``."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
-from guestinspect.datalog import Database, Program
+import pytest
+
+from guestinspect.datalog import Database, Program, runtime
 
 POINTS_TO = """
 .decl Flow(v:symbol, w:symbol)
@@ -81,3 +84,60 @@ def test_a_long_chain_of_rounds_between_two_relations() -> None:
     db.run()
     assert db.tuples("A") == {(i,) for i in range(1001)}
     assert len(db.rounds["A"]) == len(db.rounds["B"]) >= 2000
+
+
+def test_a_delta_grouped_by_its_join_key_derives_what_a_naive_fixpoint_does(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules whose delta atom has variables that only pass through to the head run the rest
+    of the body once per join key (codegen.pass_through): one, two or a repeated passing
+    variable, a wildcard, a constant and an expression in the head."""
+    calls: list[bool] = []
+
+    def grouped(rows: Any, cols: tuple[int, ...]) -> bool:
+        calls.append(runtime_grouped(rows, cols))
+        return calls[-1]
+
+    runtime_grouped = runtime.grouped
+    monkeypatch.setattr(runtime, "grouped", grouped)
+    rnd = random.Random(11)
+    edges = {(rnd.randrange(30), rnd.randrange(30)) for _ in range(70)}
+    db = Database(Program.from_text("""
+        .decl E(x: number, y: number)
+        .decl P(x: number, y: number)
+        .decl T(a: number, b: number, y: number)
+        .decl U(x: number, y: number, c: number)
+        .decl V(x: number, x2: number, y: number)
+        P(x, y) :- E(x, y).
+        P(x, z) :- P(x, y), E(y, z).
+        T(a, b, b) :- E(a, b).
+        T(a, b, y) :- T(a, b, x), E(x, y).
+        U(x, y, 5) :- E(x, y).
+        U(x, z * 2, 5) :- U(x, y, _), E(y, z), z < 20.
+        V(x, x, y) :- E(x, y).
+        V(x, x, z) :- V(x, _, y), E(y, z).
+    """))
+    db.add_facts("E", edges)
+    db.run()
+    path = set(edges)
+    while True:
+        more = path | {(x, z) for x, y in path for y2, z in edges if y == y2}
+        if more == path:
+            break
+        path = more
+    t = {(a, b, b) for a, b in edges}
+    while True:
+        more = t | {(a, b, y) for a, b, x in t for x2, y in edges if x == x2}
+        if more == t:
+            break
+        t = more
+    u = {(x, y, 5) for x, y in edges}
+    while True:
+        more = u | {(x, z * 2, 5) for x, y, _ in u for y2, z in edges if y == y2 and z < 20}
+        if more == u:
+            break
+        u = more
+    assert db.tuples("P") == path and len(path) > 200
+    assert db.tuples("T") == t
+    assert db.tuples("U") == u
+    assert db.tuples("V") == {(x, x, y) for x, y in path}
+    assert True in calls and False in calls  # both ways were taken
