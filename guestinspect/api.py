@@ -85,6 +85,9 @@ class Inspector:
     one (http, https, ftp, ftps, iscsi, rbd).
     """
 
+    #: Whether the direct backend's child is started by the constructor (backends/choose.py)
+    _prestart = True
+
     def __init__(
         self,
         disks: Sequence[DiskLike] = (),
@@ -137,7 +140,8 @@ class Inspector:
         self._collector: Collector | None = None
         self._db: Database | None = None
         # the direct backend's child starts while the rules load (none for a snapshot)
-        self._child = prestart(self.backend, self.disks) if facts_dir is None else None
+        self._child = (prestart(self.backend, self.disks)
+                       if facts_dir is None and self._prestart else None)
         try:
             #: The rules engine's limits (tuples, expanded rules, seconds per evaluation)
             self.program = program(rules, limits)

@@ -111,6 +111,10 @@ class _FleetInspector(Inspector):
     the guest's entry is, None: no cache; ``entry``: the entry already read, if any;
     ``replay``: see :class:`CachingCollector`)."""
 
+    #: No child started ahead: a worker loads the rules once (nothing to overlap), and a guest
+    #: answered from the cache needs no child at all.
+    _prestart = False
+
     def __init__(self, guest: Guest, options: Options, cache: FactCache | None,
                  key: str | None, entry: Entry | None = None, replay: bool = False) -> None:
         super().__init__(list(guest.disks), format=options.format, keys=options.keys,
