@@ -280,9 +280,17 @@ def _open_vmdk_one(path: Path, stack: ExitStack) -> Any:
     except OSError as e:
         raise _lib_error(path, e) from e
     stack.callback(h.close)
+    count = h.get_number_of_extents()
+    with path.open("rb") as f:
+        embedded = f.read(4) == b"KDMV"
     files = []
-    for i in range(h.get_number_of_extents()):
+    for i in range(count):
         name = h.get_extent_descriptor(i).get_filename()
+        if embedded and count == 1:
+            # A monolithic sparse or stream-optimized vmdk: its descriptor is inside its one
+            # extent, which is the file itself, whatever name the descriptor recorded (a
+            # renamed or copied image; qemu reads the file itself too).
+            name = ""
         files.append(_file_object(_related(path, name, "extent") if name else path, stack))
     try:
         h.open_extent_data_files_as_file_objects(files)
