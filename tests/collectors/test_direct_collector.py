@@ -373,6 +373,9 @@ def test_a_crash_on_one_filesystem_costs_that_filesystem(
         (os_,) = insp.inspect()
         warnings = insp.warnings()
         facts = insp.database()
+        tmp = insp._collector._tmp  # type: ignore[union-attr]
+        assert tmp.is_dir()
+    assert not tmp.exists()  # what the killed children left there too
     assert os_["distro"] == "debian" and os_["hostname"] == "debian.invalid"
     assert os_["applications"], warnings  # the dpkg database, on /var, read by a fresh child
     assert warnings == [f"/dev/debian/usr: {warning}"]

@@ -18,9 +18,11 @@ the parent kills it.
 
 import os
 import select
+import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -239,6 +241,8 @@ class DirectCollector:
         self._deadline = deadline
         self._limits = limits or DEFAULT_LIMITS
         self._fault = _fault()
+        #: the children's temporary files (hives, package databases copied out)
+        self._tmp = Path(tempfile.mkdtemp(prefix="guestinspect-direct-"))
         self._child: DirectChild | None = None
         #: a child started ahead (prestart), taken by the first _start
         self._spare = child
@@ -267,7 +271,8 @@ class DirectCollector:
             raise DirectFailed(f"cannot start the direct reader: {e.strerror or e}") from e
         request = {"op": "open", "disks": self._disks, "format": self._format,
                    "keys": self._keys, "memory": self._limits.memory,
-                   "cpu_seconds": self._limits.cpu_seconds, "fault": self._fault}
+                   "cpu_seconds": self._limits.cpu_seconds, "fault": self._fault,
+                   "tmp": str(self._tmp)}
         try:
             answer = child.ask(request, self._seconds())
         except DirectChildFailed as e:
@@ -448,6 +453,7 @@ class DirectCollector:
             if child is not None:
                 child.close()
         self._child = self._spare = None
+        shutil.rmtree(self._tmp, ignore_errors=True)  # (what a killed child left there too)
 
     def __enter__(self) -> "DirectCollector":
         return self

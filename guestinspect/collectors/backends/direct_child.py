@@ -5,7 +5,7 @@ under limits it sets itself (address space, CPU time per request, no core files)
 JSON lines (backends/wire.py) on the descriptor that was its stdout (fd 1 then goes to stderr,
 so that nothing a library prints can break the protocol). Requests, one per line:
 
-- ``{"op": "open", "disks", "format", "keys", "memory", "fault"}``: open the volumes
+- ``{"op": "open", "disks", "format", "keys", "tmp", "memory", "fault"}``: open the volumes
   (volumes/direct.py); the answer gives the start facts, the warnings, the ``unreadable``
   volumes, the mountable filesystems a view may read (``candidates``) and why each other one
   cannot be read (``views``);
@@ -103,8 +103,7 @@ class Reader:
 
     def __init__(self) -> None:
         self.stack = ExitStack()
-        self.tmp = Path(tempfile.mkdtemp(prefix="guestinspect-direct-"))
-        self.stack.callback(shutil.rmtree, self.tmp, True)
+        self.tmp = Path()  # a directory of its own in the parent's (removed by the parent too)
         self.filesystems: dict[str, GuestFilesystem] = {}
         self.ctx: AnswerContext | None = None
         self.volumes: DirectVolumes | None = None
@@ -117,6 +116,8 @@ class Reader:
         from guestinspect.collectors.volumes.direct import open_volumes
         from guestinspect.collectors.volumes.images import UnsupportedImage
 
+        self.tmp = Path(tempfile.mkdtemp(prefix="child-", dir=str(req["tmp"])))
+        self.stack.callback(shutil.rmtree, self.tmp, True)
         keys = KeySpec([KeySelector(str(d), str(p)) for d, p in req["keys"]["selectors"]],
                        req["keys"]["stdin_lines"])
         phases: dict[str, float] = {}
