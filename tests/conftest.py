@@ -17,6 +17,9 @@ import pytest
 #: The suite's image tests are the appliance's (as before issue 11): the direct and auto
 #: backends' tests ask for theirs by name (backend=…, --backend …).
 os.environ.setdefault("GUESTINSPECT_BACKEND", "appliance")
+#: The suite does not use (nor fill) the user's persistent program cache
+#: (datalog/program_cache.py); tests/datalog/test_program_cache.py turns it on for itself.
+os.environ.setdefault("GUESTINSPECT_NO_PROGRAM_CACHE", "1")
 
 
 @pytest.fixture(scope="session")

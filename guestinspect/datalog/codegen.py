@@ -13,8 +13,10 @@ functors and failure log and returns the rule function. A program keeps its comp
 from __future__ import annotations
 
 import itertools
+import marshal
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from types import CodeType
 from typing import Any
 
 from . import runtime
@@ -704,13 +706,49 @@ class Emitter:
         source = "\n".join(lines) + "\n"
         make = _FACTORIES.get(source)
         if make is None:
-            if len(_FACTORIES) >= MAX_FACTORIES:
-                _FACTORIES.clear()
-            namespace: dict[str, Any] = dict(self.env)
-            exec(compile(source, f"<rule {self.rule.source.loc}>", "exec"), namespace)
-            make = _FACTORIES[source] = namespace["_make"]
+            code = compile(source, f"<rule {self.rule.source.loc}>", "exec")
+            make = factory(source, code, tuple(sorted(self.env)))
         return CompiledRule(make, tuple(self.bindings[n] for n in names), self.where, source,
                             tuple(value for _, value in self.consts))
+
+
+def factory(source: str, code: CodeType, helpers: tuple[str, ...]) -> Callable[..., Any]:
+    """The factory ``_make`` of ``source`` compiled to ``code`` (which reads the helpers
+    ``helpers`` of HELPERS as globals), kept in the shared cache with its code (see
+    :func:`factory_code`: the persistent program cache, program_cache.py, stores it)."""
+    if len(_FACTORIES) >= MAX_FACTORIES:
+        _FACTORIES.clear()
+        _CODES.clear()
+    namespace: dict[str, Any] = {h: _global(h) for h in helpers}
+    exec(code, namespace)
+    make: Callable[..., Any] = namespace["_make"]
+    _FACTORIES[source] = make
+    _CODES[source] = (code, helpers)
+    return make
+
+
+def _global(name: str) -> Any:
+    """What the generated code's global ``name`` is (Emitter.env)."""
+    special = {"_FAIL": runtime.FAIL, "repeat": itertools.repeat, "grouped": runtime.grouped}
+    return special[name] if name in special else HELPERS[name]
+
+
+def restore(record: tuple[Any, ...], sources: Mapping[str, tuple[bytes, tuple[str, ...]]]
+            ) -> CompiledRule:
+    """A compiled rule from its record in the persistent program cache (program_cache.py):
+    ``(bindings, where, source, consts, needs)``, its code marshalled in ``sources``."""
+    bindings, where, source, consts, needs = record
+    make = _FACTORIES.get(source)
+    if make is None:
+        blob, helpers = sources[source]
+        make = factory(source, marshal.loads(blob), helpers)
+    return CompiledRule(make, bindings, where, source, consts, needs)
+
+
+def factory_code(source: str) -> tuple[CodeType, tuple[str, ...]] | None:
+    """The code object and helper names the factory of ``source`` was made from, if it is
+    still in the shared cache."""
+    return _CODES.get(source)
 
 
 #: Compiled factories by source text, shared by every rule (of any program) of that source:
@@ -718,6 +756,8 @@ class Emitter:
 _FACTORIES: dict[str, Callable[..., Callable[..., Any]]] = {}
 #: Factories kept at most (then the cache starts again).
 MAX_FACTORIES = 20_000
+#: The code object and helper names of each factory of _FACTORIES (see :func:`factory`).
+_CODES: dict[str, tuple[CodeType, tuple[str, ...]]] = {}
 
 
 @dataclass(frozen=True)

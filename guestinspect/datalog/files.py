@@ -7,6 +7,7 @@ on the opened file (``fstat``), not on the name.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -62,3 +63,8 @@ def decode_utf8(data: bytes) -> tuple[str, tuple[int, int, str] | None]:
         line_start = data.rfind(b"\n", 0, e.start) + 1
         col = len(data[line_start : e.start].decode("utf-8", "replace")) + 1
         return "", (line, col, f"not UTF-8 text (byte 0x{data[e.start]:02x})")
+
+
+def digest(data: bytes) -> str:
+    """The SHA-256 of ``data``, in hex: a file's identity by content (program_cache.py)."""
+    return hashlib.sha256(data).hexdigest()

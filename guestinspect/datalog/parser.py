@@ -14,7 +14,7 @@ from .builtin_functors import (
     SYMBOL_OPERATORS,
     UNARY,
 )
-from .files import FileRefused, decode_utf8, read_regular
+from .files import FileRefused, decode_utf8, digest, read_regular
 from .lexer import LexError, Token, tokenize
 from .limits import DEFAULT_LIMITS, Limits, limit_hint
 from .syntax import (
@@ -792,6 +792,10 @@ class Loader:
         self.seen: set[tuple[int, int]] = set()  # (device, inode) of every file read
         self.include_depth = 0
         self.defines: dict[str, list[Token]] = {}  # #define, across included files
+        #: what the module read, to tell later whether it would read the same
+        #: (program_cache.py): ("file", path, device, inode, sha256 or "" if refused) per
+        #: file, ("probe", path, exists) per include candidate looked at
+        self.inputs: list[tuple[object, ...]] = []
 
     def load_file(self, path: Path, where: Location | None = None) -> None:
         """Parse a file; an error reading it is reported at ``where`` (an ``#include``) or at
@@ -801,8 +805,10 @@ class Loader:
         try:
             data, st = read_regular(path, MAX_SOURCE_BYTES)
         except FileRefused as e:
+            self.inputs.append(("file", str(path), 0, 0, ""))
             self.errors.append(f"{prefix}: {e}")
             return
+        self.inputs.append(("file", str(path), st.st_dev, st.st_ino, digest(data)))
         if (st.st_dev, st.st_ino) in self.seen:
             return
         self.seen.add((st.st_dev, st.st_ino))
@@ -856,7 +862,9 @@ class Loader:
             try:
                 path.stat()
             except (OSError, ValueError):
+                self.inputs.append(("probe", str(path), False))
                 continue
+            self.inputs.append(("probe", str(path), True))
             self.include_depth += 1
             try:
                 self.load_file(path, loc)

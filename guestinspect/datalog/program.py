@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .builtin_functors import TABLE
-from .codegen import TICK_EVERY, CompiledRule, filtered_delta, rule_code
+from .codegen import TICK_EVERY, CompiledRule, filtered_delta, restore, rule_code
 from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .failures import FailureLog
@@ -21,6 +21,8 @@ from .stratify import Stratum, dependencies, stratify
 from .syntax import BinOp, Call, Const, Expr, IODirective, Module, UnOp, Var, walk
 
 Functors = Mapping[str, Callable[..., Any]]
+#: A compiled rule's key: (rule index, delta position, size classes), see Program.rule_code.
+CodeKey = tuple[int, int | None, tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,16 @@ class Program:
         self.limits = limits  # what a Database of this program may use (see limits.py)
         self.functors: dict[str, Callable[..., Any]] = dict(functors or {})
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
-        self._code: dict[tuple[int, int | None, tuple[int, ...]], CompiledRule] = {}
+        self._code: dict[CodeKey, CompiledRule] = {}
         self._planned: dict[int, tuple[str, ...]] = {}
         self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
         self._constant: dict[int, frozenset[tuple[Any, ...]] | None] = {}
         self._filters: dict[tuple[int, int], bool] = {}
+        #: compiled rules of an earlier process (program_cache.py): key -> record, and the
+        #: marshalled code of their sources; and what the program's files were when read
+        self.cached_rules: dict[CodeKey, tuple[Any, ...]] = {}
+        self.cached_sources: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+        self.inputs: tuple[tuple[object, ...], ...] = ()
         # an error in a component's rule is the same line for each of its instances: once
         self.errors = list(dict.fromkeys(self._analyse(module, list(errors or []))))
         if self.errors:
@@ -67,7 +74,9 @@ class Program:
         loader = Loader([Path(d) for d in include_dirs], limits)
         for p in paths:
             loader.load_file(Path(p))
-        return cls(loader.module, functors, relations, loader.errors, limits)
+        program = cls(loader.module, functors, relations, loader.errors, limits)
+        program.inputs = tuple(loader.inputs)
+        return program
 
     @classmethod
     def from_text(cls, text: str, filename: str = "<text>", functors: Functors | None = None,
@@ -143,6 +152,8 @@ class Program:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_code"] = {}  # compiled code is not picklable; it is compiled again
+        state["cached_rules"] = {}
+        state["cached_sources"] = {}
         return state
 
     # ---- compiled rules, shared by every database of the program --------------------------
@@ -177,10 +188,14 @@ class Program:
         if code is None:
             if len(self._code) >= MAX_COMPILED:
                 self._code.clear()
-            planned = self.planned_relations(rule)
-            sizes = {r: class_size(c) for r, c in zip(planned, classes, strict=False)}
-            delta_size = class_size(classes[-1]) if len(classes) > len(planned) else None
-            code = self._code[key] = rule_code(rule, sizes, self.modes, delta, delta_size)
+            record = self.cached_rules.get(key)
+            if record is not None:
+                code = self._code[key] = restore(record, self.cached_sources)
+            else:
+                planned = self.planned_relations(rule)
+                sizes = {r: class_size(c) for r, c in zip(planned, classes, strict=False)}
+                delta_size = class_size(classes[-1]) if len(classes) > len(planned) else None
+                code = self._code[key] = rule_code(rule, sizes, self.modes, delta, delta_size)
         return code
 
     def filters_delta(self, rule: NormRule, delta: int) -> bool:

@@ -20,6 +20,11 @@ class Location:
             self.file.encode("unicode_escape").decode("ascii")  # an error stays one line
         return f"{name}:{self.line}:{self.col}"
 
+    def __reduce__(self) -> tuple[type[Location], tuple[str, int, int]]:
+        # the dataclass's own pickling of a slotted class is Python code per object: a cached
+        # program (program_cache.py) holds tens of thousands of locations
+        return (Location, (self.file, self.line, self.col))
+
 
 # ---- expressions -------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from guestinspect.collectors.answerers.table import WANTED
 from guestinspect.collectors.base import WANT_RELATIONS, Collector, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.datalog import Database, Limits, Program
+from guestinspect.datalog.program_cache import load_files
 from guestinspect.errors import LaunchError
 from guestinspect.functors import FUNCTORS, RELATIONS
 
@@ -79,7 +80,9 @@ def load_program(user_rules: Sequence[Path] = (), limits: Limits | None = None) 
     with _programs_lock:
         program = _programs.get(key)
     if program is None:
-        program = new_program(user_rules, limits)
+        # from the persistent cache (datalog/program_cache.py) when a process before had it
+        paths = [rules_dir() / "inspect.dl", *user_rule_files(user_rules)]
+        program = load_files(paths, functors=FUNCTORS, relations=RELATIONS, limits=limits)
         with _programs_lock:
             if len(_programs) >= MAX_PROGRAMS:
                 _programs.clear()
