@@ -2,7 +2,7 @@
 generation.
 
 An entry is a :class:`Program` (parsed, checked, stratified) and the code of the rules it
-compiled while it ran (marshalled code objects), pickled under
+compiled while it ran (marshalled code objects), written at the process's exit, pickled under
 ``$XDG_CACHE_HOME/guestinspect/programs/`` (``~/.cache/...``). Its name is a hash of what
 determines the program before any file is read: the rule files' names as given and resolved,
 the include directories, the limits, the functor and relation tables (names, modes, the
@@ -257,7 +257,8 @@ def load_files(paths: Iterable[str | Path], functors: Functors | None = None,
                relations: PyRelations | None = None, include_dirs: Iterable[str | Path] = (),
                limits: Limits = DEFAULT_LIMITS) -> Program:
     """:meth:`Program.from_files`, from the cache when it holds this program; a program
-    compiled afresh is written to it (and again at exit with the rules it compiled)."""
+    compiled afresh is written to it at exit, with the rules it compiled (and so is one whose
+    entry lacks rules it compiled)."""
     files = [Path(p) for p in paths]
     dirs = [Path(d) for d in include_dirs]
     functors = functors or {}
@@ -282,23 +283,25 @@ def load_files(paths: Iterable[str | Path], functors: Functors | None = None,
         if directory is None:
             return program
         path = directory / f"{key}.pickle"
-        _quietly(_save, program, path, key, functors, relations)
+        fresh = True
+    else:
+        fresh = False
     assert path is not None
     if not _pending:
         atexit.register(_save_pending)
-    _pending[path] = (program, key, functors, relations)
+    _pending[path] = (program, key, functors, relations, fresh)
     return program
 
 
-#: The programs this process loaded, by entry: written again at exit if they compiled rules
-#: their entry does not hold.
-_pending: dict[Path, tuple[Program, str, Functors, PyRelations]] = {}
+#: The programs this process loaded, by entry: written at exit (once, with the rules they
+#: compiled) if they were compiled afresh or compiled rules their entry does not hold.
+_pending: dict[Path, tuple[Program, str, Functors, PyRelations, bool]] = {}
 
 
 def _save_pending() -> None:
-    for path, (program, key, functors, relations) in list(_pending.items()):
-        if any(k not in program.cached_rules for k in program._code) and \
-                len(program.cached_rules) < MAX_RULES:
+    for path, (program, key, functors, relations, fresh) in list(_pending.items()):
+        if fresh or (any(k not in program.cached_rules for k in program._code) and
+                     len(program.cached_rules) < MAX_RULES):
             _quietly(_save, program, path, key, functors, relations)
     _pending.clear()
 
