@@ -182,6 +182,22 @@ def _xml(inspections: list[Any], extended: bool, xpath: str | None) -> str:
     return _xpath(xpath, text.encode()) if xpath is not None else text
 
 
+def _libguestfs_env(ctx: click.Context, name: str) -> None:
+    """Set ``name`` to 1 (libguestfs reads it when a handle is made) for this command only:
+    the environment is as it was once the command ends, so that an in-process caller (the
+    API's users, click's CliRunner) does not get libguestfs's debug output afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = "1"
+
+    def restore() -> None:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+    ctx.call_on_close(restore)
+
+
 @click.group(cls=OneLineErrors, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="guestinspect", prog_name=PROG)
@@ -286,9 +302,9 @@ def cli(
     if facts_out is not None:
         _output_dir(facts_out, "--facts-out")
     if verbose:
-        os.environ["LIBGUESTFS_DEBUG"] = "1"
+        _libguestfs_env(ctx, "LIBGUESTFS_DEBUG")
     if trace:
-        os.environ["LIBGUESTFS_TRACE"] = "1"
+        _libguestfs_env(ctx, "LIBGUESTFS_TRACE")
 
     from guestinspect.api import Inspector
     from guestinspect.collectors.password import remote_password

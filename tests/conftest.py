@@ -22,6 +22,16 @@ os.environ.setdefault("GUESTINSPECT_BACKEND", "appliance")
 os.environ.setdefault("GUESTINSPECT_NO_PROGRAM_CACHE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _no_libguestfs_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without libguestfs's debug output, whatever an earlier one set (with
+    it, a ``guestinspect`` child whose stderr a test reads only at the end fills the pipe
+    with the appliance's console and blocks libguestfs: seen as an ``lvs`` that never
+    returned in ``guestinspect mount``)."""
+    monkeypatch.delenv("LIBGUESTFS_DEBUG", raising=False)
+    monkeypatch.delenv("LIBGUESTFS_TRACE", raising=False)
+
+
 @pytest.fixture(scope="session")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     """``recorded(name)``: the directory of a fresh recording of snapshot ``name``'s image
