@@ -23,7 +23,7 @@ from guestinspect.collectors import answerers
 from guestinspect.collectors.answerers.table import PHASE_WORDS
 from guestinspect.collectors.appliance import CountingHandle, DeadlineWatchdog, launch
 from guestinspect.collectors.backends.appliance_view import ApplianceView, case_lookup
-from guestinspect.collectors.backends.appliance_volumes import NOT_MOUNTABLE, ApplianceVolumes
+from guestinspect.collectors.backends.appliance_volumes import ApplianceVolumes
 from guestinspect.collectors.base import CollectorStats, FactSet
 from guestinspect.collectors.console import stall_seconds
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
@@ -32,6 +32,7 @@ from guestinspect.collectors.progress import Progress
 from guestinspect.collectors.remote import probe, recheck
 from guestinspect.collectors.resolver import GuestFilesystem
 from guestinspect.collectors.uri import RemoteDisk, parse_disk, redact
+from guestinspect.collectors.volumes.base import NOT_MOUNTABLE
 from guestinspect.errors import CollectorError, ImageError, UsageError
 
 #: Tests only: the phase (``registry``, ``packages``, …) in which the collector makes a

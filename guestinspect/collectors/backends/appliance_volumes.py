@@ -10,9 +10,7 @@ from guestinspect.collectors import partitions, ufs
 from guestinspect.collectors.appliance import call_or, first_line
 from guestinspect.collectors.factset import FactSet
 from guestinspect.collectors.keys import KeySpec
-
-#: Filesystem types that are not mounted.
-NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
+from guestinspect.collectors.volumes.base import NOT_MOUNTABLE
 
 #: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
 #: reserved, Windows snapshot.

@@ -41,11 +41,9 @@ from guestinspect.collectors.base import FactSet  # noqa: E402
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline  # noqa: E402
 from guestinspect.collectors.keys import KeySelector, KeySpec  # noqa: E402
 from guestinspect.collectors.resolver import GuestFilesystem  # noqa: E402
+from guestinspect.collectors.volumes.base import NOT_MOUNTABLE  # noqa: E402
 from guestinspect.collectors.volumes.direct import DirectVolumes  # noqa: E402
 from guestinspect.errors import CollectorError  # noqa: E402
-
-#: Filesystem types no view is opened for (not filesystems, or not to be mounted).
-NOT_MOUNTABLE = {"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member", ""}
 
 
 def _vm_size() -> int:

@@ -5,6 +5,11 @@ from typing import Protocol
 
 from guestinspect.collectors.base import FactSet
 
+#: Filesystem types (blkid's) that are not mounted, whichever backend reads the guest: not
+#: filesystems (containers, swap) or not recognised.
+NOT_MOUNTABLE = frozenset({"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member",
+                           ""})
+
 
 class BlockDevice(Protocol):
     """A read-only block device (a disk, a partition, an LV, an opened LUKS container),
