@@ -34,6 +34,7 @@ from guestinspect.collectors.backends.direct_fs import (
     open_view,
 )
 from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.resolver import GuestFilesystem
 from guestinspect.collectors.view import MISSING, ReadError, Stat
 from guestinspect.collectors.volumes.base import BlockDevice
 from guestinspect.collectors.volumes.direct import open_volumes
@@ -44,7 +45,6 @@ from tests.snapshots import FACTS, SNAPSHOTS
 
 CONTENT_LIMIT = 1 << 20
 S, N = "symbol", "number"
-MAX_SYMLINKS = 40
 #: The snapshot guests with a filesystem the direct views read (the others: md RAID, btrfs,
 #: ufs, no filesystem). fedora-lvm-on-luks and fedora-luks-on-lvm (the same filesystems as
 #: fedora's, inside LUKS: 412 facts each, no difference) are left to
@@ -86,52 +86,14 @@ class FileSlice:
         return self._size
 
 
-class Resolver:
-    """The little of the resolver's work these tests need: symlinks followed within the
-    filesystem as collectors/image.py's ``_resolve`` does, lstat cached."""
-
-    def __init__(self, view: LibyalView) -> None:
-        self.view = view
-        self._stat: dict[str, Stat] = {"/": Stat("dir", 0)}
-
-    def get(self, path: str) -> Stat:
-        if path not in self._stat:
-            parent, name = posixpath.split(path)
-            (self._stat[path],) = self.view.lstat_names(parent, [name])
-        return self._stat[path]
-
-    def resolve(self, path: str, follow_last: bool = True) -> str | None:
-        todo = [p for p in path.split("/") if p and p != "."][::-1]
-        cur, hops = "/", 0
-        while todo:
-            comp = todo.pop()
-            if comp == "..":
-                cur = posixpath.dirname(cur)
-                continue
-            cand = posixpath.join(cur, comp)
-            st = self.get(cand)
-            if st is MISSING:
-                return None
-            if st.kind == "symlink" and (todo or follow_last):
-                hops += 1
-                parent, name = posixpath.split(cand)
-                (target,) = self.view.readlinks(parent, [name])
-                if target is None or hops > MAX_SYMLINKS:
-                    return None
-                cur = "/" if target.startswith("/") else cur
-                todo.extend(p for p in reversed(target.split("/")) if p and p != ".")
-                continue
-            if todo and st.kind != "dir":
-                return None
-            cur = cand
-        return cur
+class Resolver(GuestFilesystem):
+    """The collectors' resolver (symlinks followed within the filesystem, lstat cached) over
+    one direct view, with the lstat of a path whose last component is not followed."""
 
     def lstat(self, path: str) -> Stat:
         """lstat of ``path``, its directory resolved."""
-        parent = self.resolve(posixpath.dirname(path))
-        if parent is None or self.get(parent).kind != "dir":
-            return MISSING
-        return self.get(posixpath.join(parent, posixpath.basename(path)))
+        real = self.resolve(path, follow_last=False)
+        return MISSING if real is None else self.get(real)
 
 
 def _facts(guest: str, relation: str, kinds: list[str]) -> list[tuple[Any, ...]]:
@@ -163,7 +125,7 @@ class Comparison:
         self.warnings: list[str] = []
         self.views = {fs: open_view(vfs, dev, self.warnings.append, fs=fs)
                       for fs, (vfs, dev) in _open_filesystems(guest, stack).items()}
-        self.resolvers = {fs: Resolver(view) for fs, view in self.views.items()}
+        self.resolvers = {fs: Resolver(fs, view) for fs, view in self.views.items()}
         self.entries = {(r[0], r[1]): r[2] for r in self.facts("Entry", [S, S, S])}
         self.diffs: list[str] = []
         self.checked = 0
