@@ -13,7 +13,6 @@ written anywhere but a temporary directory.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,37 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from guestinspect.collectors.backends.direct_fs import LibyalView, open_view
+from guestinspect.collectors.volumes.images import FileDevice
 
 MIB = 1 << 20
-
-
-class FileSlice:
-    """A BlockDevice over ``size`` bytes of a file from ``offset``."""
-
-    def __init__(self, path: Path, offset: int = 0, size: int | None = None) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
-        self._offset = offset
-        self._size = os.path.getsize(path) - offset if size is None else size
-        self._pos = 0
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = max(0, min(size, self._size - offset))
-        return os.pread(self._fd, size, self._offset + offset)
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.pread(self._pos, self._size - self._pos if size < 0 else size)
-        self._pos += len(data)
-        return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self._pos = offset + (0, self._pos, self._size)[whence]
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def get_size(self) -> int:
-        return self._size
 
 
 def _median_us(fn: Callable[[], Any], repeat: int) -> float:
@@ -133,13 +104,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         img = make_ext4(Path(tmp), args.files)
         measure(f"ext4 ({args.files} files in /usr/bin, a 64 MiB file)",
-                lambda: open_view("ext4", FileSlice(img), print),
+                lambda: open_view("ext4", FileDevice(img), print),
                 "/usr/bin", f"tool-{args.files // 2:05d}", "/big", args.repeat)
         if shutil.which("mkntfs") and shutil.which("ntfscp"):
             n = max(1, args.files // 10)
             ntfs = make_ntfs(Path(tmp), n)
             measure(f"ntfs ({n} files in /, a 64 MiB file)",
-                    lambda: open_view("ntfs", FileSlice(ntfs), print),
+                    lambda: open_view("ntfs", FileDevice(ntfs), print),
                     "/", f"tool-{n // 2:05d}.exe", "/big", args.repeat)
 
 

@@ -38,6 +38,7 @@ from guestinspect.collectors.resolver import GuestFilesystem
 from guestinspect.collectors.view import MISSING, ReadError, Stat
 from guestinspect.collectors.volumes.base import BlockDevice
 from guestinspect.collectors.volumes.direct import open_volumes
+from guestinspect.collectors.volumes.images import FileDevice
 from guestinspect.datalog.factfiles import read_facts
 from guestinspect.phony.build import disk_paths, is_fresh
 from tests.images import GUESTS
@@ -54,36 +55,6 @@ GUEST_NAMES = ("windows", "windows-gpt", "archlinux", "alpine", "ubuntu", "debia
                "rhel-server", "debian-sysv", "fedora-btrfs") + (
     ("fedora-lvm-on-luks", "fedora-luks-on-lvm") if os.environ.get("GUESTINSPECT_DIRECT_FS_ALL")
     else ())
-
-
-class FileSlice:
-    """A BlockDevice: ``size`` bytes of a file from ``offset``."""
-
-    def __init__(self, path: Path, offset: int, size: int) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
-        self._offset, self._size, self._pos = offset, size, 0
-
-    def close(self) -> None:
-        os.close(self._fd)
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = max(0, min(size, self._size - offset))
-        return os.pread(self._fd, size, self._offset + offset) if offset >= 0 else b""
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.pread(self._pos, self._size - self._pos if size < 0 else size)
-        self._pos += len(data)
-        return data
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        self._pos = offset + (0, self._pos, self._size)[whence]
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def get_size(self) -> int:
-        return self._size
 
 
 class Resolver(GuestFilesystem):
@@ -283,7 +254,7 @@ def made(request: pytest.FixtureRequest,
 def _made_view(made: tuple[str, Path, Path], warnings: list[str]) -> LibyalView:
     vfs, _, img = made
     vfs = vfs.removesuffix("-new-uuid")
-    return open_view(vfs, FileSlice(img, 0, img.stat().st_size), warnings.append, fs="/dev/sdz1")
+    return open_view(vfs, FileDevice(img), warnings.append, fs="/dev/sdz1")
 
 
 def _host_kind(path: bytes) -> str:
@@ -366,13 +337,15 @@ def test_a_listing_stops_at_the_cap(made: tuple[str, Path, Path],
     view.close()
 
 
-def test_what_is_not_read() -> None:
+def test_what_is_not_read(tmp_path: Path) -> None:
+    empty, zeros = tmp_path / "empty", tmp_path / "zeros"
+    empty.write_bytes(b"")
+    zeros.write_bytes(bytes(1 << 20))
     with pytest.raises(UnsupportedFilesystem):
-        open_view("btrfs", FileSlice(Path("/dev/null"), 0, 0), print)
-    zeros = Path("/dev/zero")
+        open_view("btrfs", FileDevice(empty), print)
     for vfs in sorted(READABLE_TYPES):
         with pytest.raises(ReadError) as e:
-            open_view(vfs, FileSlice(zeros, 0, 1 << 20), print)
+            open_view(vfs, FileDevice(zeros), print)
         assert "\n" not in str(e.value)
     assert MAX_ENTRIES == 100_000
 
@@ -390,7 +363,7 @@ def test_vfat_names_as_linux_shows_them(tmp_path: Path) -> None:
         subprocess.run(["mcopy", "-i", str(img), str(one), f"::{name}"], check=True)
     for name in ("efi", "EFI2", "EFI2/Boot"):
         subprocess.run(["mmd", "-i", str(img), f"::{name}"], check=True)
-    view = open_view("vfat", FileSlice(img, 0, img.stat().st_size), print)
+    view = open_view("vfat", FileDevice(img), print)
     assert view.listdir("/") == {"readme.txt": "file", "README2.TXT": "file",
                                  "MixedCase.Txt": "file", "long file name.txt": "file",
                                  "ABC.d": "file", "efi": "dir", "EFI2": "dir"}
@@ -471,7 +444,7 @@ def test_ntfs_interix_files_as_ntfs3g_reads_them(tmp_path: Path) -> None:
     for name, record in records.items():
         if name != "plain-empty":
             _set_ntfs_attributes(img, record, 0x4 | (0x2 if name == "hidden-empty" else 0))
-    view = open_view("ntfs", FileSlice(img, 0, img.stat().st_size), print)
+    view = open_view("ntfs", FileDevice(img), print)
     assert view.listdir("/") == {"fifo": "other", "socket": "other", "hidden-empty": "file",
                                  "plain-empty": "file", "link": "symlink", "chr": "other",
                                  "text": "file"}
@@ -508,7 +481,7 @@ def test_a_refusal_names_its_cause(tmp_path: Path) -> None:
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext4", "-O", "large_dir", str(img)],
                    check=True)
     with pytest.raises(ReadError) as e:
-        open_view("ext4", FileSlice(img, 0, img.stat().st_size), print)
+        open_view("ext4", FileDevice(img), print)
     assert str(e.value).startswith("cannot read the ext4 filesystem: unsupported "
                                    "incompatible features flags: 0x")  # 0x4000 among them
     assert int(str(e.value).rsplit("0x", 1)[1], 16) & 0x4000
