@@ -9,13 +9,15 @@ import click
 
 from .database import Database
 from .errors import DatalogError
-from .lexer import LexError, tokenize
 from .limits import MAX_RULES, MAX_RULES_PER_CLAUSE, MAX_TUPLES, Limits
 from .program import Program
+from .program_cache import load_files
 
 
 def parse_tuple(text: str, program: Program) -> tuple[str, tuple[object, ...]]:
     """Parse ``Rel(a, "b", 3)``: bare words are symbols, numbers follow the column types."""
+    from .lexer import LexError, tokenize  # here, not at the top: start-up time
+
     try:
         tokens = tokenize(text, "<explain>")
     except LexError as e:
@@ -90,7 +92,7 @@ def datalog(program: Path, fact_dir: Path, output_dir: str, include_dirs: tuple[
     limits = Limits(max_tuples=max_tuples, max_rules_per_clause=max_rules_per_clause,
                     max_rules=max_rules, max_seconds=max_seconds)
     try:
-        prog = Program.from_files([program], include_dirs=include_dirs, limits=limits)
+        prog = load_files([program], include_dirs=include_dirs, limits=limits)
         for warning in prog.warnings:
             click.echo(f"warning: {warning}", err=True)
         db = Database(prog)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .codegen import TICK_EVERY, compile_explainer, compile_probe
 from .errors import DatalogError
@@ -19,8 +19,10 @@ from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
 from .program import Program, size_class
 from .relation import Relation, Row
-from .stratify import Stratum
 from .syntax import Const, Var
+
+if TYPE_CHECKING:
+    from .stratify import Stratum
 
 RuleFn = Callable[[set[Row] | None, Callable[[Row], None], Callable[[], int]], None]
 #: Loop iterations one rule's "why not" search may take before it gives its best so far.

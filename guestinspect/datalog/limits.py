@@ -13,6 +13,8 @@ from dataclasses import dataclass
 MAX_TUPLES = 20_000_000
 MAX_RULES_PER_CLAUSE = 10_000
 MAX_RULES = 100_000
+#: The largest rule file read (the shipped rules are 100 KiB in all; each token costs memory).
+MAX_SOURCE_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from .builtin_functors import (
 )
 from .files import FileRefused, decode_utf8, digest, read_regular
 from .lexer import LexError, Token, tokenize
-from .limits import DEFAULT_LIMITS, Limits, limit_hint
+from .limits import DEFAULT_LIMITS, MAX_SOURCE_BYTES, Limits, limit_hint
 from .syntax import (
     RECORD,
     U32,
@@ -758,10 +758,6 @@ def expand_disjunctions(body: tuple[Literal, ...]) -> list[tuple[Literal, ...]]:
         else:
             choices.append([(lit,)])
     return [tuple(itertools.chain.from_iterable(combo)) for combo in itertools.product(*choices)]
-
-
-#: The largest rule file read (the shipped rules are 100 KiB in all; each token costs memory).
-MAX_SOURCE_BYTES = 4 << 20
 
 
 def count_expansions(body: tuple[Literal, ...]) -> int:

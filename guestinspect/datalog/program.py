@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .builtin_functors import TABLE
 from .codegen import TICK_EVERY, CompiledRule, filtered_delta, restore, rule_code
-from .desugar import Hidden, desugar
 from .errors import DatalogError
 from .failures import FailureLog
 from .ir import AggregateLit, AtomLit, CompareLit, ConstraintLit, Lit, NormRule
-from .keys import check_keys
 from .limits import DEFAULT_LIMITS, Limits
-from .parser import Loader
-from .passes import check, transform
-from .stratify import Stratum, dependencies, stratify
 from .syntax import BinOp, Call, Const, Expr, IODirective, Module, UnOp, Var, walk
+
+if TYPE_CHECKING:
+    from .desugar import Hidden
+    from .stratify import Stratum
+
+# The front end (parser, passes, desugar, keys, stratify) is imported when a program is
+# compiled, not at the top: a program from the cache (program_cache.py) needs none of it, and
+# `guestinspect datalog`'s start-up time is what it imports.
 
 Functors = Mapping[str, Callable[..., Any]]
 #: A compiled rule's key: (rule index, delta position, size classes), see Program.rule_code.
@@ -71,6 +74,8 @@ class Program:
                    relations: PyRelations | None = None,
                    include_dirs: Iterable[str | Path] = (),
                    limits: Limits = DEFAULT_LIMITS) -> Program:
+        from .parser import Loader
+
         loader = Loader([Path(d) for d in include_dirs], limits)
         for p in paths:
             loader.load_file(Path(p))
@@ -83,12 +88,17 @@ class Program:
                   relations: PyRelations | None = None,
                   include_dirs: Iterable[str | Path] = (),
                   limits: Limits = DEFAULT_LIMITS) -> Program:
+        from .parser import Loader
+
         loader = Loader([Path(d) for d in include_dirs], limits)
         loader.load_text(text, filename, Path.cwd() if filename.startswith("<") else
                          Path(filename).parent)
         return cls(loader.module, functors, relations, loader.errors, limits)
 
     def _analyse(self, module: Module, errors: list[str]) -> list[str]:
+        from .desugar import desugar
+        from .passes import transform
+
         keys = module.keys
         module, transform_errors = transform(module, self.limits)
         errors.extend(transform_errors)
@@ -107,6 +117,10 @@ class Program:
         return self._analyse_module(module, hidden, errors)
 
     def _analyse_module(self, module: Module, hidden: Hidden, errors: list[str]) -> list[str]:
+        from .keys import check_keys
+        from .passes import check
+        from .stratify import dependencies, stratify
+
         self.module = module
         for name, (fn, hidden_modes) in hidden.python.items():
             self.python_relations[name] = PyRelation(fn, hidden_modes)

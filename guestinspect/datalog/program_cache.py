@@ -29,15 +29,13 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .codegen import factory_code
 from .files import FileRefused, digest, read_regular
-from .limits import DEFAULT_LIMITS, Limits
-from .parser import MAX_SOURCE_BYTES
+from .limits import DEFAULT_LIMITS, MAX_SOURCE_BYTES, Limits
 from .program import Functors, Program, PyRelations
 
 #: Changes whenever the entry's layout does.
@@ -200,6 +198,8 @@ def _read(path: Path) -> bytes | None:
 
 
 def _write(path: Path, payload: bytes) -> None:
+    import tempfile  # here, not at the top: a hit writes nothing (start-up time)
+
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -191,3 +191,35 @@ def test_an_unsafe_directory_or_entry_is_not_used(cache: Path, tmp_path: Path,
     entry.unlink()
     assert compiles()
     assert not entry.exists()
+
+
+def test_the_datalog_command_uses_it(cache: Path, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``guestinspect datalog``: a second run of the same program reads it from the cache
+    and writes the same files; a changed program is compiled again."""
+    from click.testing import CliRunner
+
+    from guestinspect.datalog.cli import datalog
+
+    prog = tmp_path / "tc.dl"
+    prog.write_text(".decl E(x: number, y: symbol)\n.input E\n.decl T(x: number, y: symbol)\n"
+                    ".output T\nT(x, y) :- E(x, y).\nT(x, y) :- E(x, z), T(to_number(z), y).\n")
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    (facts / "E.facts").write_text("1\t2\n2\t3\n3\tx\n")
+
+    def run(out: str) -> str:
+        result = CliRunner().invoke(datalog, [str(prog), "-F", str(facts), "-D",
+                                              str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+        program_cache._save_pending()  # what the process's exit does
+        return (tmp_path / out / "T.csv").read_text()
+
+    first = run("first")
+    assert first == "1\t2\n1\t3\n1\tx\n2\t3\n2\tx\n3\tx\n"
+    assert len(list(cache.glob("*.pickle"))) == 1
+    with monkeypatch.context() as m:
+        _no_compile(m)
+        assert run("hit") == first
+    prog.write_text(prog.read_text() + "T(0, \"y\").\n")
+    assert run("changed") == "0\ty\n" + first
