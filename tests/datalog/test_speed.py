@@ -6,7 +6,7 @@ import gc
 import random
 
 from guestinspect.datalog import Database, Program
-from guestinspect.datalog.factfiles import format_rows, format_value
+from guestinspect.datalog.factfiles import format_rows, format_value, format_verbatim
 
 TEMPLATED = """
 .decl File(fs: symbol, path: symbol)
@@ -67,8 +67,9 @@ def test_a_rule_over_an_empty_relation_is_skipped_unless_it_can_fail() -> None:
     assert db.tuples("A") == {(2,)}
 
 
-def _plain(rows: set[tuple[object, ...]], delimiter: str = "\t") -> str:
-    return "".join(("()" if not row else delimiter.join(format_value(v) for v in row)) + "\n"
+def _plain(rows: set[tuple[object, ...]], delimiter: str = "\t", fmt: object = format_value
+           ) -> str:
+    return "".join(("()" if not row else delimiter.join(fmt(v) for v in row)) + "\n"  # type: ignore[operator]
                    for row in sorted(rows))  # type: ignore[type-var]
 
 
@@ -85,7 +86,16 @@ def test_fact_files_are_written_as_sorted_formatted_values() -> None:
         set(), {()}, {(1,), (3,), (2,)}, {("b",), ("a\t",)}, {(str(i),) for i in range(300)},
         {(i % 7, str(i), i) for i in range(500)},
         {("a%s", "b")} | {(str(i), "x") for i in range(99)},
+        # one or two columns of ints or strings, as the grouped path makes them
+        {(str(i % 13), i) for i in range(400)}, {(i - 200,) for i in range(400)},
+        {(i % 9, rng.choice(["a", "b\tc", "x\\y", "é", "", "z\n", "r\r", "%s"]))
+         for i in range(300)},
+        {(rng.choice(["a", "b\tc", "é", "", "z\n"]), str(i)) for i in range(200)},
+        {(2**64 - i, -2**63 + i // 2) for i in range(100)}, {(i, -i) for i in range(100)},
+        {(i % 5, i / 2) for i in range(100)}, {(str(i), True) for i in range(100)},
     ]
     for rows in cases:
-        for delimiter in ("\t", ",", "%", "%d"):
+        for delimiter in ("\t", ",", "%", "%d", "\\", ";\t"):
             assert format_rows(rows, delimiter) == _plain(rows, delimiter)
+            assert format_rows(rows, delimiter, verbatim=True) == \
+                _plain(rows, delimiter, format_verbatim)
