@@ -347,16 +347,18 @@ class Database:
         writes them (a newline in a symbol is one): unlike :meth:`write_facts_dir`, whose files
         escape them and read back exactly."""
         for d in self.program.io["output"]:
-            rows = self.relations[d.relation].tuples
+            rel = self.relations[d.relation]
+            rows = rel.tuples
             opts = d.options
             if opts.get("IO", "file") == "stdout":
                 stdout.write(f"---------------\n{d.relation}\n===============\n")
-                stdout.write(format_rows(rows, _delimiter(opts), verbatim=True))
+                stdout.write(format_rows(rows, _delimiter(opts), verbatim=True,
+                                         arity=rel.arity))
                 stdout.write("===============\n")
                 continue
             path = Path(directory) / opts.get("filename", f"{d.relation}.csv")
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_facts(path, rows, _delimiter(opts), verbatim=True)
+            write_facts(path, rows, _delimiter(opts), verbatim=True, arity=rel.arity)
         for d in self.program.io["printsize"]:
             stdout.write(f"{d.relation}\t{len(self.relations[d.relation])}\n")
 
@@ -370,11 +372,11 @@ class Database:
         names = list(relations) if relations is not None else self.program.input_relations()
         for name in names:
             path = Path(directory) / f"{name}.facts"
-            tuples = self._relation(name).tuples
-            if skip_empty and not tuples:
+            rel = self._relation(name)
+            if skip_empty and not rel.tuples:
                 path.unlink(missing_ok=True)
             else:
-                write_facts(path, tuples)
+                write_facts(path, rel.tuples, arity=rel.arity)
 
     # ---- explanations --------------------------------------------------------------------
     def explain(self, relation: str, row: Iterable[Any]) -> Derivation | None:

@@ -244,16 +244,18 @@ def format_verbatim(v: Any) -> str:
 
 
 def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
-                verbatim: bool = False) -> str:
+                verbatim: bool = False, arity: int | None = None) -> str:
     """The lines of a fact file, sorted: the text of ``format_value`` of each value of
     ``sorted(rows)``, made at C speed when each column holds only ints or only strings.
-    ``verbatim``: strings as they are (``format_verbatim``), as Soufflé writes its outputs."""
+    ``verbatim``: strings as they are (``format_verbatim``), as Soufflé writes its outputs.
+    ``arity``: the length of every row, when the caller knows it (a relation's tuples)."""
     fmt = format_verbatim if verbatim else format_value
     ordered = list(rows)
     if not ordered:
         return ""
-    arity = len(ordered[0])
-    if arity == 0 or set(map(len, ordered)) != {arity}:  # not one relation's rows
+    if arity is None and len(set(map(len, ordered))) == 1:
+        arity = len(ordered[0])
+    if not arity:  # no columns, or not one relation's rows
         return "".join(("()" if not row else delimiter.join(map(fmt, row))) + "\n"
                        for row in sorted(ordered))
     if arity <= 2 and len(ordered) >= 64:
@@ -343,5 +345,6 @@ def _plain_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> str 
 
 
 def write_facts(path: Path, rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
-                verbatim: bool = False) -> None:
-    path.write_text(format_rows(rows, delimiter, verbatim=verbatim), encoding="utf-8")
+                verbatim: bool = False, arity: int | None = None) -> None:
+    path.write_text(format_rows(rows, delimiter, verbatim=verbatim, arity=arity),
+                    encoding="utf-8")

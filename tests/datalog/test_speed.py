@@ -99,3 +99,5 @@ def test_fact_files_are_written_as_sorted_formatted_values() -> None:
             assert format_rows(rows, delimiter) == _plain(rows, delimiter)
             assert format_rows(rows, delimiter, verbatim=True) == \
                 _plain(rows, delimiter, format_verbatim)
+            arity = len(next(iter(rows), ()))  # as a relation gives it
+            assert format_rows(rows, delimiter, arity=arity) == _plain(rows, delimiter)
