@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from itertools import chain
+from collections.abc import Collection, Iterable, Iterator
+from itertools import chain, islice
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -250,18 +250,20 @@ def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
     ``verbatim``: strings as they are (``format_verbatim``), as Soufflé writes its outputs.
     ``arity``: the length of every row, when the caller knows it (a relation's tuples)."""
     fmt = format_verbatim if verbatim else format_value
+    if arity is None:
+        rows = list(rows)
+        lengths = set(map(len, rows))
+        arity = lengths.pop() if len(lengths) == 1 else 0
+    if arity in (1, 2) and isinstance(rows, Collection) and len(rows) >= 64:
+        text = _grouped_text(rows, arity, delimiter)  # from the rows as they are: no copy
+        if text is not None:
+            return text
     ordered = list(rows)
     if not ordered:
         return ""
-    if arity is None and len(set(map(len, ordered))) == 1:
-        arity = len(ordered[0])
     if not arity:  # no columns, or not one relation's rows
         return "".join(("()" if not row else delimiter.join(map(fmt, row))) + "\n"
                        for row in sorted(ordered))
-    if arity <= 2 and len(ordered) >= 64:
-        text = _grouped_text(ordered, arity, delimiter)
-        if text is not None:
-            return text
     if len(ordered) < 64:
         ordered.sort()
     else:  # by each column from the last to the first (stable sorts: the same order),
@@ -273,7 +275,8 @@ def format_rows(rows: Iterable[tuple[Any, ...]], delimiter: str = "\t", *,
     return "".join(delimiter.join(map(fmt, row)) + "\n" for row in ordered)
 
 
-def _grouped_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> str | None:
+def _grouped_text(rows: Collection[tuple[Any, ...]], arity: int, delimiter: str
+                  ) -> str | None:
     """The sorted lines of a relation of one or two columns when each column holds only ints
     or only strings (``str`` is then ``format_value``) and no string needs an escape; else
     None. The rows are not sorted as tuples: the values of the second column are grouped by
@@ -286,7 +289,7 @@ def _grouped_text(rows: list[tuple[Any, ...]], arity: int, delimiter: str) -> st
     if arity == 1:
         groups[None] = list(map(itemgetter(0), rows))
     else:
-        sample = rows[::8]
+        sample = list(islice(rows, 0, None, 8))
         if len(sample) < 1.5 * len(set(map(itemgetter(0), sample))):
             return None
         for first, second in rows:
