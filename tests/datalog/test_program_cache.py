@@ -223,3 +223,24 @@ def test_the_datalog_command_uses_it(cache: Path, tmp_path: Path,
         assert run("hit") == first
     prog.write_text(prog.read_text() + "T(0, \"y\").\n")
     assert run("changed") == "0\ty\n" + first
+
+
+def test_a_hit_imports_no_front_end(cache: Path, tmp_path: Path) -> None:
+    """``guestinspect datalog`` on a hit imports neither the parser nor the checks (their
+    import is most of the start-up time a hit saves)."""
+    prog = tmp_path / "p.dl"
+    prog.write_text(".decl E(x: number)\n.input E\n.decl F(x: number)\n.output F\n"
+                    "F(x + 1) :- E(x).\n")
+    (tmp_path / "E.facts").write_text("1\n2\n")
+    script = ("import sys\nfrom guestinspect.cli import main\ntry:\n    main()\nfinally:\n"
+              "    print(*sorted(sys.modules), file=sys.stderr)\n")
+    command = [sys.executable, "-c", script, "datalog", str(prog), "-F", str(tmp_path),
+               "-D", str(tmp_path / "out")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [subprocess.run(command, capture_output=True, env=env, check=True, text=True)
+            for _ in range(2)]  # the first compiles and writes the entry, the second hits
+    assert (tmp_path / "out" / "F.csv").read_text() == "2\n3\n"
+    front = {"guestinspect.datalog.parser", "guestinspect.datalog.lexer",
+             "guestinspect.datalog.passes", "guestinspect.datalog.desugar"}
+    assert front <= set(runs[0].stderr.split())
+    assert not front & set(runs[1].stderr.split())
