@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from guestinspect.collectors.child_limits import FAULTS
 from guestinspect.collectors.factset import Fact, FactSet
 
 #: Relation -> number of columns, for the facts a hive reader may answer.
@@ -40,8 +41,6 @@ ARITY = {
 }
 #: Largest answer taken from a child (bytes of JSON).
 MAX_ANSWER = 256 << 20
-#: Faults a test can ask the child to commit before it reads (tests only).
-FAULTS = ("segv", "hang", "memory", "cpu", "garbage")
 _CHILD = Path(__file__).with_name("hive_child.py")
 
 

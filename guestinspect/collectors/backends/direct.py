@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors import isolate
+from guestinspect.collectors import child_limits, isolate
 from guestinspect.collectors.backends import wire
 from guestinspect.collectors.base import WANT_RELATIONS, CollectorStats, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
@@ -42,7 +42,7 @@ from guestinspect.errors import CollectorError, ImageError
 DEFAULT_LIMITS = isolate.Limits(seconds=300.0, cpu_seconds=120, memory=2 << 30)
 #: Tests only: ``FAULT:FILESYSTEM`` (``segv:/dev/sda1``, ``hang:open``) makes the child
 #: misbehave when asked about that filesystem (``open``: while opening the volumes;
-#: ``view:/dev/sda1``: while opening that filesystem); FAULT is one of isolate.FAULTS.
+#: ``view:/dev/sda1``: while opening that filesystem); FAULT is one of child_limits.FAULTS.
 #: docs/security.md, "The direct backend".
 FAULT_ENV = "GUESTINSPECT_TEST_DIRECT_FAULT"
 _CHILD = Path(__file__).with_name("direct_child.py")
@@ -180,7 +180,7 @@ def _fault() -> list[str] | None:
     if not value:
         return None
     kind, _, fs = value.partition(":")
-    if kind not in isolate.FAULTS or not fs:
+    if kind not in child_limits.FAULTS or not fs:
         raise ValueError(f"{FAULT_ENV}={value!r}: expected FAULT:FILESYSTEM")
     return [kind, fs]
 

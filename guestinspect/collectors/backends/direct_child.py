@@ -22,7 +22,6 @@ about one filesystem (or at ``open``).
 import os
 import resource
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -34,6 +33,7 @@ from typing import Any, BinaryIO
 if __name__ == "__main__":  # run with -I: the package is the one this file belongs to
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from guestinspect.collectors import child_limits  # noqa: E402
 from guestinspect.collectors.answerers import answer  # noqa: E402
 from guestinspect.collectors.answerers.context import AnswerContext  # noqa: E402
 from guestinspect.collectors.backends import wire  # noqa: E402
@@ -44,21 +44,6 @@ from guestinspect.collectors.resolver import GuestFilesystem  # noqa: E402
 from guestinspect.collectors.volumes.base import NOT_MOUNTABLE  # noqa: E402
 from guestinspect.collectors.volumes.direct import DirectVolumes  # noqa: E402
 from guestinspect.errors import CollectorError  # noqa: E402
-
-
-def _vm_size() -> int:
-    """Bytes of address space this process uses now."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[0]) * resource.getpagesize()
-
-
-def _limit_memory(memory: int) -> None:
-    address = _vm_size() + memory
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard != resource.RLIM_INFINITY:
-        address = min(address, hard)
-    resource.setrlimit(resource.RLIMIT_AS, (address, hard))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _limit_cpu(cpu_seconds: int) -> None:
@@ -73,19 +58,12 @@ def _limit_cpu(cpu_seconds: int) -> None:
 
 
 def _commit(fault: str) -> None:
-    """Misbehave on purpose, as hostile bytes could make a C library do (tests only)."""
-    if fault == "segv":
-        os.kill(os.getpid(), signal.SIGSEGV)
-    elif fault == "hang":
-        time.sleep(3600)
-    elif fault == "memory":
-        hog = [bytearray(64 << 20) for _ in range(1 << 10)]
-        del hog
-    elif fault == "cpu":
-        while True:
-            pass
-    elif fault == "garbage":
-        raise _Garbage
+    """Misbehave on purpose (tests only); ``garbage``: answer a fact of another filesystem."""
+    child_limits.commit(fault, _garbage)
+
+
+def _garbage() -> None:
+    raise _Garbage
 
 
 class _Unsupported(Exception):
@@ -213,7 +191,7 @@ def _line(text: str) -> str:
 def _handle(reader: Reader, req: dict[str, Any]) -> dict[str, Any]:
     op = req.get("op")
     if op == "open":
-        _limit_memory(int(req["memory"]))
+        child_limits.limit_memory(int(req["memory"]))
         _limit_cpu(int(req["cpu_seconds"]))
         fault = req.get("fault")
         if fault:
