@@ -23,7 +23,7 @@ def _wire_seeds() -> list[bytes]:
 def run_wire(data: bytes) -> None:
     message = wire.decode(data)
     facts = wire.facts_in(message.get("facts", {}), ("Entry", "FileSize", "Content"),
-                          fs="/dev/sda1")
+                          ("/dev/sda1",))
     for rel, tuples in facts.items():
         assert rel in ("Entry", "FileSize", "Content")
         assert all(t[0] == "/dev/sda1" for t in tuples)

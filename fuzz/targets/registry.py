@@ -21,7 +21,8 @@ import tempfile
 from pathlib import Path
 
 from fuzz.targets import target
-from guestinspect.collectors.isolate import ARITY, Limits, read_keys_isolated
+from guestinspect.collectors.backends import wire
+from guestinspect.collectors.isolate import RELATIONS, Limits, read_keys_isolated
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("GUESTINSPECT_SHARED", ROOT.parent / "shared")) / "testdata"
@@ -109,9 +110,9 @@ def run(data: bytes) -> None:
         f.flush()
         facts = read_keys_isolated(Path(f.name), FS, HIVE, KEYS, limits=LIMITS)
     for rel, tuples in facts.items():
-        assert rel in ARITY, rel
+        assert rel in RELATIONS, rel
         for t in tuples:
-            assert len(t) == ARITY[rel] and t[:2] == (FS, HIVE), t
+            assert len(t) == len(wire.schema()[rel]) and t[:2] == (FS, HIVE), t
             assert all(isinstance(c, str) for c in t), t
     assert facts, "no fact at all: neither keys nor an error"
     log = os.environ.get("FUZZ_REGISTRY_LOG")

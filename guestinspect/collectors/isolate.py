@@ -13,9 +13,10 @@ child, ``python -I collectors/hive_child.py`` (about 0.1 s to start), under limi
 
 The child answers in JSON (never pickle: a child taken over by a hostile hive must not be able
 to run code in the parent), at most :data:`MAX_ANSWER` bytes, and the parent checks every
-tuple before taking it. A crash, a timeout, a limit or a malformed answer gives
-``HiveError(fs, hive, message)`` and no other fact of that batch; the other hives and the rest
-of the inspection go on.
+tuple before taking it, as it checks the direct backend's child (backends/wire.py): its
+relation, its columns as rules/facts.dl declares them, the hive's ``fs`` and path. A crash, a
+timeout, a limit or a malformed answer gives ``HiveError(fs, hive, message)`` and no other
+fact of that batch; the other hives and the rest of the inspection go on.
 """
 
 import json
@@ -28,17 +29,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from guestinspect.collectors.backends import wire
 from guestinspect.collectors.child_limits import FAULTS
-from guestinspect.collectors.factset import Fact, FactSet
+from guestinspect.collectors.factset import FactSet
 
-#: Relation -> number of columns, for the facts a hive reader may answer.
-ARITY = {
-    "RegistryKeyFound": 3,
-    "RegistryKeyMissing": 3,
-    "RegistrySubkey": 4,
-    "RegistryValue": 6,
-    "HiveError": 3,
-}
+#: The facts a hive reader may answer (their columns: rules/facts.dl).
+RELATIONS = ("RegistryKeyFound", "RegistryKeyMissing", "RegistrySubkey", "RegistryValue",
+             "HiveError")
 #: Largest answer taken from a child (bytes of JSON).
 MAX_ANSWER = 256 << 20
 _CHILD = Path(__file__).with_name("hive_child.py")
@@ -66,30 +63,15 @@ class _NoAnswer(Exception):
 def _checked(data: bytes, fs: str, hive: str) -> FactSet:
     """The facts of a child's JSON answer (raises _NoAnswer if it is not well-formed)."""
     try:
-        answer = json.loads(data)
-    except (ValueError, RecursionError) as e:
+        answer = wire.decode(data)
+    except wire.WireError as e:
         raise _NoAnswer("the hive reader gave a malformed answer") from e
-    if not isinstance(answer, dict):
-        raise _NoAnswer("the hive reader gave a malformed answer")
     if "error" in answer:
         raise _NoAnswer(f"the hive reader failed: {str(answer['error'])[:500]}")
-    facts: FactSet = {}
-    for rel, rows in answer.items():
-        if rel not in ARITY or not isinstance(rows, list):
-            raise _NoAnswer(f"the hive reader gave an unexpected relation {rel[:80]!r}")
-        tuples: set[Fact] = set()
-        for row in rows:
-            if (
-                not isinstance(row, list)
-                or len(row) != ARITY[rel]
-                or not all(isinstance(c, str) for c in row)
-                or row[0] != fs
-                or row[1] != hive
-            ):
-                raise _NoAnswer(f"the hive reader gave a malformed {rel} fact")
-            tuples.add(tuple(row))
-        facts[rel] = tuples
-    return facts
+    try:
+        return wire.facts_in(answer, RELATIONS, (fs, hive), stray="a malformed {rel} fact")
+    except wire.WireError as e:
+        raise _NoAnswer(f"the hive reader gave {e}") from e
 
 
 def died(returncode: int, limits: Limits, who: str = "the hive reader",

@@ -44,7 +44,7 @@ def fault(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_the_wire_takes_only_declared_facts_about_the_filesystem_asked() -> None:
     ok = wire.facts_in({"Entry": [["/dev/sda1", "/etc", "dir"]],
                         "FileSize": [["/dev/sda1", "/etc/hostname", 7]]},
-                       direct.ANSWER_RELATIONS, "/dev/sda1")
+                       direct.ANSWER_RELATIONS, ("/dev/sda1",))
     assert ok == {"Entry": {("/dev/sda1", "/etc", "dir")},
                   "FileSize": {("/dev/sda1", "/etc/hostname", 7)}}
     bad = [
@@ -59,7 +59,7 @@ def test_the_wire_takes_only_declared_facts_about_the_filesystem_asked() -> None
     ]
     for data in bad:
         with pytest.raises(wire.WireError):
-            wire.facts_in(data, direct.ANSWER_RELATIONS, "/dev/sda1")
+            wire.facts_in(data, direct.ANSWER_RELATIONS, ("/dev/sda1",))
     with pytest.raises(wire.WireError):
         wire.decode(b"[1, 2]")
     with pytest.raises(wire.WireError):

@@ -423,7 +423,7 @@ class DirectCollector:
             "cpu_seconds": self._limits.cpu_seconds, "seconds": self._deadline.remaining(),
         })
         try:
-            facts = wire.facts_in(answer.get("facts"), ANSWER_RELATIONS, fs)
+            facts = wire.facts_in(answer.get("facts"), ANSWER_RELATIONS, (fs,))
             warnings = wire.strings(answer.get("warnings"), "warnings")
             phases = wire.number_map(answer.get("phases", {}), "phases")
         except wire.WireError as e:

@@ -5,7 +5,8 @@ unpickling what it sends would let it run code in the parent. A message is one J
 one line, at most :data:`MAX_MESSAGE` bytes; the parent checks every fact the child sends
 against the base relations' declarations (``rules/facts.dl``: the collectors know nothing of the
 rules but these) before taking it, and the answers to one filesystem's requests must all be
-about that filesystem.
+about that filesystem. The hive reader's answers (collectors/isolate.py) are checked the same
+way.
 """
 
 import json
@@ -16,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from guestinspect.collectors.base import Fact, FactSet
+from guestinspect.collectors.factset import Fact, FactSet
 
 #: Largest message read from the child (bytes of JSON, one line).
 MAX_MESSAGE = 256 << 20
@@ -67,20 +68,28 @@ def facts_out(facts: FactSet) -> dict[str, list[list[str | int]]]:
     return {rel: sorted(list(t) for t in tuples) for rel, tuples in facts.items() if tuples}
 
 
-def _row(rel: str, row: object, types: tuple[type, ...], fs: str | None) -> Fact:
+#: What a fact about another filesystem than the one asked about is called.
+STRAY = "a {rel} fact about another filesystem than the one asked about"
+
+
+def _row(rel: str, row: object, types: tuple[type, ...], about: tuple[str, ...],
+         stray: str) -> Fact:
     if not isinstance(row, list) or len(row) != len(types):
         raise WireError(f"a malformed {rel} fact")
     for value, kind in zip(row, types, strict=True):
         if type(value) is not kind:  # (bool is not int here)
             raise WireError(f"a malformed {rel} fact")
-    if fs is not None and row[0] != fs:
-        raise WireError(f"a {rel} fact about another filesystem than the one asked about")
-    return tuple(row)
+    fact = tuple(row)
+    if fact[:len(about)] != about:
+        raise WireError(stray.format(rel=rel))
+    return fact
 
 
-def facts_in(data: object, allowed: Iterable[str], fs: str | None = None) -> FactSet:
-    """The facts of a message's ``facts`` member, each checked: a relation of ``allowed``, its
-    columns as declared, and (``fs`` given) the first column ``fs``."""
+def facts_in(data: object, allowed: Iterable[str], about: tuple[str, ...] = (),
+             stray: str = STRAY) -> FactSet:
+    """The facts of a message's ``facts`` member (or of a child's whole answer), each checked:
+    a relation of ``allowed``, its columns as declared, and its first columns ``about`` (the
+    filesystem asked about, the hive…; else a WireError worded by ``stray``)."""
     if not isinstance(data, dict):
         raise WireError("facts that are not an object")
     declared, ok = schema(), set(allowed)
@@ -88,7 +97,7 @@ def facts_in(data: object, allowed: Iterable[str], fs: str | None = None) -> Fac
     for rel, rows in data.items():
         if rel not in ok or rel not in declared or not isinstance(rows, list):
             raise WireError(f"an unexpected relation {str(rel)[:80]!r}")
-        facts[rel] = {_row(rel, row, declared[rel], fs) for row in rows}
+        facts[rel] = {_row(rel, row, declared[rel], about, stray) for row in rows}
     return facts
 
 
