@@ -282,14 +282,15 @@ def _grouped_text(rows: Collection[tuple[Any, ...]], arity: int, delimiter: str
     None. The rows are not sorted as tuples: the values of the second column are grouped by
     the first (one pass), and the first column's values and each group are sorted as plain
     values, several times faster for the same order (each column is totally ordered) unless
-    the groups are small: then (every eighth row has few equal first values) None too."""
+    the groups are small: then (the first eighth of the rows has few equal first values)
+    None too."""
     if not _plain_delimiter(delimiter):
         return None
     groups: defaultdict[Any, list[Any]] = defaultdict(list)
     if arity == 1:
         groups[None] = list(map(itemgetter(0), rows))
     else:
-        sample = list(islice(rows, 0, None, 8))
+        sample = list(islice(rows, len(rows) // 8))  # a set's order is its tuples' hashes'
         if len(sample) < 1.5 * len(set(map(itemgetter(0), sample))):
             return None
         for first, second in rows:
