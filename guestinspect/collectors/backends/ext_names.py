@@ -4,15 +4,16 @@ libfsext gives no name that is not UTF-8 (it fails), and Linux lists such a name
 this reads them so that the view can list the name decoded with replacement, as the appliance
 does. An ext directory block is a chain of records ``inode (u32) rec_len (u16) name_len (u8)
 file_type (u8) name``; a hashed directory's index blocks look like records of inode 0, which
-are skipped. Linear in the bytes read, at most :data:`MAX_DIRECTORY_BYTES` of them; a damaged
-record ends the parse of its extent (what was read before it is kept).
+are skipped. Linear in the bytes read, at most ``MAX_DIRECTORY_BYTES`` of them
+(directory_extents.py); a damaged record ends the parse of its extent (what was read before it
+is kept).
 """
 
 import struct
 from collections.abc import Callable, Sequence
 
-#: The most bytes of a directory read (a hostile directory costs no more).
-MAX_DIRECTORY_BYTES = 32 << 20
+from guestinspect.collectors.backends.directory_extents import bounded
+
 _RECORD = struct.Struct("<IHB")
 
 
@@ -33,11 +34,6 @@ def names_by_inode(extents: Sequence[tuple[int, int]],
     """inode -> names of the records in the directory whose data lies in ``extents``
     ((offset, size) in bytes on the device, as libfsext gives them)."""
     names: dict[int, list[bytes]] = {}
-    budget = MAX_DIRECTORY_BYTES
-    for offset, size in extents:
-        size = min(int(size), budget)
-        if size <= 0 or offset < 0:
-            break
-        budget -= size
-        parse_records(pread(int(offset), size), names)
+    for offset, size in bounded(extents):
+        parse_records(pread(offset, size), names)
     return names

@@ -8,17 +8,17 @@ whose data blocks hold ``inumber namelen name [ftype] tag`` records 8-byte align
 spans marked 0xFFFF, and, in a single-block directory, a leaf table and tail at the end.
 Leaf, node and free-index blocks are told by their magic and skipped.
 
-Everything read is bounded: the inode's own size, at most :data:`MAX_DIRECTORY_BYTES` of
-blocks, and every record inside its block (linear in the bytes read). A damaged record ends
-the parse of its block; what was read before it is kept.
+Everything read is bounded: the inode's own size, at most ``MAX_DIRECTORY_BYTES`` of blocks
+(directory_extents.py), and every record inside its block (linear in the bytes read). A
+damaged record ends the parse of its block; what was read before it is kept.
 """
 
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-#: The most bytes of a directory's blocks read (a hostile directory costs no more).
-MAX_DIRECTORY_BYTES = 32 << 20
+from guestinspect.collectors.backends.directory_extents import bounded
+
 _BLOCK_MAGICS = {b"XD2B": 16, b"XDB3": 64}  # single-block directory: header size
 _DATA_MAGICS = {b"XD2D": 16, b"XDD3": 64}  # data block of a bigger directory
 _FREE_TAG = 0xFFFF
@@ -136,13 +136,8 @@ def names_by_inode(directory: int, extents: Sequence[tuple[int, int]],
     if not extents:
         parse_shortform(pread(geo.inode_offset(directory), geo.inodesize), geo, names)
         return names
-    budget = MAX_DIRECTORY_BYTES
-    for offset, size in extents:
-        size = min(int(size), budget)
-        if size <= 0 or offset < 0:
-            break
-        budget -= size
-        data = pread(geo.block_offset(int(offset)), size)
+    for offset, size in bounded(extents):
+        data = pread(geo.block_offset(offset), size)
         for start in range(0, len(data) - geo.dirblksize + 1, geo.dirblksize):
             parse_block(data[start:start + geo.dirblksize], geo, names)
     return names
