@@ -26,6 +26,22 @@ MISSING = Stat("missing", 0)
 Warn = Callable[[str], None]
 
 
+def is_utf8(name: bytes) -> bool:
+    """Whether a name read from a directory is UTF-8 (else it is listed decoded with
+    replacement, kind ``other``, with the warning :func:`not_utf8`)."""
+    try:
+        name.decode()
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def not_utf8(where: str, name: str) -> str:
+    """The warning about a name that is not UTF-8 (``name`` decoded with replacement) in the
+    directory ``where`` (the filesystem's name and path)."""
+    return f"{where}: file name is not UTF-8: {name!r}"
+
+
 class ReadError(RuntimeError):
     """A read of the guest filesystem failed (damaged, unsupported, cut short)."""
 

@@ -35,7 +35,7 @@ from guestinspect.collectors.backends.direct_fs import (
 )
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.resolver import GuestFilesystem
-from guestinspect.collectors.view import MISSING, ReadError, Stat
+from guestinspect.collectors.view import MISSING, ReadError, Stat, is_utf8
 from guestinspect.collectors.volumes.base import BlockDevice
 from guestinspect.collectors.volumes.direct import open_volumes
 from guestinspect.collectors.volumes.images import FileDevice
@@ -274,13 +274,13 @@ def test_made_as_the_host_sees_it(made: tuple[str, Path, Path]) -> None:
     root = bytes(src)
     for dirpath, dirnames, filenames in os.walk(root):
         rel = dirpath[len(root):].decode("utf-8", "replace") or "/"
-        if any(not _utf8(n) for n in dirpath[len(root):].split(b"/")):
+        if any(not is_utf8(n) for n in dirpath[len(root):].split(b"/")):
             continue
         names = [n for n in dirnames + filenames if n != b"lost+found"]
         expected = {n.decode("utf-8", "replace"):
-                    _host_kind(os.path.join(dirpath, n)) if _utf8(n) else "other" for n in names}
+                    _host_kind(os.path.join(dirpath, n)) if is_utf8(n) else "other" for n in names}
         assert {k: v for k, v in view.listdir(rel).items() if k != "lost+found"} == expected
-        good = sorted(n.decode() for n in names if _utf8(n))
+        good = sorted(n.decode() for n in names if is_utf8(n))
         stats = view.lstat_names(rel, good)
         for name, st in zip(good, stats, strict=True):
             host = os.lstat(os.path.join(dirpath, name.encode()))
@@ -297,14 +297,6 @@ def test_made_as_the_host_sees_it(made: tuple[str, Path, Path]) -> None:
                                 "/dev/sdz1:/: file name is not UTF-8: 'dir\ufffd'",
                                 "/dev/sdz1:/many: file name is not UTF-8: 'x\ufffd'"]
     view.close()
-
-
-def _utf8(name: bytes) -> bool:
-    try:
-        name.decode()
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def test_reads_are_bounded_by_what_was_asked(made: tuple[str, Path, Path],

@@ -13,7 +13,7 @@ from typing import Any
 from guestinspect.collectors import packages
 from guestinspect.collectors.answerers.context import one_line
 from guestinspect.collectors.resolver import CaseLookup
-from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
+from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn, is_utf8, not_utf8
 
 _KINDS = {0o100000: "file", 0o040000: "dir", 0o120000: "symlink"}
 _READDIR_KINDS = {"r": "file", "d": "dir", "l": "symlink"}
@@ -25,14 +25,6 @@ def _kind(mode: int) -> str:
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
-
-
-def _utf8(name: bytes) -> bool:
-    try:
-        name.decode()
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def _stat(st: dict[str, int]) -> Stat:
@@ -97,13 +89,13 @@ class ApplianceView:
         local = self._tmp / "ls0"
         self.g.ls0(self._at(directory), str(local))
         raw = [n for n in local.read_bytes().split(b"\0") if n and n not in (b".", b"..")]
-        good = [n.decode() for n in raw if _utf8(n)]
+        good = [n.decode() for n in raw if is_utf8(n)]
         stats = self.g.lstatnslist(self._at(directory), good) if good else []
         kinds = {n: _kind(st["st_mode"]) for n, st in zip(good, stats, strict=True)}
         for n in raw:
-            if not _utf8(n):
+            if not is_utf8(n):
                 kinds[_text(n)] = "other"
-                self._warn(f"{self.name}:{directory}: file name is not UTF-8: {_text(n)!r}")
+                self._warn(not_utf8(f"{self.name}:{directory}", _text(n)))
         return kinds
 
     def read(self, path: str, offset: int, size: int) -> bytes:

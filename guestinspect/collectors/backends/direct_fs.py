@@ -18,7 +18,7 @@ from typing import Any
 
 from guestinspect.collectors.backends import ext_names, ntfs_links, xfs_meta_uuid, xfs_names
 from guestinspect.collectors.backends.libyal_fs import FLAVOURS, Flavour, ntfs_reparse
-from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn
+from guestinspect.collectors.view import MISSING, ReadError, Stat, Warn, is_utf8, not_utf8
 from guestinspect.collectors.volumes.base import BlockDevice
 
 #: The blkid TYPEs this module reads.
@@ -264,13 +264,13 @@ class LibyalView:
         Linux lists an ext or xfs name; None (left out, as ntfs-3g leaves out a name it
         cannot convert) on NTFS and vfat, or when the bytes cannot be found."""
         inode = int(getattr(child, "inode_number", 0) or 0)
-        bad = [n for n in raw.get(inode, []) if not _is_utf8(n)]
+        bad = [n for n in raw.get(inode, []) if not is_utf8(n)]
         if not bad:
             self._warn(f"{self._where(directory)}: a file name cannot be read; left out")
             return None
         raw[inode] = bad[1:]
         name = bad[0].decode("utf-8", "replace")
-        self._warn(f"{self._where(directory)}: file name is not UTF-8: {name!r}")
+        self._warn(not_utf8(self._where(directory), name))
         return name
 
     # ---- FsView ----
@@ -359,11 +359,3 @@ def _extents(entry: Any) -> list[tuple[int, int]]:
         return [entry.get_extent(i)[:2] for i in range(entry.number_of_extents)]
     except (*_LIBRARY_ERRORS, AttributeError):  # AttributeError: releases before 2021
         return []
-
-
-def _is_utf8(name: bytes) -> bool:
-    try:
-        name.decode()
-        return True
-    except UnicodeDecodeError:
-        return False
