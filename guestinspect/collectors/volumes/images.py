@@ -49,14 +49,21 @@ class _Library(Protocol):
 
 
 class _Positioned:
-    """read/seek/tell over ``pread`` and ``get_size`` (what libyal's file objects need)."""
+    """A device of ``_size`` bytes: ``pread`` cut at its end (nothing outside it), and
+    read/seek/tell over it (what libyal's file objects need). A subclass reads with
+    ``_read``, given a range inside the device."""
 
     _pos = 0
+    _size = 0
 
     def get_size(self) -> int:
-        raise NotImplementedError
+        return self._size
 
     def pread(self, offset: int, size: int) -> bytes:
+        size = min(size, self._size - offset)
+        return self._read(offset, size) if size > 0 and offset >= 0 else b""
+
+    def _read(self, offset: int, size: int) -> bytes:
         raise NotImplementedError
 
     def read(self, size: int = -1) -> bytes:
@@ -87,12 +94,8 @@ class FileDevice(_Positioned):
         st = os.fstat(self._fd)
         self._size = st.st_size if stat.S_ISREG(st.st_mode) else os.lseek(self._fd, 0, 2)
 
-    def get_size(self) -> int:
-        return self._size
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = min(size, self._size - offset)
-        return os.pread(self._fd, size, offset) if size > 0 and offset >= 0 else b""
+    def _read(self, offset: int, size: int) -> bytes:
+        return os.pread(self._fd, size, offset)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -107,13 +110,7 @@ class LibraryDevice(_Positioned):
         self._obj, self._size = obj, size
         self._keep = keep  # what ``obj`` reads from, kept alive as long as it
 
-    def get_size(self) -> int:
-        return self._size
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = min(size, self._size - offset)
-        if size <= 0 or offset < 0:
-            return b""
+    def _read(self, offset: int, size: int) -> bytes:
         return bytes(self._obj.read_buffer_at_offset(size, offset))
 
 
@@ -124,13 +121,8 @@ class Slice(_Positioned):
         self._parent, self._start = parent, start
         self._size = max(0, min(size, parent.get_size() - start))
 
-    def get_size(self) -> int:
-        return self._size
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = min(size, self._size - offset)
-        return self._parent.pread(self._start + offset, size) if size > 0 and offset >= 0 \
-            else b""
+    def _read(self, offset: int, size: int) -> bytes:
+        return self._parent.pread(self._start + offset, size)
 
 
 def _open_regular(path: Path) -> int:
@@ -187,6 +179,24 @@ def _file_object(path: Path, stack: ExitStack) -> FileDevice:
     return dev
 
 
+def _opened(obj: Any, path: Path, stack: ExitStack) -> Any:
+    """The libyal object ``obj`` (a pyqcow.file, pyvmdk.handle, pyvhdi.file) opened on the
+    file ``path``, closed by ``stack``."""
+    try:
+        obj.open_file_object(_file_object(path, stack))
+    except OSError as e:
+        raise _lib_error(path, e) from e
+    stack.callback(obj.close)
+    return obj
+
+
+def _linked(chain: list[Any]) -> Any:
+    """The first of a chain of libyal images, each told the next one is its parent."""
+    for child, parent in zip(chain, chain[1:], strict=False):
+        child.set_parent(parent)
+    return chain[0]
+
+
 def _lib_error(path: Path, e: Exception) -> ImageError:
     lines = str(e).strip().splitlines()
     first = lines[0] if lines else type(e).__name__
@@ -197,12 +207,9 @@ class _OwnQcow2(_Positioned):
     """A qcow2 chain read by :mod:`.qcow2` (what libqcow does not read right)."""
 
     def __init__(self, image: Qcow2Image) -> None:
-        self._image = image
+        self._image, self._size = image, image.size
 
-    def get_size(self) -> int:
-        return self._image.size
-
-    def pread(self, offset: int, size: int) -> bytes:
+    def _read(self, offset: int, size: int) -> bytes:
         try:
             return self._image.pread(offset, size)
         except Qcow2Error as e:
@@ -256,30 +263,14 @@ def _open_qcow2(path: Path, stack: ExitStack) -> Any:
         return own
     import pyqcow
 
-    files: list[Any] = []
-    for current, _, _ in chain:
-        f = pyqcow.file()
-        try:
-            f.open_file_object(_file_object(current, stack))
-        except OSError as e:
-            raise _lib_error(current, e) from e
-        stack.callback(f.close)
-        files.append(f)
-    for child, parent in zip(files, files[1:], strict=False):
-        child.set_parent(parent)
-    return files[0]
+    return _linked([_opened(pyqcow.file(), current, stack) for current, _, _ in chain])
 
 
 def _open_vmdk_one(path: Path, stack: ExitStack) -> Any:
     """One vmdk (its descriptor and extents), without its parent."""
     import pyvmdk
 
-    h = pyvmdk.handle()
-    try:
-        h.open_file_object(_file_object(path, stack))
-    except OSError as e:
-        raise _lib_error(path, e) from e
-    stack.callback(h.close)
+    h = _opened(pyvmdk.handle(), path, stack)
     count = h.get_number_of_extents()
     with path.open("rb") as f:
         embedded = f.read(4) == b"KDMV"
@@ -310,9 +301,7 @@ def _open_vmdk(path: Path, stack: ExitStack) -> Any:
         if detect(current) != "vmdk":
             raise UnsupportedImage(f"{path}: parent {current.name} is not vmdk")
         chain.append(_open_vmdk_one(current, stack))
-    for child, parent in zip(chain, chain[1:], strict=False):
-        child.set_parent(parent)
-    return chain[0]
+    return _linked(chain)
 
 
 def _open_vhd(path: Path, stack: ExitStack) -> Any:
@@ -323,21 +312,14 @@ def _open_vhd(path: Path, stack: ExitStack) -> Any:
     while True:
         if len(chain) >= MAX_CHAIN:
             raise ImageError(f"{path}: parent chain longer than {MAX_CHAIN} images")
-        f = pyvhdi.file()
-        try:
-            f.open_file_object(_file_object(current, stack))
-        except OSError as e:
-            raise _lib_error(current, e) from e
-        stack.callback(f.close)
+        f = _opened(pyvhdi.file(), current, stack)
         chain.append(f)
         parent = f.get_parent_filename()
         if not parent:
             break
         # A Windows path in a differencing disk: its last component, beside the child.
         current = _related(current, parent.replace("\\", "/").rsplit("/", 1)[-1], "parent")
-    for child, parent_file in zip(chain, chain[1:], strict=False):
-        child.set_parent(parent_file)
-    return chain[0]
+    return _linked(chain)
 
 
 _OPENERS: dict[str, Callable[[Path, ExitStack], Any]] = {

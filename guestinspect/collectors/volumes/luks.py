@@ -312,13 +312,7 @@ class Luks2Device(_Positioned):
         size = end if segment.size is None else min(segment.size, end)
         self._size = max(0, size - size % segment.sector_size)
 
-    def get_size(self) -> int:
-        return self._size
-
-    def pread(self, offset: int, size: int) -> bytes:
-        size = min(size, self._size - offset)
-        if size <= 0 or offset < 0:
-            return b""
+    def _read(self, offset: int, size: int) -> bytes:
         unit = self._seg.sector_size
         first = offset - offset % unit
         last = offset + size
