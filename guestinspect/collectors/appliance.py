@@ -6,7 +6,6 @@ The drives are always added with ``readonly=True`` (docs/security.md, "Read-only
 import json
 import os
 import signal
-import stat
 import subprocess
 import threading
 import time
@@ -25,6 +24,7 @@ from guestinspect.collectors.console import (
 )
 from guestinspect.collectors.console import EVENTS as CONSOLE_EVENTS
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
+from guestinspect.collectors.local_disk import check_local_disk
 from guestinspect.collectors.progress import QUIET, Progress
 from guestinspect.collectors.uri import RemoteDisk, drive_args
 from guestinspect.errors import ImageError, LaunchError
@@ -79,20 +79,7 @@ def probe_disk(path: Path, format: str | None) -> str | None:
     Raises ImageError with a one-line message for a missing file, an image qemu cannot open,
     or something that is plainly not a disk image (a text file).
     """
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError as e:
-        raise ImageError(f"{path}: no such file") from e
-    except OSError as e:  # a symlink loop, permission denied…
-        raise ImageError(f"{path}: {(e.strerror or 'cannot stat').lower()}") from e
-    if stat.S_ISDIR(mode):
-        raise ImageError(f"{path}: is a directory, not a disk image")
-    if not (stat.S_ISREG(mode) or stat.S_ISBLK(mode)):  # a FIFO would hang qemu-img
-        raise ImageError(f"{path}: not a regular file or a block device, not a disk image")
-    if not os.access(path, os.R_OK):
-        raise ImageError(f"{path}: permission denied")
-    if path.is_file() and path.stat().st_size == 0:
-        raise ImageError(f"{path}: empty file, not a disk image")
+    check_local_disk(path)  # (a FIFO would hang qemu-img)
     fmt, size = format, None
     cmd = ["qemu-img", "info", "-U", "--output=json", *(["-f", format] if format else []), "--"]
     try:

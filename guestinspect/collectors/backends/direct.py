@@ -35,6 +35,7 @@ from guestinspect.collectors.backends import wire
 from guestinspect.collectors.base import WANT_RELATIONS, CollectorStats, FactSet
 from guestinspect.collectors.deadline import NO_DEADLINE, Deadline
 from guestinspect.collectors.keys import KeySpec
+from guestinspect.collectors.local_disk import check_local_disk
 from guestinspect.collectors.progress import Progress
 from guestinspect.errors import CollectorError, ImageError
 
@@ -191,24 +192,10 @@ _TEXT_IMAGES = (b"# Disk DescriptorFile",)
 
 def check_disk(path: Path) -> None:
     """What the appliance's probe (appliance.probe_disk) says of a local file before
-    qemu-img reads it, the same ImageError words: no such file, a directory, a FIFO, no
-    permission, empty, text."""
-    try:
-        st = path.stat()
-    except FileNotFoundError as e:
-        raise ImageError(f"{path}: no such file") from e
-    except OSError as e:  # a symlink loop, permission denied…
-        raise ImageError(f"{path}: {(e.strerror or 'cannot stat').lower()}") from e
-    if stat.S_ISDIR(st.st_mode):
-        raise ImageError(f"{path}: is a directory, not a disk image")
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISBLK(st.st_mode)):
-        raise ImageError(f"{path}: not a regular file or a block device, not a disk image")
-    if not os.access(path, os.R_OK):
-        raise ImageError(f"{path}: permission denied")
-    if not stat.S_ISREG(st.st_mode):
+    qemu-img reads it, the same ImageError words: local_disk.check_local_disk's (no such file,
+    a directory, a FIFO, no permission, empty), then text (what qemu-img would call raw)."""
+    if not stat.S_ISREG(check_local_disk(path).st_mode):
         return
-    if st.st_size == 0:
-        raise ImageError(f"{path}: empty file, not a disk image")
     with path.open("rb") as f:
         head = f.read(65536)
     if b"\0" not in head and not head.startswith(_TEXT_IMAGES):
