@@ -11,6 +11,7 @@ from guestinspect.collectors.appliance import call_or, first_line
 from guestinspect.collectors.factset import FactSet
 from guestinspect.collectors.keys import KeySpec
 from guestinspect.collectors.volumes.base import NOT_MOUNTABLE
+from guestinspect.collectors.volumes.probe import lvm_uuid
 
 #: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
 #: reserved, Windows snapshot.
@@ -25,15 +26,6 @@ NO_FS_GPT = {
 def _hex(uuid: str) -> str:
     """A UUID's hex digits only, lower case (md_detail's ``a:b:c:d`` is blkid's ``a-b-…``)."""
     return "".join(c for c in uuid.lower() if c in "0123456789abcdef")
-
-
-def _lvm_uuid(uuid: str) -> str:
-    """An LVM UUID in LVM's own printed form (``xxxxxx-xxxx-xxxx-xxxx-xxxx-xxxx-xxxxxx``)."""
-    u = uuid.replace("-", "")
-    if len(u) != 32:
-        return uuid
-    return "-".join(u[a:b] for a, b in ((0, 6), (6, 10), (10, 14), (14, 18), (18, 22),
-                                         (22, 26), (26, 32)))
 
 
 class ApplianceVolumes:
@@ -254,30 +246,30 @@ class ApplianceVolumes:
         vgs = g.vgs_full()
         if not vgs:
             return
-        pvs = {_lvm_uuid(p["pv_uuid"]): p["pv_name"] for p in g.pvs_full()}
+        pvs = {lvm_uuid(p["pv_uuid"]): p["pv_name"] for p in g.pvs_full()}
         # LVM's own PV names are not always the appliance's (seen: /dev/sdb2 for /dev/sda2);
         # the device whose blkid says it is that PV is.
         pvs.update(
-            (_lvm_uuid(b["UUID"]), dev)
+            (lvm_uuid(b["UUID"]), dev)
             for dev, b in self._blkid.items()
             if b.get("TYPE") == "LVM2_member" and b.get("UUID")
         )
-        lvs = {_lvm_uuid(lv["lv_uuid"]): lv["lv_name"] for lv in g.lvs_full()}
+        lvs = {lvm_uuid(lv["lv_uuid"]): lv["lv_name"] for lv in g.lvs_full()}
         visible = set(self._lv_list())
         by_name: dict[str, list[str]] = defaultdict(list)
         for uuid, name in lvs.items():
             by_name[name].append(uuid)
         for vg in vgs:
             name = vg["vg_name"]
-            facts["LvmVg"].add((name, _lvm_uuid(vg["vg_uuid"])))
-            for uuid in map(_lvm_uuid, g.vgpvuuids(name)):
+            facts["LvmVg"].add((name, lvm_uuid(vg["vg_uuid"])))
+            for uuid in map(lvm_uuid, g.vgpvuuids(name)):
                 if uuid in pvs:
                     facts["LvmPv"].add((pvs[uuid], name))
             mine = [lv for lv in visible if lv.startswith(f"/dev/{name}/")]
             if all(len(by_name[lv.rsplit("/", 1)[1]]) == 1 for lv in mine):
                 uuids = [by_name[lv.rsplit("/", 1)[1]][0] for lv in mine]
             else:  # an LV name used in two VGs: ask which UUIDs are this VG's
-                uuids = list(map(_lvm_uuid, g.vglvuuids(name)))
+                uuids = list(map(lvm_uuid, g.vglvuuids(name)))
             for uuid in uuids:
                 lv = f"/dev/{name}/{lvs.get(uuid, '')}"
                 if lv in visible:
