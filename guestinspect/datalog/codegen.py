@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import marshal
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import CodeType
 from typing import Any
 
@@ -783,6 +783,13 @@ class CompiledRule:
     consts: tuple[Any, ...] = ()  # the values of the constants K0, K1, ... of the source
     #: relations that must hold tuples for the rule to do anything (``_leading_relations``)
     needs: tuple[str, ...] = ()
+    #: the relations of the bindings when they are all stored relations (else empty)
+    plain: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = all(b.kind == "relation" for b in self.bindings) and bool(self.bindings)
+        object.__setattr__(self, "plain",
+                           tuple(b.target for b in self.bindings) if plain else ())
 
     def bind(self, relations: Mapping[str, Relation],
              pyrels: Mapping[str, Callable[..., Any]],
@@ -792,6 +799,10 @@ class CompiledRule:
         """The rule function over one database's relations (failures recorded in
         ``failures``; with ``memo``, the Python relations' results kept there, a dict per
         relation: see ``runtime.guard_relation``)."""
+        if self.plain:  # only stored relations: the common case, at C speed
+            fn = self.make(*map(relations.__getitem__, self.plain), *self.consts)
+            fn.__doc__ = self.source
+            return fn
         args: list[Any] = []
         for b in self.bindings:
             if b.kind == "relation":

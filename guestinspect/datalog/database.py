@@ -17,7 +17,7 @@ from .failures import FailureLog
 from .gcpause import paused_gc
 from .ir import AggregateLit, AtomLit, Lit, NormRule
 from .limits import LimitExceeded, Limits, limit_hint
-from .program import Program, size_class
+from .program import Program, RuleInfo, size_class, size_classes
 from .relation import Relation, Row
 from .syntax import Const, Var
 
@@ -91,11 +91,15 @@ class Database:
         with paused_gc():
             return self._add_facts(relation, rows)
 
-    def _add_facts(self, relation: str, rows: Iterable[Iterable[Any]]) -> int:
+    def _add_facts(self, relation: str, rows: Iterable[Iterable[Any]],
+                   typed: bool = False) -> int:
+        """``typed``: the rows are tuples of the relation's arity and column types already
+        (``read_facts`` makes them so): they are not checked again."""
         rel = self._relation(relation)
-        facts = list(map(tuple, rows))
-        _check_facts(relation, facts, rel.arity, self.program.kinds[relation],
-                     self.program.declarations[relation])
+        facts = rows if typed and isinstance(rows, list) else list(map(tuple, rows))
+        if not typed:
+            _check_facts(relation, facts, rel.arity, self.program.kinds[relation],
+                         self.program.declarations[relation])
         base = self.base[relation]
         if base is rel.tuples:  # no rule derives the relation: its tuples are its facts
             added = rel.add(facts)
@@ -131,7 +135,7 @@ class Database:
             rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts),
                               self.limits.max_tuples - self.held,
                               f"cannot add the facts: {self._too_many()}")
-            total += self.add_facts(d.relation, rows)
+            total += self._add_facts(d.relation, rows, typed=True)
         return total
 
     # ---- evaluation ----------------------------------------------------------------------
@@ -216,20 +220,21 @@ class Database:
             deltas = self._fixpoint(stratum, deltas, collect=True)
         delta.update(deltas)
 
-    def _fn(self, rule: NormRule, delta: int | None, rows: set[Row] | None) -> RuleFn:
+    def _fn(self, rule: NormRule, info: RuleInfo, delta: int | None,
+            rows: set[Row] | None) -> RuleFn:
         """The rule compiled for this database: the program's compiled code for the current
         size classes of the relations the rule reads (``Program.rule_code``), bound to this
         database's relations; ``_nothing`` when one of the relations its planned body begins
         with is empty (``CompiledRule.needs``: the size classes say it, 0 is empty)."""
         p = self.program
         relations = self.relations
-        classes = [size_class(len(relations[r])) for r in p.planned_relations(rule)]
+        classes = size_classes(relations, info.planned)
         if rows is not None and delta is not None and p.filters_delta(rule, delta):
-            classes.append(size_class(len(rows)))
-        key = (rule.index, delta, tuple(classes))
+            classes += (size_class(len(rows)),)
+        key = (rule.index, delta, classes)
         fn = self._bound.get(key)
         if fn is None:
-            code = p.rule_code(rule, delta, key[2])
+            code = p.rule_code(rule, delta, classes)
             if any(not relations[r].tuples for r in code.needs):
                 fn = _nothing
             else:
@@ -238,6 +243,8 @@ class Database:
         return fn
 
     def _store(self, relation: str, rows: set[Row]) -> set[Row]:
+        if not rows:
+            return rows
         added = self.relations[relation].add(rows)
         self.held += len(added)
         return added
@@ -256,26 +263,19 @@ class Database:
             raise LimitExceeded(self._too_many())
         return TICK_EVERY
 
-    def _idle(self, rule: NormRule, delta: int | None) -> bool:
-        """Whether ``rule`` (reading ``delta`` at that position) derives nothing because one
-        of its other positive atoms is empty and nothing in it can fail (``stored_atoms``)."""
-        atoms = self.program.stored_atoms(rule)
-        if atoms is None:
-            return False
-        relations = self.relations
-        return any(pos != delta and not relations[r].tuples for pos, r in atoms)
-
     def _call(self, rule: NormRule, delta: int | None, rows: set[Row] | None,
               out: set[Row]) -> None:
-        constant = self.program.constant_rows(rule)
-        if constant is not None:
-            out |= constant
+        info = self.program.info(rule)
+        if info.constant is not None:
+            out |= info.constant
             return
-        if self._idle(rule, delta):
-            return
+        if info.stored is not None:  # idle if one of its other positive atoms is empty and
+            relations = self.relations  # nothing in it can fail (``Program.stored_atoms``)
+            if any(pos != delta and not relations[r].tuples for pos, r in info.stored):
+                return
         try:
             self._tick()
-            self._fn(rule, delta, rows)(rows, out.add, self._tick)
+            self._fn(rule, info, delta, rows)(rows, out.add, self._tick)
         except LimitExceeded as e:
             raise LimitExceeded(f"{rule.source.loc}: evaluation stopped in this rule: {e}") \
                 from None
@@ -288,9 +288,10 @@ class Database:
     def _evaluate(self, stratum: Stratum) -> None:
         if not stratum.rules:
             return
-        new: dict[str, set[Row]] = {r: set() for r in stratum.relations}
+        constants, rules = self.program.stratum_rules(stratum)
+        new: dict[str, set[Row]] = {r: set(constants.get(r, ())) for r in stratum.relations}
         self._round = new
-        for rule in stratum.rules:
+        for rule in rules:
             self._call(rule, None, None, new[rule.head])
         deltas = {r: self._store(r, rows) for r, rows in new.items()}
         if stratum.recursive:

@@ -17,6 +17,7 @@ from .syntax import BinOp, Call, Const, Expr, IODirective, Module, UnOp, Var, wa
 
 if TYPE_CHECKING:
     from .desugar import Hidden
+    from .relation import Relation
     from .stratify import Stratum
 
 # The front end (parser, passes, desugar, keys, stratify) is imported when a program is
@@ -59,6 +60,9 @@ class Program:
         self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
         self._constant: dict[int, frozenset[tuple[Any, ...]] | None] = {}
         self._filters: dict[tuple[int, int], bool] = {}
+        self._info: dict[int, RuleInfo] = {}
+        self._recursive: dict[int, list[int]] = {}
+        self._strata: dict[str, tuple[dict[str, frozenset[tuple[Any, ...]]], list[NormRule]]] = {}
         #: compiled rules of an earlier process (program_cache.py): key -> record, and the
         #: marshalled code of their sources; and what the program's files were when read
         self.cached_rules: dict[CodeKey, tuple[Any, ...]] = {}
@@ -171,6 +175,33 @@ class Program:
         return state
 
     # ---- compiled rules, shared by every database of the program --------------------------
+    def info(self, rule: NormRule) -> RuleInfo:
+        """What a database looks at before it runs ``rule`` (one lookup instead of three: a
+        database calls this for every rule it evaluates)."""
+        info = self._info.get(rule.index)
+        if info is None:
+            info = self._info[rule.index] = RuleInfo(
+                self.constant_rows(rule), self.stored_atoms(rule), self.planned_relations(rule))
+        return info
+
+    def stratum_rules(self, stratum: Stratum
+                      ) -> tuple[dict[str, frozenset[tuple[Any, ...]]], list[NormRule]]:
+        """What the constant rules of ``stratum`` derive (:meth:`constant_rows`), by relation,
+        and its other rules: a database adds the first at once and runs the others."""
+        found = self._strata.get(stratum.relations[0])
+        if found is None:
+            constants: dict[str, set[tuple[Any, ...]]] = {}
+            rules: list[NormRule] = []
+            for rule in stratum.rules:
+                rows = self.constant_rows(rule)
+                if rows is None:
+                    rules.append(rule)
+                else:
+                    constants.setdefault(rule.head, set()).update(rows)
+            found = self._strata[stratum.relations[0]] = (
+                {r: frozenset(rows) for r, rows in constants.items()}, rules)
+        return found
+
     def planned_relations(self, rule: NormRule) -> tuple[str, ...]:
         """The stored relations whose sizes order the joins of ``rule`` (its atoms and its
         aggregates' atoms)."""
@@ -248,13 +279,25 @@ class Program:
 
     def recursive_atoms(self, rule: NormRule) -> list[int]:
         """Body positions of positive atoms over relations in the rule's own stratum."""
-        members = set(self.strata[self.stratum_of[rule.head]].relations)
-        out: list[int] = []
-        for i in rule.positive_atoms():
-            lit = rule.body[i]
-            if isinstance(lit, AtomLit) and lit.relation in members:
-                out.append(i)
+        out = self._recursive.get(rule.index)
+        if out is None:
+            members = set(self.strata[self.stratum_of[rule.head]].relations)
+            out = self._recursive[rule.index] = []
+            for i in rule.positive_atoms():
+                lit = rule.body[i]
+                if isinstance(lit, AtomLit) and lit.relation in members:
+                    out.append(i)
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """One rule's :meth:`Program.constant_rows`, :meth:`Program.stored_atoms` and
+    :meth:`Program.planned_relations`."""
+
+    constant: frozenset[tuple[Any, ...]] | None
+    stored: tuple[tuple[int, str], ...] | None
+    planned: tuple[str, ...]
 
 
 #: Compiled rules a program keeps at most (then it starts again; each one is a few KiB).
@@ -265,6 +308,12 @@ def size_class(n: int) -> int:
     """A relation size as the planner sees it: 0 for empty, then one class per factor of 4
     (1..3, 4..15, 16..63, ...), so that databases of similar sizes share compiled rules."""
     return (n.bit_length() + 1) >> 1
+
+
+def size_classes(relations: Mapping[str, Relation], names: tuple[str, ...]) -> tuple[int, ...]:
+    """:func:`size_class` of each of the relations ``names`` (inlined: a database computes
+    this for every rule it runs)."""
+    return tuple([(len(relations[r].tuples).bit_length() + 1) >> 1 for r in names])
 
 
 def class_size(c: int) -> int:

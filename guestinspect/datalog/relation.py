@@ -48,7 +48,10 @@ class Relation:
 
     def add(self, rows: Iterable[Row]) -> set[Row]:
         """Add tuples; return those that were new."""
-        new = (rows if isinstance(rows, set) else set(rows)) - self.tuples
+        if not self.tuples:  # (the common case of a relation's first tuples: no difference)
+            new = rows if isinstance(rows, set) else set(rows)
+        else:
+            new = (rows if isinstance(rows, set) else set(rows)) - self.tuples
         self.add_new(new)
         return new
 
