@@ -10,7 +10,7 @@ from guestinspect.collectors import partitions, ufs
 from guestinspect.collectors.appliance import call_or, first_line
 from guestinspect.collectors.factset import FactSet
 from guestinspect.collectors.keys import KeySpec
-from guestinspect.collectors.volumes.base import NOT_MOUNTABLE
+from guestinspect.collectors.volumes.base import NOT_MOUNTABLE, leave_locked, luks_map_name
 from guestinspect.collectors.volumes.probe import lvm_uuid
 
 #: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
@@ -218,7 +218,7 @@ class ApplianceVolumes:
                 seen.add(dev)
                 uuid = call_or("", g.luks_uuid, dev)
                 facts["LuksContainer"].add((dev, uuid))
-                mapname = f"luks-{uuid}" if uuid else f"luks{len(seen)}"
+                mapname = luks_map_name(uuid, len(seen))
                 tried = False
                 for key in self._keys.candidates(dev, uuid):
                     tried = True
@@ -231,9 +231,7 @@ class ApplianceVolumes:
                     opened = True
                     break
                 else:
-                    reason = "wrong key" if tried else "no key"
-                    facts["LuksLocked"].add((dev, reason))
-                    self.warn(f"{dev}: LUKS container left closed ({reason})")
+                    leave_locked(facts, self.warn, dev, tried)
             if not opened:
                 return fs_types
             g.lvm_scan(True)  # LVM inside what was opened: rescan and activate

@@ -1,5 +1,6 @@
 """What a volume layer gives: start facts and block devices."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -9,6 +10,21 @@ from guestinspect.collectors.base import FactSet
 #: filesystems (containers, swap) or not recognised.
 NOT_MOUNTABLE = frozenset({"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member",
                            ""})
+
+
+
+def luks_map_name(uuid: str, number: int) -> str:
+    """The device-mapper name of an opened LUKS container, whichever backend opens it:
+    ``luks-UUID``, or ``luksN`` without a UUID (N: how many containers were seen so far)."""
+    return f"luks-{uuid}" if uuid else f"luks{number}"
+
+
+def leave_locked(facts: FactSet, warn: Callable[[str], None], dev: str, tried: bool) -> None:
+    """The LUKS container ``dev`` left closed: ``LuksLocked`` and a warning (``tried``: keys
+    were tried and none opened it)."""
+    reason = "wrong key" if tried else "no key"
+    facts.setdefault("LuksLocked", set()).add((dev, reason))
+    warn(f"{dev}: LUKS container left closed ({reason})")
 
 
 class BlockDevice(Protocol):

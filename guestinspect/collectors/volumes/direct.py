@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 from guestinspect.collectors import partitions
 from guestinspect.collectors.base import FactSet
 from guestinspect.collectors.volumes import luks, lvm
-from guestinspect.collectors.volumes.base import BlockDevice, Volumes
+from guestinspect.collectors.volumes.base import BlockDevice, Volumes, leave_locked, luks_map_name
 from guestinspect.collectors.volumes.images import Slice, open_image
 from guestinspect.collectors.volumes.probe import ProbeError, Tags, probe
 from guestinspect.errors import ImageError
@@ -241,7 +241,7 @@ class _Scan:
     def _open_luks(self, dev: str, number: int) -> bool:
         uuid = self.probe(dev).get("UUID", "")
         self.facts["LuksContainer"].add((dev, uuid))
-        mapname = f"luks-{uuid}" if uuid else f"luks{number}"
+        mapname = luks_map_name(uuid, number)
         tried = False
         for key in self.keys.candidates(dev, uuid):
             tried = True
@@ -258,9 +258,7 @@ class _Scan:
             self.devs[name] = opened
             self.mapped.append(name)
             return True
-        reason = "wrong key" if tried else "no key"
-        self.facts["LuksLocked"].add((dev, reason))
-        self.warn(f"{dev}: LUKS container left closed ({reason})")
+        leave_locked(self.facts, self.warn, dev, tried)
         return False
 
     # ---- facts ----
