@@ -7,7 +7,8 @@ extracted from its HEAD into a temporary directory, never copied into this repos
 the checkout lacks is left out). A case is a directory with a main ``.dl`` file and at least one
 expected ``.csv`` (257 at souffle ``a1303be3c``); each runs as
 ``python -m guestinspect.datalog MAIN.dl -F FACTS -D OUT`` in a child process (facts from the
-case's ``facts/`` or the case directory, at most ``-j`` at a time) and each expected ``.csv`` is
+case's ``facts/`` or the case directory, at most ``-j`` at a time; the program cache off, each
+program runs once) and each expected ``.csv`` is
 compared with ours as a multiset of lines, numbers normalized (``1.50`` = ``1.5``, floats to 6
 significant digits).
 
@@ -188,7 +189,8 @@ def run_case(case: Path, timeout: float) -> Outcome:
             proc = subprocess.run(
                 [sys.executable, "-m", "guestinspect.datalog", str(dl), "-F", str(facts),
                  "-D", out], capture_output=True, text=True, timeout=timeout, cwd=case,
-                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin",
+                     "GUESTINSPECT_NO_PROGRAM_CACHE": "1"})  # each case runs once
         except subprocess.TimeoutExpired:
             return Outcome(name, "timeout", f"> {timeout:.0f} s", timeout, feats)
         secs = time.perf_counter() - t0
