@@ -10,17 +10,13 @@ from guestinspect.collectors import partitions, ufs
 from guestinspect.collectors.appliance import call_or, first_line
 from guestinspect.collectors.factset import FactSet
 from guestinspect.collectors.keys import KeySpec
-from guestinspect.collectors.volumes.base import NOT_MOUNTABLE, leave_locked, luks_map_name
+from guestinspect.collectors.volumes.base import (
+    NOT_MOUNTABLE,
+    leave_locked,
+    luks_map_name,
+    partition_may_hold_fs,
+)
 from guestinspect.collectors.volumes.probe import lvm_uuid
-
-#: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
-#: reserved, Windows snapshot.
-NO_FS_GPT = {
-    "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3",
-    "AF9B60A0-1431-4F62-BC68-3311714A69AD",
-    "E3C9E316-0B5C-4DB8-817D-F92DF00215AE",
-    "CADDEBF1-4400-4DE8-B103-12117DCF3CCF",
-}
 
 
 def _hex(uuid: str) -> str:
@@ -180,14 +176,10 @@ class ApplianceVolumes:
         return self._lvs
 
     def _can_hold_fs(self, dev: str) -> bool:
-        """What libguestfs would look at for a filesystem: not a partitioned device, not an
-        extended partition, not an LDM/Microsoft reserved/snapshot partition; nor a BSD slice
-        whose disklabel was decoded (its first partition starts where it does: the same
-        filesystem would be seen twice)."""
+        """What libguestfs would look at for a filesystem: not a partitioned device, nor a
+        partition it does not look into (volumes/base.partition_may_hold_fs)."""
         if dev in self._part_info:
-            p = self._part_info[dev]
-            return (p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
-                    and not p.disklabel)
+            return partition_may_hold_fs(self._part_info[dev])
         if dev in self._parts:
             return True
         return not self._partitions_of(dev)

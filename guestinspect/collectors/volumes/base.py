@@ -4,12 +4,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from guestinspect.collectors import partitions
 from guestinspect.collectors.base import FactSet
 
 #: Filesystem types (blkid's) that are not mounted, whichever backend reads the guest: not
 #: filesystems (containers, swap) or not recognised.
 NOT_MOUNTABLE = frozenset({"swap", "unknown", "crypto_LUKS", "LVM2_member", "linux_raid_member",
                            ""})
+#: GPT partition types libguestfs never looks into: Windows LDM metadata and data, Microsoft
+#: reserved, Windows snapshot.
+NO_FS_GPT = frozenset({
+    "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3",
+    "AF9B60A0-1431-4F62-BC68-3311714A69AD",
+    "E3C9E316-0B5C-4DB8-817D-F92DF00215AE",
+    "CADDEBF1-4400-4DE8-B103-12117DCF3CCF",
+})
+
+
+def partition_may_hold_fs(p: partitions.Part) -> bool:
+    """Whether libguestfs would look for a filesystem in the partition ``p``: not an extended
+    partition, not an LDM/Microsoft reserved/snapshot partition, nor a BSD slice whose
+    disklabel was decoded (its first partition starts where it does: the same filesystem would
+    be seen twice)."""
+    return (p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
+            and not p.disklabel)
 
 
 

@@ -40,7 +40,14 @@ from typing import TYPE_CHECKING
 from guestinspect.collectors import partitions
 from guestinspect.collectors.base import FactSet
 from guestinspect.collectors.volumes import luks, lvm
-from guestinspect.collectors.volumes.base import BlockDevice, Volumes, leave_locked, luks_map_name
+from guestinspect.collectors.volumes.base import (
+    NOT_MOUNTABLE,
+    BlockDevice,
+    Volumes,
+    leave_locked,
+    luks_map_name,
+    partition_may_hold_fs,
+)
 from guestinspect.collectors.volumes.images import Slice, open_image
 from guestinspect.collectors.volumes.probe import ProbeError, Tags, probe
 from guestinspect.errors import ImageError
@@ -52,16 +59,6 @@ Warn = Callable[[str], None]
 
 #: The filesystem types the direct backend reads (backends/direct_fs.READABLE_TYPES).
 DIRECT_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "ntfs", "vfat"})
-#: Types that are no filesystem (collectors/image.py's NOT_MOUNTABLE).
-NOT_FILESYSTEMS = frozenset({"swap", "unknown", "crypto_LUKS", "LVM2_member",
-                             "linux_raid_member", ""})
-#: GPT partition types libguestfs never looks into (collectors/image.py's NO_FS_GPT).
-NO_FS_GPT = frozenset({
-    "5808C8AA-7E8F-42E0-85D2-E1E90434CFB3",
-    "AF9B60A0-1431-4F62-BC68-3311714A69AD",
-    "E3C9E316-0B5C-4DB8-817D-F92DF00215AE",
-    "CADDEBF1-4400-4DE8-B103-12117DCF3CCF",
-})
 #: Rounds of opening containers inside containers at most (LUKS in LVM in LUKS …).
 MAX_ROUNDS = 8
 
@@ -171,9 +168,7 @@ class _Scan:
     def can_hold_fs(self, dev: str) -> bool:
         """As the appliance's ``_can_hold_fs``."""
         if dev in self.part_info:
-            p = self.part_info[dev]
-            return (p.mbr_type not in partitions.MBR_EXTENDED and p.gpt_type not in NO_FS_GPT
-                    and not p.disklabel)
+            return partition_may_hold_fs(self.part_info[dev])
         return dev not in self.partitioned
 
     # ---- probing ----
@@ -275,7 +270,7 @@ class _Scan:
                     self.facts[rel].add((fs, info[tag]))
             if vfs == "btrfs":
                 self.vols.unreadable[fs] = "btrfs (its subvolumes need the appliance)"
-            elif vfs not in NOT_FILESYSTEMS and vfs not in DIRECT_TYPES:
+            elif vfs not in NOT_MOUNTABLE and vfs not in DIRECT_TYPES:
                 self.vols.unreadable[fs] = f"{vfs}: no direct reader"
 
     def lvm_facts(self) -> None:
