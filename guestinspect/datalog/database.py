@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -124,13 +125,17 @@ class Database:
 
     def _load_facts_dir(self, directory: str | Path) -> int:
         total = 0
+        try:  # one listing rather than a look-up of each relation's file
+            listed: set[str] | None = set(os.listdir(directory))
+        except OSError:
+            listed = None
         for d in self.program.io["input"]:
             opts = d.options
             if opts.get("IO", "file") != "file":
                 continue
             name = opts.get("filename", f"{d.relation}.facts")
-            path = Path(directory) / name
-            if not (path.exists() or path.is_symlink()):  # a missing file: no facts
+            path = _fact_file(directory, name, listed)
+            if path is None:  # a missing file: no facts
                 continue  # (anything else that is not a regular file is an error)
             rows = read_facts(path, self.program.kinds[d.relation], _delimiter(opts),
                               self.limits.max_tuples - self.held,
@@ -524,6 +529,15 @@ def _check_facts(relation: str, facts: list[Row], arity: int, kinds: list[str],
         t = next(t for t in facts if not isinstance(t[i], want))
         raise DatalogError([f"relation '{relation}' column '{cols[i][0]}' is "
                             f"{'a ' + kind}, but the fact {t!r} has {t[i]!r}"])
+
+
+def _fact_file(directory: str | Path, name: str, listed: set[str] | None) -> Path | None:
+    """The fact file ``name`` of ``directory``, None if there is none (not a file of any
+    kind); ``listed``: the names in the directory, if it could be listed."""
+    if listed is not None and "/" not in name and name not in ("", ".", ".."):
+        return Path(directory) / name if name in listed else None
+    path = Path(directory) / name
+    return path if path.exists() or path.is_symlink() else None
 
 
 def _delimiter(opts: dict[str, str]) -> str:

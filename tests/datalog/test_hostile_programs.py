@@ -449,3 +449,25 @@ def test_inspection_takes_the_tuple_limit() -> None:
                          "with --max-tuples or Limits(max_tuples=...))")
     code, out, err, _ = _invoke(["--facts", str(snapshot), "--max-tuples", "100000"])
     assert code == 0 and "<distro>almalinux</distro>" in out
+
+
+def test_fact_files_found_by_one_listing_as_by_a_look_up_each(tmp_path: Path) -> None:
+    """A missing file is no facts, a dangling symlink an error, and a ``filename=`` below the
+    directory is looked up as it is (Database._load_facts_dir lists the directory once)."""
+    program = Program.from_text(FACTS_PROGRAM + """
+        .decl B(x: number)
+        .input B(filename="sub/b.facts")
+        .decl C(x: number)
+        .input C
+    """, filename="t.dl")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.facts").write_text("7\n")
+    (tmp_path / "A.facts").write_text("1\ta\n")
+    db = Database(program)
+    assert db.load_facts_dir(tmp_path) == 2  # no C.facts: C is empty
+    assert db.tuples("B") == {(7,)} and db.tuples("C") == set()
+    (tmp_path / "C.facts").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(DatalogError) as info:
+        Database(program).load_facts_dir(tmp_path)
+    assert info.value.errors[0].startswith(f"{tmp_path}/C.facts:1:1: cannot read the fact file")
+    assert Database(program).load_facts_dir(tmp_path / "absent") == 0
