@@ -157,3 +157,33 @@ def test_a_constant_regex_groups_pattern_re2_rejects_is_a_warning() -> None:
     assert program.warnings == [
         't.dl:4:27: invalid regular expression "(a)(?=b)": invalid perl operator: (?= '
         "(RE2 syntax); it matches nothing"]
+
+
+def test_match_answers_as_the_re2_modules_fullmatch() -> None:
+    """``match`` asks RE2 itself (runtime.fullmatches), not the re2 module's fullmatch: the
+    same answer on every pattern of the shipped rules and on texts around them."""
+    from guestinspect.datalog.runtime import _re2, regex, regex_text
+
+    assert _re2()[2] is not None  # RE2's own matcher is there: the path compared here
+    patterns = {lit.args[0].value for rule in load_program().rules
+                for lit in _constraints(rule.body)
+                if isinstance(lit.args[0], Const) and isinstance(lit.args[0].value, str)}
+    patterns |= {"", "a*", "(é|e)+", "[0-9]{1,9}", ".*\\n.*", "x?"}
+    texts = ["", "a", "aaa", "123", "1234567890", "é", "ée", "abc.conf", "/etc/x", "#c",
+             "set default=\"1\"", "r3", "a\nb", "\ud800x", "CentOS release 5 Update 2",
+             hostile_line(300)]
+    assert len(patterns) > 20
+    for pattern in patterns:
+        if regex_problem(pattern) is not None:
+            continue
+        for t in texts:
+            assert match(pattern, t) is (regex(pattern).fullmatch(regex_text(t)) is not None), \
+                (pattern, t)
+
+
+def _constraints(body: list[Lit]) -> Iterator[ConstraintLit]:
+    for lit in body:
+        if isinstance(lit, ConstraintLit) and lit.name == "match":
+            yield lit
+        elif isinstance(lit, AggregateLit):
+            yield from _constraints(lit.body)
