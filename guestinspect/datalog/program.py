@@ -57,7 +57,6 @@ class Program:
         self.python_relations: dict[str, PyRelation] = dict(relations or {})
         self._code: dict[CodeKey, CompiledRule] = {}
         self._planned: dict[int, tuple[str, ...]] = {}
-        self._stored: dict[int, tuple[tuple[int, str], ...] | None] = {}
         self._constant: dict[int, frozenset[tuple[Any, ...]] | None] = {}
         self._filters: dict[tuple[int, int], bool] = {}
         self._info: dict[int, RuleInfo] = {}
@@ -215,13 +214,12 @@ class Program:
         body can fail or raise (only stored atoms and comparisons of plain arithmetic): while
         one of those relations is empty the rule derives nothing, and need not run. None for
         a rule with anything else (a functor, a Python relation, an aggregate...), which is
-        always run: its failures are recorded whether or not its atoms match."""
-        if rule.index not in self._stored:
-            plain = all(_infallible(lit) for lit in rule.body)
-            self._stored[rule.index] = tuple(
-                (i, lit.relation) for i, lit in enumerate(rule.body)
-                if isinstance(lit, AtomLit) and not lit.negated) if plain else None
-        return self._stored[rule.index]
+        always run: its failures are recorded whether or not its atoms match. (Kept by
+        :meth:`info`, its one caller.)"""
+        if not all(_infallible(lit) for lit in rule.body):
+            return None
+        return tuple((i, lit.relation) for i, lit in enumerate(rule.body)
+                     if isinstance(lit, AtomLit) and not lit.negated)
 
     def rule_code(self, rule: NormRule, delta: int | None,
                   classes: tuple[int, ...]) -> CompiledRule:
